@@ -114,6 +114,7 @@ pub fn describe_media(path: &Path) -> Result<MediaRef, String> {
         mime: mime.to_owned(),
         width: size.width as u32,
         height: size.height as u32,
+        credit: None,
     })
 }
 
@@ -170,6 +171,53 @@ pub fn resolve_relative(text: &str, now: Timestamp, tz: &TimeZone) -> Result<Tim
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cache::CacheReader;
+    use crate::model::{Details, Kind, Severity};
+
+    fn pack_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/demo")
+    }
+
+    #[test]
+    fn the_demo_pack_loads_validates_and_installs() {
+        let now = crate::sample::now();
+        let pack = DemoPack::load(&pack_dir(), now).unwrap();
+        let manifest = &pack.manifest;
+        assert!(manifest.quarantined.is_empty(), "{:?}", manifest.quarantined);
+        assert!(manifest.skipped.is_empty());
+        let count = |kind| manifest.items.iter().filter(|i| i.kind() == kind).count();
+        assert!(count(Kind::Flash) >= 3 && count(Kind::Offer) >= 6 && count(Kind::Promo) >= 4);
+        assert!(count(Kind::Event) >= 2 && count(Kind::News) >= 1);
+        assert!(manifest.items.iter().any(|i| i.is_urgent()));
+        let promos_with_photos = manifest
+            .items
+            .iter()
+            .filter(|i| matches!(i.details, Details::Promo(_)) && !i.media.is_empty())
+            .count();
+        assert_eq!(promos_with_photos, count(Kind::Promo));
+        assert!(manifest.items.iter().all(|i| i.is_valid_at(now)), "every demo item is current");
+        let severities: Vec<_> = manifest
+            .items
+            .iter()
+            .filter_map(|i| if let Details::Flash(f) = &i.details { Some(f.severity) } else { None })
+            .collect();
+        assert!(severities.contains(&Severity::Important) && severities.contains(&Severity::Info));
+
+        let dir = tempfile::tempdir().unwrap();
+        let cache_path = dir.path().join("cache.sqlite");
+        let mut cache = Cache::open(&cache_path).unwrap();
+        let outcome = pack.install(&mut cache, now).unwrap();
+        assert_eq!(outcome.added.len(), manifest.items.len());
+        let snapshot = CacheReader::open(&cache_path).unwrap().snapshot().unwrap();
+        for item in &snapshot.items {
+            for media in &item.media {
+                let bytes = fs::read(snapshot.media_path(media)).unwrap();
+                assert_eq!(sha256_hex(&bytes), media.sha256, "{} media is in place", item.id);
+            }
+        }
+        // Installing again (a restart of the demo) changes nothing.
+        assert!(!pack.install(&mut cache, now).unwrap().changed());
+    }
 
     #[test]
     fn relative_instants_resolve_in_the_building_time_zone() {

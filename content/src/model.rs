@@ -279,6 +279,9 @@ pub struct MediaRef {
     pub mime: String,
     pub width: u32,
     pub height: u32,
+    /// Photo credit the licence asks for, shown small on the slide: « Photo : Jakub Mede, CC BY 4.0 ».
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit: Option<String>,
 }
 
 /// Settings of the building a device belongs to.

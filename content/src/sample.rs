@@ -102,6 +102,7 @@ pub fn media(seed: u8) -> MediaRef {
         mime: "image/jpeg".to_owned(),
         width: 800,
         height: 600,
+        credit: None,
     }
 }
 
