@@ -6,6 +6,7 @@
 //! and the platform can all depend on it.
 
 pub mod cache;
+pub mod config;
 pub mod demo;
 pub mod journal;
 pub mod layout;

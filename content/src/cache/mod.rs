@@ -167,7 +167,7 @@ impl Cache {
                 Some(_) => outcome.updated.push(item.id.clone()),
                 None => outcome.added.push(item.id.clone()),
             }
-            write_item(&tx, item, &json).map_err(err)?;
+            write_item(&tx, item, &json, at).map_err(err)?;
         }
         let mut removed: Vec<String> =
             stored.into_keys().filter(|id| !wanted.contains(id.as_str())).collect();
@@ -287,12 +287,26 @@ impl Cache {
     }
 }
 
-fn write_item(tx: &rusqlite::Transaction<'_>, item: &Item, json: &str) -> rusqlite::Result<()> {
+/// Inserts or updates an item. `cached_at` is set when the item first enters the cache and
+/// kept across updates: the player anchors an urgent flash's preemption on it.
+fn write_item(
+    tx: &rusqlite::Transaction<'_>,
+    item: &Item,
+    json: &str,
+    at: Timestamp,
+) -> rusqlite::Result<()> {
     tx.execute(
-        "INSERT INTO items (id, version, kind, valid_until, json) VALUES (?1, ?2, ?3, ?4, ?5)
+        "INSERT INTO items (id, version, kind, valid_until, cached_at, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT(id) DO UPDATE SET version = excluded.version, kind = excluded.kind,
              valid_until = excluded.valid_until, json = excluded.json",
-        params![item.id, item.version, item.kind().as_str(), item.valid_until.to_string(), json],
+        params![
+            item.id,
+            item.version,
+            item.kind().as_str(),
+            item.valid_until.to_string(),
+            at.to_string(),
+            json
+        ],
     )?;
     tx.execute("DELETE FROM item_media WHERE item_id = ?1", [&item.id])?;
     for (position, media) in item.media.iter().enumerate() {

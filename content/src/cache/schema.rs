@@ -29,6 +29,7 @@ pub(crate) const CACHE_MIGRATIONS: &[&str] = &[
          version INTEGER NOT NULL,
          kind TEXT NOT NULL,
          valid_until TEXT NOT NULL,
+         cached_at TEXT NOT NULL,
          json TEXT NOT NULL
      ) WITHOUT ROWID;
      CREATE TABLE media (

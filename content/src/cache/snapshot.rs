@@ -3,6 +3,7 @@
 //! A snapshot is read inside one read transaction, so under WAL it sees exactly one
 //! committed generation even while the writer commits the next one.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
@@ -25,6 +26,8 @@ pub struct Snapshot {
     pub roles: Vec<String>,
     /// Sorted by id.
     pub items: Vec<Item>,
+    /// When each item (by id) first entered this cache.
+    pub cached_at: HashMap<String, Timestamp>,
     pub quarantined: Vec<QuarantinedItem>,
     /// Stored rows that no longer parse (a damaged file): id and error, left out of `items`.
     pub unreadable: Vec<(String, String)>,
@@ -42,6 +45,7 @@ impl Snapshot {
             building: None,
             roles: Vec::new(),
             items: Vec::new(),
+            cached_at: HashMap::new(),
             quarantined: Vec::new(),
             unreadable: Vec::new(),
             applied_at: None,
@@ -52,6 +56,11 @@ impl Snapshot {
     /// Where the bytes of `media` live on this board.
     pub fn media_path(&self, media: &MediaRef) -> PathBuf {
         self.media_dir.join(&media.sha256)
+    }
+
+    /// When `item` entered the cache; its validity start if unknown.
+    pub fn arrival(&self, item: &Item) -> Timestamp {
+        self.cached_at.get(&item.id).copied().unwrap_or(item.valid_from)
     }
 
     pub fn item(&self, id: &str) -> Option<&Item> {
@@ -124,13 +133,19 @@ pub(super) fn read(conn: &mut Connection, path: &Path) -> Result<Snapshot, Cache
         None => None,
     };
     {
-        let mut stmt = tx.prepare("SELECT id, json FROM items ORDER BY id").map_err(err)?;
-        let rows =
-            stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).map_err(err)?;
+        let mut stmt = tx.prepare("SELECT id, json, cached_at FROM items ORDER BY id").map_err(err)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+            .map_err(err)?;
         for row in rows {
-            let (id, json) = row.map_err(err)?;
+            let (id, json, cached_at) = row.map_err(err)?;
             match serde_json::from_str::<Item>(&json) {
-                Ok(item) => snapshot.items.push(item),
+                Ok(item) => {
+                    if let Ok(at) = cached_at.parse() {
+                        snapshot.cached_at.insert(id, at);
+                    }
+                    snapshot.items.push(item);
+                }
                 Err(e) => snapshot.unreadable.push((id, e.to_string())),
             }
         }

@@ -71,13 +71,14 @@ fn a_changed_item_is_updated_and_quarantine_and_building_are_kept() {
     edited.title = "Nouveau titre".into();
     let mut bad = sample::news("bad");
     bad.weight = 0;
-    let outcome = cache.apply(&validated(2, &[edited.clone(), bad]), sample::now()).unwrap();
+    let outcome = cache.apply(&validated(2, &[edited.clone(), bad]), sample::now() + 1.hour()).unwrap();
     assert_eq!(outcome.updated, vec!["n"]);
     assert!(outcome.settings_changed, "the quarantine list changed");
 
     let mut reader = CacheReader::open(&path).unwrap();
     let snapshot = reader.snapshot().unwrap();
     assert_eq!(snapshot.item("n"), Some(&edited));
+    assert_eq!(snapshot.cached_at["n"], sample::now(), "an update keeps the first arrival");
     assert_eq!(snapshot.quarantined.len(), 1);
     assert_eq!(snapshot.quarantined[0].id, "bad");
     assert_eq!(snapshot.building, Some(sample::building()));
