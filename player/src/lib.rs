@@ -1,0 +1,10 @@
+//! Palier's player: what residents see on the lift and lobby screens.
+//!
+//! Pure modules decide and describe (`playlist`: what shows when; `scene`: how a slide is
+//! laid out; `locale`: the words and dates), the `render` module draws with wgpu, and `app`
+//! drives windows with winit. The same renderer feeds windows, the headless `render` and
+//! `sheet` commands, and the golden-image tests.
+
+pub mod locale;
+pub mod playlist;
+pub mod scene;
