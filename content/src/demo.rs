@@ -137,7 +137,7 @@ fn resolve_instants(item: &mut Value, now: Timestamp, tz: &TimeZone) -> Result<(
     Ok(())
 }
 
-/// Resolves `now[(+|-)N(d|h|m)][@HH:MM]` against `now` in time zone `tz`.
+/// Resolves `now[(+|-)N(d|h|m|s)][@HH:MM]` against `now` in time zone `tz`.
 pub fn resolve_relative(text: &str, now: Timestamp, tz: &TimeZone) -> Result<Timestamp, String> {
     let rest = text.strip_prefix("now").ok_or("must start with \"now\"")?;
     let (offset, time_of_day) = match rest.split_once('@') {
@@ -157,7 +157,8 @@ pub fn resolve_relative(text: &str, now: Timestamp, tz: &TimeZone) -> Result<Tim
             "d" => (sign * n).days(),
             "h" => (sign * n).hours(),
             "m" => (sign * n).minutes(),
-            _ => return Err(format!("unit {unit:?} is not d, h or m")),
+            "s" => (sign * n).seconds(),
+            _ => return Err(format!("unit {unit:?} is not d, h, m or s")),
         };
         zoned = zoned.checked_add(span).map_err(|e| e.to_string())?;
     }
@@ -227,6 +228,7 @@ mod tests {
             ("now", "2026-03-28T10:00:00Z"),
             ("now+3h", "2026-03-28T13:00:00Z"),
             ("now-90m", "2026-03-28T08:30:00Z"),
+            ("now+45s", "2026-03-28T10:00:45Z"),
             // A calendar day across the spring change keeps the local time: 11:00 CET -> 11:00 CEST.
             ("now+1d", "2026-03-29T09:00:00Z"),
             ("now+2d@18:30", "2026-03-30T16:30:00Z"),

@@ -5,6 +5,10 @@
 //! drives windows with winit. The same renderer feeds windows, the headless `render` and
 //! `sheet` commands, and the golden-image tests.
 
+pub mod board;
+pub mod headless;
 pub mod locale;
 pub mod playlist;
+pub mod render;
 pub mod scene;
+pub mod source;

@@ -161,6 +161,33 @@ impl Locale {
     }
 }
 
+impl Locale {
+    /// Typesets text for the screen. In French: a narrow no-break space before « ? ! ; »
+    /// and inside « guillemets », a no-break space before « : », and the typographic
+    /// apostrophe, so that punctuation never starts a line on its own.
+    pub fn typeset(self, text: &str) -> String {
+        if self != Locale::French {
+            return text.to_owned();
+        }
+        let mut out = String::with_capacity(text.len() + 8);
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                ' ' if matches!(chars.peek(), Some('?' | '!' | ';' | '»')) => out.push(NNBSP),
+                ' ' if chars.peek() == Some(&':') => out.push('\u{00A0}'),
+                '«' if chars.peek() == Some(&' ') => {
+                    chars.next();
+                    out.push('«');
+                    out.push(NNBSP);
+                }
+                '\'' => out.push('’'),
+                _ => out.push(c),
+            }
+        }
+        out
+    }
+}
+
 /// Fixed template labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Label {
@@ -256,6 +283,11 @@ mod tests {
             (fr.range(&zoned("2026-11-28T10:00"), None, today), format!("samedi 28 novembre, 10{n}h")),
             (fr.until(date(2026, 12, 6)), "jusqu'au dimanche 6 décembre".into()),
             (capitalize("aujourd'hui"), "Aujourd'hui".into()),
+            (
+                fr.typeset("Avez-vous vu Mimi ? Oui ! « Bien » : l'eau"),
+                format!("Avez-vous vu Mimi{n}? Oui{n}! «{n}Bien{n}»{}: l’eau", '\u{00A0}'),
+            ),
+            (Locale::English.typeset("Seen Mimi ? l'eau"), "Seen Mimi ? l'eau".into()),
             (capitalize("été"), "Été".into()),
             (Locale::English.date(date(2026, 11, 24)), "Tuesday 24 November".into()),
             (Locale::English.time(time(9, 30, 0, 0)), "9:30".into()),

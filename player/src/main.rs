@@ -1,6 +1,221 @@
-//! `palier-player`: The GPU player: renders the rotation on the building's screens. This crate is a placeholder until its issue lands.
+//! `palier-player`: the fullscreen player of a building's screens, and its offscreen tools.
+//!
+//! A thin binary over the `palier_player` library: it parses the command line, sets up
+//! logging, and prints any error once.
 
-fn main() {
-    eprintln!("palier-player {}: not built yet", env!("CARGO_PKG_VERSION"));
-    std::process::exit(2);
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use jiff::Timestamp;
+use palier_content::config::{BackendChoice, BoardConfig};
+use palier_content::{CacheReader, DataDir};
+use palier_player::board::Board;
+use palier_player::headless::Headless;
+use palier_player::render::Gpu;
+use palier_player::source::{Assets, DemoData, demo_config};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "palier-player",
+    version,
+    about = "Shows a building's flashes, offers and promotions on its screens"
+)]
+struct Cli {
+    #[command(flatten)]
+    source: SourceArgs,
+    /// GPU backend (overrides the configuration; WGPU_BACKEND overrides both).
+    #[arg(long, global = true, value_enum)]
+    backend: Option<Backend>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Args)]
+struct SourceArgs {
+    /// Use the bundled demo content: a lift screen and a three-screen lobby.
+    #[arg(long, global = true)]
+    demo: bool,
+    /// The board's configuration file (screens, data directory, player settings).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// A content cache to read instead of the configured one.
+    #[arg(long, global = true, value_name = "PATH", conflicts_with = "demo")]
+    cache: Option<PathBuf>,
+    /// Where the fallback image and demo pack live (default: found automatically).
+    #[arg(long, global = true, value_name = "DIR")]
+    assets: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Backend {
+    Auto,
+    Vulkan,
+    Gl,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write exactly the frame a screen shows at an instant.
+    Render {
+        /// RFC 3339 instant (2026-11-24T08:30:00Z), local time in the building's zone
+        /// (2026-11-24T09:30), or `now` with an optional offset (`now+90s`, `now+1d@09:30`).
+        #[arg(long, default_value = "now")]
+        at: String,
+        /// Screen name from the configuration (the demo has lift, lobby-left, lobby-centre, lobby-right).
+        #[arg(long)]
+        screen: String,
+        #[arg(long, value_name = "PNG")]
+        out: PathBuf,
+    },
+    /// Write a contact sheet: one full rotation per screen, each tile labelled with its start time.
+    Sheet {
+        #[arg(long, value_name = "PNG")]
+        out: PathBuf,
+        /// Start of the rotation (same forms as `render --at`).
+        #[arg(long, default_value = "now")]
+        at: String,
+    },
+    /// Log the GPU adapter, run a rendering self-test and check the cache.
+    Check,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,wgpu_core=warn,wgpu_hal=warn,naga=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("palier-player: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The configuration, the content snapshot and what keeps a demo's files alive.
+struct Loaded {
+    config: BoardConfig,
+    board: Board,
+    _demo: Option<DemoData>,
+}
+
+fn load(source: &SourceArgs, backend: Option<Backend>) -> anyhow::Result<(Loaded, Assets)> {
+    let assets = Assets::locate(source.assets.as_deref())?;
+    let mut config = match &source.config {
+        Some(path) => {
+            let loaded = BoardConfig::load(path)?;
+            for warning in &loaded.warnings {
+                tracing::warn!(config = %path.display(), "{warning}");
+            }
+            Some(loaded.config)
+        }
+        None => None,
+    };
+    let (cache_path, demo) = if source.demo {
+        let demo = DemoData::install(&assets, Timestamp::now())?;
+        let data = demo.data_dir();
+        config = Some(config.unwrap_or_else(|| demo_config(data.path())));
+        (data.cache(), Some(demo))
+    } else if let Some(cache) = &source.cache {
+        let data_dir = cache.parent().map(PathBuf::from).unwrap_or_default();
+        config = Some(config.unwrap_or_else(|| demo_config(&data_dir)));
+        (cache.clone(), None)
+    } else if let Some(config) = &config {
+        (DataDir::new(&config.data_dir).cache(), None)
+    } else {
+        bail!("say what to play: --demo, --config FILE (a board) or --cache PATH");
+    };
+    let mut config = config.expect("set above");
+    if let Some(backend) = backend {
+        config.player.backend = match backend {
+            Backend::Auto => BackendChoice::Auto,
+            Backend::Vulkan => BackendChoice::Vulkan,
+            Backend::Gl => BackendChoice::Gl,
+        };
+    }
+    let snapshot = CacheReader::open(&cache_path)
+        .and_then(|mut reader| reader.snapshot())
+        .with_context(|| "reading the content cache".to_owned())?;
+    let board = Board::new(snapshot, &config, &assets);
+    Ok((Loaded { config, board, _demo: demo }, assets))
+}
+
+/// Parses `--at`: an RFC 3339 instant, a local date-time in the building's zone, or `now`
+/// with an optional offset (`now+90s`, `now-2h`, `now+1d@09:30`).
+fn parse_instant(text: &str, board: &Board) -> anyhow::Result<Timestamp> {
+    if text.starts_with("now") {
+        return palier_content::demo::resolve_relative(text, Timestamp::now(), &board.tz)
+            .map_err(|e| anyhow::anyhow!("--at {text:?}: {e}"));
+    }
+    if let Ok(at) = text.parse::<Timestamp>() {
+        return Ok(at);
+    }
+    let local: jiff::civil::DateTime = text.parse().with_context(|| {
+        format!(
+            "--at {text:?} is neither an instant (2026-11-24T08:30:00Z) nor a local time (2026-11-24T09:30)"
+        )
+    })?;
+    Ok(local.to_zoned(board.tz.clone())?.timestamp())
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Some(Command::Render { at, screen, out }) => {
+            let (mut loaded, _) = load(&cli.source, cli.backend)?;
+            let at = parse_instant(&at, &loaded.board)?;
+            let mut headless = Headless::new(Gpu::headless(loaded.config.player.backend)?);
+            let screen = Headless::screen(&loaded.config, &screen)?.clone();
+            let frame = headless.frame(&mut loaded.board, &loaded.config, &screen, at, true)?;
+            frame.save(&out).with_context(|| format!("writing {}", out.display()))?;
+            tracing::info!(screen = %screen.name, %at, out = %out.display(), "frame written");
+            Ok(())
+        }
+        Some(Command::Sheet { out, at }) => {
+            let (mut loaded, _) = load(&cli.source, cli.backend)?;
+            let at = parse_instant(&at, &loaded.board)?;
+            let mut headless = Headless::new(Gpu::headless(loaded.config.player.backend)?);
+            let sheet = headless.sheet(&mut loaded.board, &loaded.config, at)?;
+            sheet.save(&out).with_context(|| format!("writing {}", out.display()))?;
+            tracing::info!(out = %out.display(), "contact sheet written");
+            Ok(())
+        }
+        Some(Command::Check) => check(&cli),
+        None => {
+            bail!("the windowed player is not wired yet")
+        }
+    }
+}
+
+fn check(cli: &Cli) -> anyhow::Result<()> {
+    let choice = cli.backend.map_or(BackendChoice::Auto, |b| match b {
+        Backend::Auto => BackendChoice::Auto,
+        Backend::Vulkan => BackendChoice::Vulkan,
+        Backend::Gl => BackendChoice::Gl,
+    });
+    let gpu = Gpu::headless(choice)?;
+    println!("adapter: {}", gpu.describe());
+    println!("max texture side: {}", gpu.max_texture_side());
+    let report = palier_player::render::frame::self_test(&gpu)?;
+    if !report.passed() {
+        bail!("GPU self-test failed: {report:?}");
+    }
+    println!("self-test: passed ({} text pixels)", report.text_pixels);
+    if cli.source.demo || cli.source.cache.is_some() || cli.source.config.is_some() {
+        let (loaded, _) = load(&cli.source, cli.backend)?;
+        let snapshot = &loaded.board.snapshot;
+        println!(
+            "cache: generation {}, {} items, {} quarantined, {} not showable here",
+            snapshot.generation,
+            snapshot.items.len(),
+            snapshot.quarantined.len(),
+            loaded.board.unshowable.len()
+        );
+    }
+    Ok(())
 }

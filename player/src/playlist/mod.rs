@@ -170,8 +170,10 @@ impl Playlist {
         let urgent_end = window_start + share;
         let banner = Some(self.entries[urgent[0]].id.clone());
         if t < urgent_end {
-            // The urgent clock advances only inside urgent windows, so every flash gets its turn.
-            let clock_at_start = anchor.checked_add(share * periods as i32).unwrap_or(anchor);
+            // The urgent clock advances only inside urgent windows, so every flash gets its
+            // turn; it reads a whole number of shares at each window start, so a window that
+            // holds the whole urgent cycle starts with its first flash.
+            let clock_at_start = Timestamp::UNIX_EPOCH + share * periods as i32;
             let segment = Segment {
                 start: window_start.max(prev_edge),
                 end: urgent_end.min(next_edge),

@@ -51,6 +51,7 @@ struct Frame {
 struct Builder {
     scene: Scene,
     u: f32,
+    locale: crate::locale::Locale,
 }
 
 impl Builder {
@@ -63,6 +64,7 @@ impl Builder {
                 elements: Vec::new(),
             },
             u: unit(ctx.width, ctx.height),
+            locale: ctx.locale,
         }
     }
 
@@ -83,6 +85,7 @@ impl Builder {
         valign: VAlign,
     ) {
         let text: String = text.chars().take(MAX_TEXT_CHARS).collect();
+        let text = self.locale.typeset(&text);
         if text.trim().is_empty() || rect.w <= 0.0 || rect.h <= 0.0 {
             return;
         }

@@ -84,7 +84,7 @@ fn every_template_fits_portrait_and_landscape() {
                 assert_well_formed(&scene, &what);
                 assert!(has_text(&scene, "14:05"), "{what}: the header clock");
                 assert!(has_text(&scene, "Samedi 21 novembre"), "{what}: the header date");
-                assert!(has_text(&scene, &item.title), "{what}: the title");
+                assert!(has_text(&scene, &Locale::French.typeset(&item.title)), "{what}: the title");
                 assert_eq!(banner.is_some(), has_text(&scene, "URGENT  ·"), "{what}: the banner");
             }
         }
@@ -129,7 +129,7 @@ fn templates_show_what_their_kind_promises() {
     assert!(offer.elements.iter().any(|e| matches!(e, Element::Image { .. })), "the photo");
 
     let promo = scene_of("promo");
-    for needle in ["Primeur Carnot", "1 €", "Jusqu'au"] {
+    for needle in ["Primeur Carnot", "1 €", "Jusqu’au"] {
         assert!(has_text(&promo, needle), "promo: {needle}");
     }
 

@@ -1,0 +1,246 @@
+//! Offscreen rendering for the `render`, `sheet` and `check` commands and the golden tests:
+//! the same slide renderer and compositor as the windows, reading pixels back instead of
+//! presenting them.
+
+use std::collections::HashSet;
+
+use jiff::{SignedDuration, Timestamp};
+use palier_content::config::{BoardConfig, Rotation, ScreenConfig};
+
+use crate::board::{Board, brightness, crossfade_progress, pictures};
+use crate::playlist::{Playlist, Showing};
+use crate::render::compose::{Compositor, Layer};
+use crate::render::frame::compose_offscreen;
+use crate::render::images::{DecodedImage, decode};
+use crate::render::readback::ReadbackError;
+use crate::render::{Gpu, SLIDE_FORMAT, SlideRenderer, SlideTexture};
+use crate::scene::{Align, Color, Element, Rect, Scene, TextBox, VAlign};
+
+/// Why an offscreen frame could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum HeadlessError {
+    #[error("no screen named {name:?}; this board has {known}")]
+    UnknownScreen { name: String, known: String },
+    #[error(transparent)]
+    Readback(#[from] ReadbackError),
+}
+
+/// A GPU device with the player's renderers, drawing offscreen.
+#[derive(Debug)]
+pub struct Headless {
+    pub gpu: Gpu,
+    renderer: SlideRenderer,
+    compositor: Compositor,
+}
+
+impl Headless {
+    pub fn new(gpu: Gpu) -> Headless {
+        let renderer = SlideRenderer::new(&gpu);
+        let compositor = Compositor::new(&gpu.device, SLIDE_FORMAT);
+        Headless { gpu, renderer, compositor }
+    }
+
+    /// Decodes and uploads the pictures `scene` needs; returns those that failed.
+    fn load_pictures(&mut self, scene: &Scene) -> Vec<(std::path::PathBuf, String)> {
+        let max_side = scene.width.max(scene.height);
+        let mut failed = Vec::new();
+        for path in pictures(scene) {
+            if self.renderer.has_picture(&path) {
+                continue;
+            }
+            match decode(&path, max_side) {
+                Ok(picture) => self.renderer.add_picture(&self.gpu, &picture),
+                Err(e) => failed.push((path, e.to_string())),
+            }
+        }
+        failed
+    }
+
+    /// Draws the slide of `showing` as it looks at `at`. An item whose picture fails to
+    /// decode is marked unshowable and `None` comes back: the caller re-plans.
+    fn slide(
+        &mut self,
+        board: &mut Board,
+        screen: &ScreenConfig,
+        showing: &Showing,
+        at: Timestamp,
+    ) -> Option<SlideTexture> {
+        let scene = board.scene(screen, showing, at);
+        let failed = self.load_pictures(&scene);
+        if let Some((_, reason)) = failed.into_iter().next() {
+            if let Some(id) = showing.item_id() {
+                board.mark_unshowable(id, reason);
+                return None;
+            }
+        }
+        Some(self.renderer.draw(&self.gpu, &scene))
+    }
+
+    /// Exactly what `screen` shows at `at`: mid-crossfade if a transition is running, rotated
+    /// and dimmed as on the panel. `rotate = false` gives the content the way residents read it.
+    pub fn frame(
+        &mut self,
+        board: &mut Board,
+        config: &BoardConfig,
+        screen: &ScreenConfig,
+        at: Timestamp,
+        rotate: bool,
+    ) -> Result<image::RgbaImage, HeadlessError> {
+        let crossfade = SignedDuration::from_millis(i64::from(config.player.crossfade_ms));
+        loop {
+            let playlist = board.playlist(screen);
+            let showing = playlist.showing_at(at);
+            let Some(current) = self.slide(board, screen, &showing, at) else { continue };
+            let progress = crossfade_progress(showing.start, at, crossfade);
+            let previous = if progress < 1.0 {
+                let before = playlist.showing_at(showing.start - SignedDuration::from_millis(1));
+                match self.slide(board, screen, &before, at) {
+                    Some(slide) => Some(slide),
+                    None => continue,
+                }
+            } else {
+                None
+            };
+            let current_binding = self.compositor.bind(&self.gpu.device, &current.texture);
+            let previous_binding =
+                previous.as_ref().map(|p| self.compositor.bind(&self.gpu.device, &p.texture));
+            let mut layers = Vec::new();
+            if let Some(binding) = &previous_binding {
+                layers.push(Layer { slide: binding, opacity: 1.0 });
+            }
+            layers.push(Layer { slide: &current_binding, opacity: progress });
+            let (size, rotation) = if rotate {
+                ((screen.width, screen.height), screen.rotation)
+            } else {
+                (screen.content_size(), Rotation::R0)
+            };
+            let level = brightness(config.player.night.as_ref(), at, &board.tz);
+            let frame = compose_offscreen(&self.gpu, &self.compositor, size, &layers, rotation, level)?;
+            return Ok(frame);
+        }
+    }
+
+    /// Finds a screen by name.
+    pub fn screen<'a>(config: &'a BoardConfig, name: &str) -> Result<&'a ScreenConfig, HeadlessError> {
+        config.screens.iter().find(|s| s.name == name).ok_or_else(|| HeadlessError::UnknownScreen {
+            name: name.to_owned(),
+            known: config.screens.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
+        })
+    }
+
+    /// A contact sheet: for each screen, one full rotation from `from`, each tile labelled
+    /// with its start time and item.
+    pub fn sheet(
+        &mut self,
+        board: &mut Board,
+        config: &BoardConfig,
+        from: Timestamp,
+    ) -> Result<image::RgbaImage, HeadlessError> {
+        const TILE_LONG: f32 = 360.0;
+        const GAP: f32 = 24.0;
+        const LABEL: f32 = 56.0;
+        const HEADING: f32 = 64.0;
+        const MAX_TILES: usize = 60;
+        const SHEET_WIDTH: f32 = 3000.0;
+        let mut elements = Vec::new();
+        let mut y = GAP;
+        let mut tile_number = 0;
+        for screen in &config.screens {
+            let playlist = board.playlist(screen);
+            let showings = one_rotation(&playlist, from, MAX_TILES);
+            let (cw, ch) = screen.content_size();
+            let scale = TILE_LONG / cw.max(ch) as f32;
+            let (tw, th) = (cw as f32 * scale, ch as f32 * scale);
+            let heading = format!(
+                "{} · rôle {} · {}×{} · {} diapositives, {} s",
+                screen.name,
+                screen.role,
+                cw,
+                ch,
+                showings.len(),
+                showings.iter().map(|s| s.duration().as_secs()).sum::<i64>()
+            );
+            elements.push(text(Rect::new(GAP, y, SHEET_WIDTH - 2.0 * GAP, HEADING), &heading, 40.0, true));
+            y += HEADING;
+            let mut x = GAP;
+            for showing in &showings {
+                if x + tw > SHEET_WIDTH - GAP {
+                    x = GAP;
+                    y += th + LABEL + GAP;
+                }
+                // The tile shows the slide fully in, after its crossfade.
+                let at = showing.start + SignedDuration::from_millis(i64::from(config.player.crossfade_ms));
+                let frame = self.frame(
+                    board,
+                    config,
+                    screen,
+                    at.min(showing.end - SignedDuration::from_millis(1)),
+                    false,
+                )?;
+                let small = image::imageops::resize(
+                    &frame,
+                    tw as u32,
+                    th as u32,
+                    image::imageops::FilterType::Triangle,
+                );
+                let path = std::path::PathBuf::from(format!("sheet-tile-{tile_number}"));
+                tile_number += 1;
+                let picture = DecodedImage {
+                    path: path.clone(),
+                    width: small.width(),
+                    height: small.height(),
+                    rgba: small.into_raw(),
+                };
+                self.renderer.add_picture(&self.gpu, &picture);
+                elements.push(Element::Image { rect: Rect::new(x, y, tw, th), source: path, radius: 6.0 });
+                let local = showing.start.to_zoned(board.tz.clone());
+                let label =
+                    format!("{} · {}", local.strftime("%H:%M:%S"), showing.item_id().unwrap_or("fallback"));
+                elements.push(text(Rect::new(x, y + th + 6.0, tw, LABEL - 8.0), &label, 22.0, false));
+                x += tw + GAP;
+            }
+            y += th + LABEL + GAP * 2.0;
+        }
+        let scene = Scene {
+            width: SHEET_WIDTH as u32,
+            height: y as u32,
+            background: Color::rgb(28, 30, 36),
+            elements,
+        };
+        let slide = self.renderer.draw(&self.gpu, &scene);
+        self.renderer.retain_pictures(|path| !path.starts_with("sheet-tile-"));
+        let frame = crate::render::readback::read_rgba(&self.gpu, &slide.texture)?;
+        Ok(frame)
+    }
+}
+
+fn text(rect: Rect, text: &str, size: f32, bold: bool) -> Element {
+    Element::Text(TextBox {
+        rect,
+        text: text.to_owned(),
+        size_range: (size, size * 0.6),
+        max_lines: 1,
+        bold,
+        color: Color::rgb(235, 238, 245),
+        align: Align::Left,
+        valign: VAlign::Top,
+    })
+}
+
+/// The showings of one full rotation from `from`: every slide until the rotation repeats
+/// (at least a minute, so urgent flashes appear), at most `max` of them.
+pub fn one_rotation(playlist: &Playlist, from: Timestamp, max: usize) -> Vec<Showing> {
+    let length = playlist.cycle_length(from).max(SignedDuration::from_secs(60));
+    let mut showings = Vec::new();
+    let mut seen_fallback = HashSet::new();
+    let mut t = from;
+    while t < from + length && showings.len() < max {
+        let showing = playlist.showing_at(t);
+        t = showing.end;
+        if showing.item_id().is_none() && !seen_fallback.insert(()) {
+            continue;
+        }
+        showings.push(showing);
+    }
+    showings
+}

@@ -1,0 +1,209 @@
+//! Composes slide textures onto an output, the only work done per frame.
+//!
+//! A static screen costs nothing; a crossfade draws the outgoing slide, then the incoming one
+//! at growing opacity. Rotation (panels hung in portrait) and night dimming happen here, in
+//! the renderer, never in the OS.
+
+use bytemuck::{Pod, Zeroable};
+use palier_content::config::Rotation;
+
+/// One slide layer of a frame.
+#[derive(Debug, Clone, Copy)]
+pub struct Layer<'a> {
+    pub slide: &'a SlideBinding,
+    pub opacity: f32,
+}
+
+/// A slide texture bound for composition.
+#[derive(Debug)]
+pub struct SlideBinding {
+    bind_group: wgpu::BindGroup,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+struct LayerUniform {
+    m: [f32; 4],
+    opacity: f32,
+    brightness: f32,
+    _pad: [f32; 2],
+}
+
+/// The composition pipeline for one output format.
+#[derive(Debug)]
+pub struct Compositor {
+    pipeline: wgpu::RenderPipeline,
+    slide_layout: wgpu::BindGroupLayout,
+    sampler: wgpu::Sampler,
+    /// One uniform buffer per layer, so both layers of a crossfade go in one submission.
+    layers: [(wgpu::Buffer, wgpu::BindGroup); 2],
+}
+
+impl Compositor {
+    pub fn new(device: &wgpu::Device, format: wgpu::TextureFormat) -> Compositor {
+        let shader = device.create_shader_module(wgpu::include_wgsl!("compose.wgsl"));
+        let layer_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("compose layer layout"),
+            entries: &[wgpu::BindGroupLayoutEntry {
+                binding: 0,
+                visibility: wgpu::ShaderStages::FRAGMENT,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Uniform,
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            }],
+        });
+        let slide_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("compose slide layout"),
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Texture {
+                        multisampled: false,
+                        view_dimension: wgpu::TextureViewDimension::D2,
+                        sample_type: wgpu::TextureSampleType::Float { filterable: true },
+                    },
+                    count: None,
+                },
+                wgpu::BindGroupLayoutEntry {
+                    binding: 1,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
+                    count: None,
+                },
+            ],
+        });
+        let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("compose pipeline layout"),
+            bind_group_layouts: &[Some(&layer_layout), Some(&slide_layout)],
+            immediate_size: 0,
+        });
+        let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some("compose pipeline"),
+            layout: Some(&layout),
+            vertex: wgpu::VertexState {
+                module: &shader,
+                entry_point: Some("vs_main"),
+                compilation_options: wgpu::PipelineCompilationOptions::default(),
+                buffers: &[],
+            },
+            primitive: wgpu::PrimitiveState {
+                topology: wgpu::PrimitiveTopology::TriangleStrip,
+                ..wgpu::PrimitiveState::default()
+            },
+            depth_stencil: None,
+            multisample: wgpu::MultisampleState::default(),
+            fragment: Some(wgpu::FragmentState {
+                module: &shader,
+                entry_point: Some("fs_main"),
+                compilation_options: wgpu::PipelineCompilationOptions::default(),
+                targets: &[Some(wgpu::ColorTargetState {
+                    format,
+                    blend: Some(wgpu::BlendState::ALPHA_BLENDING),
+                    write_mask: wgpu::ColorWrites::ALL,
+                })],
+            }),
+            multiview_mask: None,
+            cache: None,
+        });
+        let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
+            label: Some("compose sampler"),
+            mag_filter: wgpu::FilterMode::Linear,
+            min_filter: wgpu::FilterMode::Linear,
+            ..wgpu::SamplerDescriptor::default()
+        });
+        let layer = |label| {
+            let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: size_of::<LayerUniform>() as u64,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(label),
+                layout: &layer_layout,
+                entries: &[wgpu::BindGroupEntry { binding: 0, resource: buffer.as_entire_binding() }],
+            });
+            (buffer, bind_group)
+        };
+        Compositor {
+            pipeline,
+            slide_layout,
+            sampler,
+            layers: [layer("compose layer 0"), layer("compose layer 1")],
+        }
+    }
+
+    /// Binds a slide texture for composition; keep the binding as long as the slide.
+    pub fn bind(&self, device: &wgpu::Device, slide: &wgpu::Texture) -> SlideBinding {
+        let view = slide.create_view(&wgpu::TextureViewDescriptor::default());
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("compose slide"),
+            layout: &self.slide_layout,
+            entries: &[
+                wgpu::BindGroupEntry { binding: 0, resource: wgpu::BindingResource::TextureView(&view) },
+                wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::Sampler(&self.sampler) },
+            ],
+        });
+        SlideBinding { bind_group }
+    }
+
+    /// Writes the layers' parameters: the prepare half. At most two layers.
+    pub fn prepare(&self, queue: &wgpu::Queue, layers: &[Layer<'_>], rotation: Rotation, brightness: f32) {
+        for (index, layer) in layers.iter().take(2).enumerate() {
+            let uniform = LayerUniform {
+                m: rotation_matrix(rotation),
+                opacity: layer.opacity.clamp(0.0, 1.0),
+                brightness: brightness.clamp(0.0, 1.0),
+                _pad: [0.0; 2],
+            };
+            queue.write_buffer(&self.layers[index].0, 0, bytemuck::bytes_of(&uniform));
+        }
+    }
+
+    /// Records the frame into `target`: black, then each layer in order.
+    pub fn render(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        target: &wgpu::TextureView,
+        layers: &[Layer<'_>],
+    ) {
+        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+            label: Some("compose pass"),
+            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                view: target,
+                depth_slice: None,
+                resolve_target: None,
+                ops: wgpu::Operations {
+                    load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                    store: wgpu::StoreOp::Store,
+                },
+            })],
+            depth_stencil_attachment: None,
+            timestamp_writes: None,
+            occlusion_query_set: None,
+            multiview_mask: None,
+        });
+        pass.set_pipeline(&self.pipeline);
+        for (index, layer) in layers.iter().take(2).enumerate() {
+            pass.set_bind_group(0, &self.layers[index].1, &[]);
+            pass.set_bind_group(1, &layer.slide.bind_group, &[]);
+            pass.draw(0..4, 0..1);
+        }
+    }
+}
+
+/// Output coordinates to slide coordinates, around the centre: the content turns clockwise
+/// by `rotation` on the panel.
+fn rotation_matrix(rotation: Rotation) -> [f32; 4] {
+    // Columns of the 2×2 matrix, each (x, y).
+    match rotation {
+        Rotation::R0 => [1.0, 0.0, 0.0, 1.0],
+        Rotation::R90 => [0.0, -1.0, 1.0, 0.0],
+        Rotation::R180 => [-1.0, 0.0, 0.0, -1.0],
+        Rotation::R270 => [0.0, 1.0, -1.0, 0.0],
+    }
+}
