@@ -90,6 +90,7 @@ impl Headless {
         loop {
             let playlist = board.playlist(screen);
             let showing = playlist.showing_at(at);
+            tracing::debug!(screen = %screen.name, ?showing, "showing");
             let Some(current) = self.slide(board, screen, &showing, at) else { continue };
             let progress = crossfade_progress(showing.start, at, crossfade);
             let previous = if progress < 1.0 {

@@ -52,15 +52,21 @@ impl Cycle {
         let channel_slots: Vec<u64> = natural.iter().zip(&repeats).map(|(n, r)| n * r).collect();
         let length: u64 = channel_slots.iter().sum();
 
-        let mut channel_credit = vec![0i64; channels.len()];
-        let mut item_credit: Vec<Vec<i64>> = channels.iter().map(|(_, list)| vec![0; list.len()]).collect();
-        let mut slots = Vec::with_capacity(length as usize);
-        for _ in 0..length {
-            let c = smooth_pick(&mut channel_credit, |k| channel_slots[k] as i64);
-            let list = &channels[c].1;
-            let i = smooth_pick(&mut item_credit[c], |k| weight_of(list[k]) as i64);
-            slots.push(list[i]);
-        }
+        // Channels first, then within each channel its items, both spread evenly.
+        let channel_order = interleave(&channel_slots);
+        let mut item_orders: Vec<std::vec::IntoIter<usize>> = channels
+            .iter()
+            .zip(&repeats)
+            .map(|((_, list), r)| {
+                let quotas: Vec<u64> = list.iter().map(|&p| weight_of(p) * r).collect();
+                interleave(&quotas).into_iter().map(|k| list[k]).collect::<Vec<_>>().into_iter()
+            })
+            .collect();
+        let slots: Vec<usize> = channel_order
+            .into_iter()
+            .map(|c| item_orders[c].next().expect("a channel's items fill its quota"))
+            .collect();
+        debug_assert_eq!(slots.len() as u64, length);
         let mut ends = Vec::with_capacity(slots.len());
         let mut at = SignedDuration::ZERO;
         for &position in &slots {
@@ -98,19 +104,73 @@ impl Cycle {
     }
 }
 
-/// Smooth weighted round-robin: every candidate gains its weight, the richest is picked and
-/// pays the total. Over a full round each is picked exactly `weight` times, evenly spread.
-/// Ties go to the lowest index, which keeps the order deterministic.
-fn smooth_pick(credit: &mut [i64], weight: impl Fn(usize) -> i64) -> usize {
-    let mut total = 0;
-    let mut best = 0;
-    for k in 0..credit.len() {
-        credit[k] += weight(k);
-        total += weight(k);
-        if credit[k] > credit[best] {
-            best = k;
+/// Orders `quotas[k]` picks of each k so that picks spread evenly (smooth weighted
+/// round-robin) and, whenever the quotas allow, no k follows itself, around the cycle's
+/// end included. Deterministic: ties go to the lowest index.
+fn interleave(quotas: &[u64]) -> Vec<usize> {
+    let total: u64 = quotas.iter().sum();
+    let mut remaining = quotas.to_vec();
+    let mut credit = vec![0i64; quotas.len()];
+    let mut order: Vec<usize> = Vec::with_capacity(total as usize);
+    for step in 0..total {
+        for (k, &quota) in quotas.iter().enumerate() {
+            if remaining[k] > 0 {
+                credit[k] += quota as i64;
+            }
+        }
+        let last = order.last().copied();
+        let first = order.first().copied();
+        // The cycle closes on its first pick: count it as one more pick due at the very end,
+        // over the positions left plus that one.
+        let positions = total - step + 1;
+        let due = |k: usize| remaining[k] + u64::from(Some(k) == first);
+        let open = |k: &usize| remaining[*k] > 0 && Some(*k) != last;
+        // A pick that must go now, or it could not avoid following itself later.
+        let forced = (0..quotas.len()).filter(open).find(|&k| step > 0 && due(k) * 2 > positions);
+        let closing = total - step == 1;
+        let mut candidates: Vec<usize> =
+            (0..quotas.len()).filter(open).filter(|&k| !closing || Some(k) != first).collect();
+        if candidates.is_empty() {
+            candidates = (0..quotas.len()).filter(open).collect();
+        }
+        if candidates.is_empty() {
+            candidates = (0..quotas.len()).filter(|&k| remaining[k] > 0).collect();
+        }
+        let pick = forced.unwrap_or_else(|| {
+            *candidates
+                .iter()
+                .max_by(|&&a, &&b| credit[a].cmp(&credit[b]).then(b.cmp(&a)))
+                .expect("a pick remains")
+        });
+        credit[pick] -= total as i64;
+        remaining[pick] -= 1;
+        order.push(pick);
+    }
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::interleave;
+
+    #[test]
+    fn interleaving_spreads_picks_and_avoids_repeats_when_possible() {
+        let cases: &[(&[u64], bool)] = &[
+            (&[1, 1, 1], true),
+            (&[6, 11, 8], true),
+            (&[2, 1, 1, 1, 1, 1, 1, 1, 1, 1], true),
+            (&[3, 3], true),
+            (&[5, 1], false),
+            (&[4], false),
+        ];
+        for &(quotas, repeat_free) in cases {
+            let order = interleave(quotas);
+            for (k, &quota) in quotas.iter().enumerate() {
+                assert_eq!(order.iter().filter(|&&o| o == k).count() as u64, quota, "{quotas:?}: {order:?}");
+            }
+            let n = order.len();
+            let repeats = (0..n).filter(|&i| n > 1 && order[i] == order[(i + 1) % n]).count();
+            assert_eq!(repeats == 0, repeat_free, "{quotas:?}: {order:?}");
         }
     }
-    credit[best] -= total;
-    best
 }

@@ -414,3 +414,21 @@ fn short_pieces_at_boundaries_are_merged_not_flashed() {
         assert!(s.duration() >= MIN_PIECE, "{s:?} is too short");
     }
 }
+
+/// The demo pack on the lift screen: one full rotation never shows the same item twice in a
+/// row, and changes channel whenever the mix allows.
+#[test]
+fn the_demo_rotation_varies_items_and_channels() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/demo");
+    let now = sample::now();
+    let pack = palier_content::demo::DemoPack::load(&dir, now).unwrap();
+    let items: Vec<Item> = pack.manifest.items.into_iter().filter(|i| !i.is_urgent()).collect();
+    let p = Playlist::new(&snapshot(items.clone(), now - 1.hour()), &lift(), &paris(), &HashSet::new());
+    let channel: HashMap<&str, Channel> = items.iter().map(|i| (i.id.as_str(), i.channel)).collect();
+    let showings = p.showings(now, now + p.cycle_length(now) * 2);
+    let order = ids(&showings);
+    for pair in order.windows(2) {
+        assert_ne!(pair[0], pair[1], "the same item twice in a row: {order:?}");
+        assert_ne!(channel[pair[0]], channel[pair[1]], "the same channel twice in a row: {order:?}");
+    }
+}

@@ -176,6 +176,21 @@ impl SlideRenderer {
                     push(Some(TextureRef::Qr(qr_textures.len() - 1)), instance(*rect, FULL_UV, WHITE, 0.0));
                 }
                 Element::Text(text_box) => texts.push((self.text.layout(text_box), text_box.color)),
+                Element::Column { rect, gap, texts: column } => {
+                    let mut y = rect.y;
+                    for text_box in column {
+                        let room = rect.bottom() - y;
+                        if room < text_box.size_range.1 {
+                            break;
+                        }
+                        let mut placed = text_box.clone();
+                        placed.rect.y = y;
+                        placed.rect.h = placed.rect.h.min(room);
+                        let laid = self.text.layout(&placed);
+                        y += laid.height + gap;
+                        texts.push((laid, text_box.color));
+                    }
+                }
             }
         }
         let quads = self.quads.prepare(&gpu.device, (scene.width, scene.height), &instances);

@@ -125,6 +125,13 @@ pub enum Element {
         size: usize,
         modules: Vec<bool>,
     },
+    /// Texts stacked top-down in `rect`, `gap` apart: each starts where the one above ends.
+    /// A text's `rect.h` is the most it may take; `rect.y` is set at layout.
+    Column {
+        rect: Rect,
+        gap: f32,
+        texts: Vec<TextBox>,
+    },
 }
 
 /// Text that must fit its box: the largest size in `size_range` at which it fits within
@@ -185,15 +192,22 @@ pub enum SlideContent<'a> {
 }
 
 impl Scene {
-    /// Every text box, in drawing order.
+    /// Every text box, in drawing order, columns included.
     pub fn texts(&self) -> impl Iterator<Item = &TextBox> {
-        self.elements.iter().filter_map(|e| if let Element::Text(t) = e { Some(t) } else { None })
+        self.elements.iter().flat_map(|e| match e {
+            Element::Text(t) => std::slice::from_ref(t).iter(),
+            Element::Column { texts, .. } => texts.iter(),
+            _ => [].iter(),
+        })
     }
 
     /// The bounding rectangle of each element.
     pub fn rects(&self) -> impl Iterator<Item = Rect> + '_ {
         self.elements.iter().map(|e| match e {
-            Element::Rect { rect, .. } | Element::Image { rect, .. } | Element::Qr { rect, .. } => *rect,
+            Element::Rect { rect, .. }
+            | Element::Image { rect, .. }
+            | Element::Qr { rect, .. }
+            | Element::Column { rect, .. } => *rect,
             Element::Text(t) => t.rect,
         })
     }

@@ -101,6 +101,39 @@ impl Builder {
         }));
     }
 
+    /// A bold title and the body right under it: the title may take up to `share` of the
+    /// area, the body whatever the title leaves.
+    #[allow(clippy::too_many_arguments)]
+    fn title_and_body(
+        &mut self,
+        area: Rect,
+        title: &str,
+        title_size: (f32, f32),
+        title_lines: usize,
+        share: f32,
+        body: &str,
+        body_size: (f32, f32),
+        body_lines: usize,
+    ) {
+        let u = self.u;
+        let text = |text: &str, h: f32, size: (f32, f32), lines, bold, color| TextBox {
+            rect: Rect::new(area.x, area.y, area.w, h),
+            text: self.locale.typeset(&text.chars().take(MAX_TEXT_CHARS).collect::<String>()),
+            size_range: (size.0 * u, size.1 * u),
+            max_lines: lines,
+            bold,
+            color,
+            align: Align::Left,
+            valign: VAlign::Top,
+        };
+        let share = if body.trim().is_empty() { 1.0 } else { share };
+        let mut texts = vec![text(title, area.h * share, title_size, title_lines, true, theme::TEXT)];
+        if !body.trim().is_empty() {
+            texts.push(text(body, area.h, body_size, body_lines, false, theme::TEXT_DIM));
+        }
+        self.scene.elements.push(Element::Column { rect: area, gap: 36.0 * u, texts });
+    }
+
     /// A picture with its credit line along the bottom edge.
     fn photo(&mut self, rect: Rect, source: PathBuf, credit: Option<&str>) {
         let radius = theme::RADIUS * self.u;
@@ -235,17 +268,9 @@ fn flash_slide(b: &mut Builder, ctx: &SlideContext<'_>, f: Frame, item: &Item, f
         None => (rest, None),
     };
     let urgent = flash.severity == Severity::Urgent;
-    let title_share = if item.body.is_empty() {
-        1.0
-    } else if f.portrait {
-        0.45
-    } else {
-        0.5
-    };
-    let (title, body) = rest.split_top(rest.h * title_share);
     let title_size = if urgent { (150.0, 72.0) } else { (128.0, 64.0) };
-    b.text(title, &item.title, title_size, 4, true, theme::TEXT, Align::Left, VAlign::Top);
-    b.text(body.inset(0.0), &item.body, (72.0, 40.0), 8, false, theme::TEXT_DIM, Align::Left, VAlign::Top);
+    let share = if f.portrait { 0.5 } else { 0.55 };
+    b.title_and_body(rest, &item.title, title_size, 4, share, &item.body, (72.0, 40.0), 8);
     if let (Some(range), Some(range_box)) = (range, range_box) {
         b.rect(range_box, theme::SURFACE, theme::RADIUS * u);
         b.rect(Rect::new(range_box.x, range_box.y, 14.0 * u, range_box.h), colour, 7.0 * u);
@@ -313,9 +338,7 @@ fn offer_slide(b: &mut Builder, ctx: &SlideContext<'_>, f: Frame, item: &Item, o
             };
             b.text(place, &place_text, (44.0, 30.0), 2, false, theme::TEXT_DIM, Align::Left, VAlign::Top);
         });
-    let (title, body) = above.split_top(if item.body.is_empty() { above.h } else { above.h * 0.5 });
-    b.text(title, &item.title, (112.0, 56.0), 3, true, theme::TEXT, Align::Left, VAlign::Top);
-    b.text(body, &item.body, (60.0, 36.0), 6, false, theme::TEXT_DIM, Align::Left, VAlign::Top);
+    b.title_and_body(above, &item.title, (112.0, 56.0), 3, 0.55, &item.body, (60.0, 36.0), 6);
 }
 
 fn promo_slide(b: &mut Builder, ctx: &SlideContext<'_>, f: Frame, item: &Item, promo: &Promo) {
@@ -353,9 +376,7 @@ fn promo_slide(b: &mut Builder, ctx: &SlideContext<'_>, f: Frame, item: &Item, p
         }
         None => (above, None),
     };
-    let (title, body) = above.split_top(if item.body.is_empty() { above.h } else { above.h * 0.55 });
-    b.text(title, &item.title, (104.0, 56.0), 3, true, theme::TEXT, Align::Left, VAlign::Top);
-    b.text(body, &item.body, (52.0, 34.0), 4, false, theme::TEXT_DIM, Align::Left, VAlign::Top);
+    b.title_and_body(above, &item.title, (104.0, 56.0), 3, 0.6, &item.body, (52.0, 34.0), 4);
     if let (Some(price), Some(row)) = (&promo.price, price_row) {
         let pill =
             Rect::new(row.x, row.y + 10.0 * u, (price.chars().count() as f32 * 56.0 + 96.0) * u, 130.0 * u);
@@ -426,9 +447,7 @@ fn event_slide(b: &mut Builder, ctx: &SlideContext<'_>, f: Frame, item: &Item, e
         reply_row(b, &f, rest, item.link.as_deref(), ctx.locale.label(Label::ScanForMore), |b, area| {
             b.text(area, &range, (52.0, 34.0), 3, true, theme::TEXT, Align::Left, VAlign::Center);
         });
-    let (title, body) = above.split_top(if item.body.is_empty() { above.h } else { above.h * 0.5 });
-    b.text(title, &item.title, (104.0, 56.0), 3, true, theme::TEXT, Align::Left, VAlign::Top);
-    b.text(body, &item.body, (56.0, 34.0), 5, false, theme::TEXT_DIM, Align::Left, VAlign::Top);
+    b.title_and_body(above, &item.title, (104.0, 56.0), 3, 0.55, &item.body, (56.0, 34.0), 5);
 }
 
 fn news_slide(b: &mut Builder, ctx: &SlideContext<'_>, f: Frame, item: &Item, news: &News) {
@@ -473,9 +492,7 @@ fn news_slide(b: &mut Builder, ctx: &SlideContext<'_>, f: Frame, item: &Item, ne
             above
         }
     };
-    let (title, body) = above.split_top(if item.body.is_empty() { above.h } else { above.h * 0.45 });
-    b.text(title, &item.title, (112.0, 56.0), 4, true, theme::TEXT, Align::Left, VAlign::Top);
-    b.text(body, &item.body, (64.0, 38.0), 8, false, theme::TEXT_DIM, Align::Left, VAlign::Top);
+    b.title_and_body(above, &item.title, (112.0, 56.0), 4, 0.5, &item.body, (64.0, 38.0), 8);
 }
 
 /// Building name, date and a large clock over the fallback picture.

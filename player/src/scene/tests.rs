@@ -60,7 +60,23 @@ fn assert_well_formed(scene: &Scene, what: &str) {
         assert!(slide.contains(&rect), "{what}: {rect:?} leaves the {}×{} slide", scene.width, scene.height);
         assert!(rect.w >= 0.0 && rect.h >= 0.0, "{what}: {rect:?}");
     }
-    let texts: Vec<&TextBox> = scene.texts().collect();
+    // Boxes placed by the template (texts and columns) must not overlap; the texts inside a
+    // column are stacked at layout.
+    let texts: Vec<TextBox> = scene
+        .elements
+        .iter()
+        .filter_map(|e| match e {
+            Element::Text(t) => Some(t.clone()),
+            Element::Column { rect, texts, .. } => {
+                assert!(
+                    texts.iter().all(|t| rect.contains(&t.rect)),
+                    "{what}: column texts stay in the column"
+                );
+                Some(TextBox { rect: *rect, ..texts[0].clone() })
+            }
+            _ => None,
+        })
+        .collect();
     for (i, a) in texts.iter().enumerate() {
         assert!(a.size_range.0 >= a.size_range.1 && a.size_range.1 > 0.0, "{what}: {a:?}");
         for b in &texts[i + 1..] {
