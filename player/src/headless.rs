@@ -2,8 +2,6 @@
 //! the same slide renderer and compositor as the windows, reading pixels back instead of
 //! presenting them.
 
-use std::collections::HashSet;
-
 use jiff::{SignedDuration, Timestamp};
 use palier_content::config::{BoardConfig, Rotation, ScreenConfig};
 
@@ -228,18 +226,23 @@ fn text(rect: Rect, text: &str, size: f32, bold: bool) -> Element {
     })
 }
 
-/// The showings of one full rotation from `from`: every slide until the rotation repeats
-/// (at least a minute, so urgent flashes appear), at most `max` of them.
+/// The showings of one full rotation from `from`: slides until the rotation's own time (urgent
+/// flashes aside) covers its cycle, and at least a minute so urgent flashes appear; at most
+/// `max` of them, and the fallback slide once.
 pub fn one_rotation(playlist: &Playlist, from: Timestamp, max: usize) -> Vec<Showing> {
-    let length = playlist.cycle_length(from).max(SignedDuration::from_secs(60));
-    let mut showings = Vec::new();
-    let mut seen_fallback = HashSet::new();
+    let cycle = playlist.cycle_length(from);
+    let minute = from + SignedDuration::from_secs(60);
+    let mut rotation_time = SignedDuration::ZERO;
+    let mut showings: Vec<Showing> = Vec::new();
     let mut t = from;
-    while t < from + length && showings.len() < max {
+    while (rotation_time < cycle || t < minute) && showings.len() < max {
         let showing = playlist.showing_at(t);
         t = showing.end;
-        if showing.item_id().is_none() && !seen_fallback.insert(()) {
+        if showing.item_id().is_none() && showings.iter().any(|s| s.item_id().is_none()) {
             continue;
+        }
+        if showing.trigger != palier_content::wire::PlayTrigger::Preempt {
+            rotation_time += showing.duration();
         }
         showings.push(showing);
     }

@@ -5,10 +5,14 @@
 //! drives windows with winit. The same renderer feeds windows, the headless `render` and
 //! `sheet` commands, and the golden-image tests.
 
+pub mod app;
 pub mod board;
+pub mod engine;
 pub mod headless;
+pub mod live;
 pub mod locale;
 pub mod playlist;
 pub mod render;
 pub mod scene;
+pub mod slides;
 pub mod source;

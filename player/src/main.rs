@@ -11,7 +11,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::Timestamp;
 use palier_content::config::{BackendChoice, BoardConfig};
 use palier_content::{CacheReader, DataDir};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
 use palier_player::board::Board;
+use palier_player::engine::{Engine, EnginePaths};
 use palier_player::headless::Headless;
 use palier_player::render::Gpu;
 use palier_player::source::{Assets, DemoData, demo_config};
@@ -28,6 +32,10 @@ struct Cli {
     /// GPU backend (overrides the configuration; WGPU_BACKEND overrides both).
     #[arg(long, global = true, value_enum)]
     backend: Option<Backend>,
+    /// Play without windows: the same rotation, drawn offscreen, with plays recorded
+    /// (boards without a display, end-to-end tests).
+    #[arg(long)]
+    headless: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -186,10 +194,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Check) => check(&cli),
-        None => {
-            bail!("the windowed player is not wired yet")
-        }
+        None => play(&cli),
     }
+}
+
+/// Plays the rotation until stopped: in windows, or offscreen with `--headless`.
+fn play(cli: &Cli) -> anyhow::Result<()> {
+    let (loaded, assets) = load(&cli.source, cli.backend)?;
+    let data = DataDir::new(&loaded.config.data_dir);
+    let cache = match (&cli.source.cache, &loaded._demo) {
+        (Some(cache), _) => cache.clone(),
+        (None, Some(demo)) => demo.data_dir().cache(),
+        (None, None) => data.cache(),
+    };
+    let journal = cache.parent().map_or_else(|| data.journal(), |dir| DataDir::new(dir).journal());
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, stop.clone()).context("installing signal handlers")?;
+    }
+    let backend = loaded.config.player.backend;
+    let engine = Engine::start(loaded.config, assets, EnginePaths { cache, journal }, Timestamp::now());
+    if cli.headless {
+        tracing::info!("playing headless");
+        palier_player::live::run(engine, Gpu::headless(backend)?, stop)?;
+    } else {
+        palier_player::app::run(engine, cli.source.demo, stop)?;
+    }
+    Ok(())
 }
 
 fn check(cli: &Cli) -> anyhow::Result<()> {

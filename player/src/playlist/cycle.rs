@@ -91,6 +91,29 @@ impl Cycle {
         longest
     }
 
+    /// Number of slots in one rotation.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Where slot `index` (taken around the cycle) starts, from the cycle start.
+    pub fn start_of(&self, index: usize) -> SignedDuration {
+        let index = index % self.slots.len();
+        if index == 0 { SignedDuration::ZERO } else { self.ends[index - 1] }
+    }
+
+    /// How long slot `index` (taken around the cycle) lasts.
+    pub fn slot_duration(&self, index: usize) -> SignedDuration {
+        let index = index % self.slots.len();
+        self.ends[index] - self.start_of(index)
+    }
+
+    /// The index of the slot under `clock`.
+    pub fn index_at(&self, clock: SignedDuration) -> usize {
+        let position = clock.as_millis().rem_euclid(self.length().as_millis());
+        self.ends.partition_point(|&end| end.as_millis() <= position)
+    }
+
     /// The slot under `clock` (time since the epoch on this cycle's clock): the member it
     /// shows and the clock readings at which that slot starts and ends.
     pub fn slot_at(&self, clock: SignedDuration) -> (usize, SignedDuration, SignedDuration) {

@@ -183,13 +183,43 @@ impl Playlist {
             showing.trigger = PlayTrigger::Preempt;
             return showing;
         }
-        // Between urgent windows: the normal rotation on a clock that stands still during
-        // urgent time, so that no slot hides under the flash minute after minute.
+        // Between urgent windows the rotation goes on where it left off: each part starts a
+        // fresh slot after the one the flash cut short, so no slot hides under the flash
+        // minute after minute and none is shown twice around it.
         let start = urgent_end.max(prev_edge);
-        let clock_at_start =
-            anchor + (URGENT_PERIOD - share) * periods as i32 + start.duration_since(urgent_end);
+        let cycle = self.cycle(&normal);
+        let part_start = cycle.start_of(self.part_first_slot(&cycle, anchor, share, periods));
+        let clock_at_start = Timestamp::UNIX_EPOCH + part_start + start.duration_since(urgent_end);
         let segment = Segment { start, end: window_end.min(next_edge), clock_at_start };
         self.rotation_piece(&normal, t, segment, banner)
+    }
+
+    /// The slot the rotation part of urgent window `period` starts with: the part of window
+    /// 0 starts after the slot the first flash interrupted, every later part after the slot
+    /// the previous part ended on.
+    fn part_first_slot(
+        &self,
+        cycle: &Cycle,
+        anchor: Timestamp,
+        share: SignedDuration,
+        period: i128,
+    ) -> usize {
+        let part = URGENT_PERIOD - share;
+        // The walk restarts every thousand windows (about 17 hours), so its cost stays
+        // bounded for a flash that preempts for weeks.
+        const REBASE: i128 = 1000;
+        let base = period - period % REBASE;
+        let mut slot =
+            cycle.index_at(anchor.duration_since(Timestamp::UNIX_EPOCH)) + 1 + (base / REBASE) as usize;
+        for _ in 0..(period - base) {
+            let mut used = SignedDuration::ZERO;
+            // Slots fill the part; the last one is cut by the next window and counts as shown.
+            while used < part {
+                used += cycle.slot_duration(slot);
+                slot += 1;
+            }
+        }
+        slot % cycle.len()
     }
 
     /// Every showing from `from` until `until`, in order.

@@ -318,6 +318,12 @@ fn an_urgent_flash_preempts_on_arrival_returns_every_minute_and_leaves_a_banner(
     }
     let showings = p.showings(arrival, arrival + 10.minutes());
     assert_consistent(&p, &showings);
+    // The flash does not split a slide in two: what follows it is not what preceded it.
+    for triple in showings.windows(3) {
+        if triple[1].trigger == PlayTrigger::Preempt {
+            assert_ne!(triple[0].item_id(), triple[2].item_id(), "{triple:?}");
+        }
+    }
     // The rotation underneath keeps turning: both other items show between the flashes.
     let shown: HashSet<_> = showings.iter().filter_map(|s| s.item_id()).collect();
     assert_eq!(shown, HashSet::from(["lift-down", "o", "p"]));

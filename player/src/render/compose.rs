@@ -18,12 +18,15 @@ pub struct Layer<'a> {
 #[derive(Debug)]
 pub struct SlideBinding {
     bind_group: wgpu::BindGroup,
+    /// The slide texture's size.
+    size: (u32, u32),
 }
 
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
 struct LayerUniform {
     m: [f32; 4],
+    area: [f32; 4],
     opacity: f32,
     brightness: f32,
     _pad: [f32; 2],
@@ -46,7 +49,7 @@ impl Compositor {
             label: Some("compose layer layout"),
             entries: &[wgpu::BindGroupLayoutEntry {
                 binding: 0,
-                visibility: wgpu::ShaderStages::FRAGMENT,
+                visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
                 ty: wgpu::BindingType::Buffer {
                     ty: wgpu::BufferBindingType::Uniform,
                     has_dynamic_offset: false,
@@ -148,14 +151,24 @@ impl Compositor {
                 wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::Sampler(&self.sampler) },
             ],
         });
-        SlideBinding { bind_group }
+        SlideBinding { bind_group, size: (slide.width(), slide.height()) }
     }
 
-    /// Writes the layers' parameters: the prepare half. At most two layers.
-    pub fn prepare(&self, queue: &wgpu::Queue, layers: &[Layer<'_>], rotation: Rotation, brightness: f32) {
+    /// Writes the layers' parameters: the prepare half. At most two layers. A slide whose
+    /// shape (after rotation) differs from the output's is letterboxed, never stretched.
+    pub fn prepare(
+        &self,
+        queue: &wgpu::Queue,
+        layers: &[Layer<'_>],
+        rotation: Rotation,
+        brightness: f32,
+        output: (u32, u32),
+    ) {
         for (index, layer) in layers.iter().take(2).enumerate() {
+            let area = fit_area(output, layer.slide.size, rotation);
             let uniform = LayerUniform {
                 m: rotation_matrix(rotation),
+                area,
                 opacity: layer.opacity.clamp(0.0, 1.0),
                 brightness: brightness.clamp(0.0, 1.0),
                 _pad: [0.0; 2],
@@ -196,6 +209,18 @@ impl Compositor {
     }
 }
 
+/// The clip-space rectangle where a `slide` turned by `rotation` fits the `output`, centred.
+fn fit_area(output: (u32, u32), slide: (u32, u32), rotation: Rotation) -> [f32; 4] {
+    let (sw, sh) = match rotation {
+        Rotation::R0 | Rotation::R180 => slide,
+        Rotation::R90 | Rotation::R270 => (slide.1, slide.0),
+    };
+    let (ow, oh) = (output.0.max(1) as f32, output.1.max(1) as f32);
+    let scale = (ow / sw.max(1) as f32).min(oh / sh.max(1) as f32);
+    let (w, h) = (sw as f32 * scale / ow, sh as f32 * scale / oh);
+    [-w, h, w, -h]
+}
+
 /// Output coordinates to slide coordinates, around the centre: the content turns clockwise
 /// by `rotation` on the panel.
 fn rotation_matrix(rotation: Rotation) -> [f32; 4] {
@@ -205,5 +230,26 @@ fn rotation_matrix(rotation: Rotation) -> [f32; 4] {
         Rotation::R90 => [0.0, -1.0, 1.0, 0.0],
         Rotation::R180 => [-1.0, 0.0, 0.0, -1.0],
         Rotation::R270 => [0.0, 1.0, -1.0, 0.0],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slides_fill_matching_outputs_and_are_letterboxed_otherwise() {
+        let cases = [
+            ((1920, 1080), (1920, 1080), Rotation::R0, [-1.0, 1.0, 1.0, -1.0]),
+            ((1920, 1080), (1080, 1920), Rotation::R90, [-1.0, 1.0, 1.0, -1.0]),
+            ((1920, 1080), (1080, 1920), Rotation::R0, [-0.31640625, 1.0, 0.31640625, -1.0]),
+            ((1080, 1920), (1920, 1080), Rotation::R0, [-1.0, 0.31640625, 1.0, -0.31640625]),
+        ];
+        for (output, slide, rotation, expected) in cases {
+            let area = fit_area(output, slide, rotation);
+            for (got, want) in area.iter().zip(expected) {
+                assert!((got - want).abs() < 1e-5, "{output:?} {slide:?} {rotation:?}: {area:?}");
+            }
+        }
     }
 }

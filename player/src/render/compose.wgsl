@@ -4,6 +4,8 @@
 struct Layer {
     // Maps output coordinates (0..1, y down) to slide coordinates: uv = m * (p - 0.5) + 0.5.
     m: vec4<f32>,        // column-major 2x2: (m00, m10, m01, m11)
+    // Where the slide lands on the output, in clip space: x0, y0 (top left), x1, y1.
+    area: vec4<f32>,
     opacity: f32,
     brightness: f32,
     _pad: vec2<f32>,
@@ -22,7 +24,7 @@ struct Varyings {
 fn vs_main(@builtin(vertex_index) vertex: u32) -> Varyings {
     let corner = vec2<f32>(f32(vertex & 1u), f32((vertex >> 1u) & 1u));
     var out: Varyings;
-    out.position = vec4<f32>(corner.x * 2.0 - 1.0, 1.0 - corner.y * 2.0, 0.0, 1.0);
+    out.position = vec4<f32>(mix(layer.area.xy, layer.area.zw, corner), 0.0, 1.0);
     out.p = corner;
     return out;
 }

@@ -29,7 +29,7 @@ pub fn compose_offscreen(
         view_formats: &[],
     });
     let view = target.create_view(&wgpu::TextureViewDescriptor::default());
-    compositor.prepare(&gpu.queue, layers, rotation, brightness);
+    compositor.prepare(&gpu.queue, layers, rotation, brightness, size);
     let mut encoder =
         gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("offscreen frame") });
     compositor.render(&mut encoder, &view, layers);
@@ -48,7 +48,7 @@ pub struct SelfTestReport {
 
 impl SelfTestReport {
     pub fn passed(&self) -> bool {
-        self.mismatches.is_empty() && self.text_pixels > 50
+        self.mismatches.is_empty() && self.text_pixels > 50 && super::gpu::error_count() == 0
     }
 }
 

@@ -6,7 +6,17 @@
 //! creation for GL; headless rendering does not. Limits are the downlevel WebGL2 set raised
 //! to the adapter's texture sizes, so what works here works on a Raspberry Pi.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use palier_content::config::BackendChoice;
+
+static ERRORS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many GPU errors this process has logged (zero unless something is wrong).
+pub fn error_count() -> usize {
+    ERRORS.load(Ordering::Relaxed)
+}
 
 /// Why no usable GPU device could be had.
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +95,12 @@ impl Gpu {
             trace: wgpu::Trace::Off,
         }))
         .map_err(|source| GpuError::Device { adapter: adapter.get_info().name, source })?;
+        // A validation error is a bug, but a board must keep showing what it can: log it
+        // and count it (tests and `check` assert the count stays zero) instead of aborting.
+        device.on_uncaptured_error(Arc::new(|error: wgpu::Error| {
+            ERRORS.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(%error, "GPU error");
+        }));
         let gpu = Gpu { instance, adapter, device, queue };
         tracing::info!(adapter = %gpu.describe(), "GPU ready");
         Ok(gpu)

@@ -108,7 +108,8 @@ impl TextEngine {
             };
             format!("{}{ELLIPSIS}", cut.trim_end_matches(|c: char| c.is_whitespace() || ",;:.".contains(c)))
         };
-        let (mut lo, mut hi) = (0usize, chars.len());
+        // Keep at least one character: never a lone « … ».
+        let (mut lo, mut hi) = (1.min(chars.len()), chars.len());
         while lo < hi {
             let mid = (lo + hi).div_ceil(2);
             if self.shape(buffer, text_box, &candidate(mid), size).fits {

@@ -127,7 +127,11 @@ impl Builder {
             valign: VAlign::Top,
         };
         let share = if body.trim().is_empty() { 1.0 } else { share };
-        let mut texts = vec![text(title, area.h * share, title_size, title_lines, true, theme::TEXT)];
+        // The title may not starve the body: two body lines at its smallest size stay free.
+        let one_line = title_size.1 * u * 1.2;
+        let body_reserve = if body.trim().is_empty() { 0.0 } else { 2.0 * body_size.1 * u * 1.3 + 36.0 * u };
+        let title_h = (area.h * share).min(area.h - body_reserve).max(one_line).min(area.h);
+        let mut texts = vec![text(title, title_h, title_size, title_lines, true, theme::TEXT)];
         if !body.trim().is_empty() {
             texts.push(text(body, area.h, body_size, body_lines, false, theme::TEXT_DIM));
         }
@@ -279,8 +283,9 @@ fn flash_slide(b: &mut Builder, ctx: &SlideContext<'_>, f: Frame, item: &Item, f
     }
 }
 
-/// The bottom row of offers, promos and events: a text block on the left, the QR code on
-/// the right. Returns the area above it.
+/// The reply corner of offers, promos, events and news: a text block at the bottom left and
+/// the QR code at the bottom right. In portrait they share a row; in landscape the QR code
+/// takes a column of its own so the text keeps the height. Returns the area left for text.
 fn reply_row(
     b: &mut Builder,
     f: &Frame,
@@ -290,20 +295,33 @@ fn reply_row(
     left: impl FnOnce(&mut Builder, Rect),
 ) -> Rect {
     let u = f.u;
-    let row_h = theme::QR_SIDE * u + 50.0 * u;
-    let (above, row) = area.split_bottom(row_h);
-    let (text_area, qr_area) = match link {
-        Some(_) => {
-            let (text_area, qr_area) = row.split_left(row.w - theme::QR_SIDE * u);
-            (Rect::new(text_area.x, text_area.y, text_area.w - 32.0 * u, text_area.h), Some(qr_area))
-        }
-        None => (row, None),
-    };
-    left(b, text_area);
-    if let (Some(link), Some(qr_area)) = (link, qr_area) {
-        b.qr(qr_area, link, caption);
+    let qr_h = theme::QR_SIDE * u + 50.0 * u;
+    let gap = 32.0 * u;
+    if f.portrait {
+        let (above, row) = area.split_bottom(qr_h);
+        let text_area = match link {
+            Some(link) => {
+                let (text_area, qr_area) = row.split_left(row.w - theme::QR_SIDE * u);
+                b.qr(qr_area, link, caption);
+                Rect::new(text_area.x, text_area.y, text_area.w - gap, text_area.h)
+            }
+            None => row,
+        };
+        left(b, text_area);
+        return Rect::new(above.x, above.y, above.w, above.h - gap);
     }
-    Rect::new(above.x, above.y, above.w, above.h - 32.0 * u)
+    let text_area = match link {
+        Some(link) => {
+            let (text_area, qr_column) = area.split_left(area.w - theme::QR_SIDE * u - gap);
+            let qr_area = Rect::new(qr_column.x + gap, qr_column.bottom() - qr_h, theme::QR_SIDE * u, qr_h);
+            b.qr(qr_area, link, caption);
+            text_area
+        }
+        None => area,
+    };
+    let (above, block) = text_area.split_bottom(170.0 * u);
+    left(b, block);
+    Rect::new(above.x, above.y, above.w, above.h - gap)
 }
 
 fn offer_slide(b: &mut Builder, ctx: &SlideContext<'_>, f: Frame, item: &Item, offer: &Offer) {
@@ -371,15 +389,15 @@ fn promo_slide(b: &mut Builder, ctx: &SlideContext<'_>, f: Frame, item: &Item, p
         });
     let (above, price_row) = match &promo.price {
         Some(_) => {
-            let (above, row) = above.split_bottom(150.0 * u);
+            let (above, row) = above.split_bottom(if f.portrait { 150.0 } else { 124.0 } * u);
             (above, Some(row))
         }
         None => (above, None),
     };
     b.title_and_body(above, &item.title, (104.0, 56.0), 3, 0.6, &item.body, (52.0, 34.0), 4);
     if let (Some(price), Some(row)) = (&promo.price, price_row) {
-        let pill =
-            Rect::new(row.x, row.y + 10.0 * u, (price.chars().count() as f32 * 56.0 + 96.0) * u, 130.0 * u);
+        let pill_w = (price.chars().count() as f32 * 56.0 + 96.0) * u;
+        let pill = Rect::new(row.x, row.y + 10.0 * u, pill_w, row.h - 20.0 * u);
         let pill = Rect::new(pill.x, pill.y, pill.w.min(row.w), pill.h.min(row.h));
         b.rect(pill, theme::PROMO, pill.h / 2.0);
         b.text(
