@@ -101,15 +101,21 @@ impl DemoPack {
 /// Reads a picture's address, size, type and dimensions from its bytes.
 pub fn describe_media(path: &Path) -> Result<MediaRef, String> {
     let bytes = fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let size = imagesize::blob_size(&bytes).map_err(|e| format!("{}: not a picture: {e}", path.display()))?;
-    let mime = match imagesize::image_type(&bytes) {
+    describe_media_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Reads a picture's address, size, type and dimensions from its bytes (the header only is
+/// parsed, nothing is decoded). Limits are not checked here.
+pub fn describe_media_bytes(bytes: &[u8]) -> Result<MediaRef, String> {
+    let size = imagesize::blob_size(bytes).map_err(|e| format!("not a picture: {e}"))?;
+    let mime = match imagesize::image_type(bytes) {
         Ok(imagesize::ImageType::Jpeg) => "image/jpeg",
         Ok(imagesize::ImageType::Png) => "image/png",
         Ok(imagesize::ImageType::Webp) => "image/webp",
-        _ => return Err(format!("{}: only JPEG, PNG and WebP pictures", path.display())),
+        _ => return Err("only JPEG, PNG and WebP pictures".to_owned()),
     };
     Ok(MediaRef {
-        sha256: sha256_hex(&bytes),
+        sha256: sha256_hex(bytes),
         bytes: bytes.len() as u64,
         mime: mime.to_owned(),
         width: size.width as u32,

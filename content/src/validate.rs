@@ -249,7 +249,9 @@ pub fn validate_item(item: &Item) -> Result<(), String> {
     Ok(())
 }
 
-fn check_id(field: &str, id: &str) -> Result<(), String> {
+/// An id of the protocol (item, building, device, play): 1–64 characters of the id alphabet.
+/// `field` names the thing in the message.
+pub fn check_id(field: &str, id: &str) -> Result<(), String> {
     let ok = !id.is_empty()
         && id.len() <= MAX_ID_CHARS
         && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
