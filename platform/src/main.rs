@@ -1,6 +1,212 @@
-//! `palier-platform`: The reference platform: publishing and device APIs. This crate is a placeholder until its issue lands.
+//! `palier-platform`: the reference platform's command line. It parses arguments, calls the
+//! library, prints results, and prints an error once (with its causes) before exiting 1.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use jiff::Timestamp;
+use palier_platform::admin::{self, ENROLMENT_CODE_TTL, NewBuilding};
+use palier_platform::{AppState, DataDir, Role, Settings, serve};
+
+/// Palier's reference platform: publishing API, device API, administration.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// The data directory (database, signing key, media, platform.toml).
+    #[arg(long, env = "PALIER_PLATFORM_DATA", global = true, default_value = "palier-platform-data")]
+    data: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Creates the data directory, database and signing key; prints the public key to pin on
+    /// boards. Running it again keeps the existing key.
+    Init,
+    /// Prints the public key to pin on boards.
+    PublicKey,
+    /// Buildings.
+    #[command(subcommand)]
+    Building(BuildingCommand),
+    /// Publishers (landlords, shops, the neighbourhood app).
+    #[command(subcommand)]
+    Publisher(PublisherCommand),
+    /// Devices (boards).
+    #[command(subcommand)]
+    Device(DeviceCommand),
+    /// Serves the API; prints `listening on http://ADDR` once listening.
+    Serve {
+        /// Address to listen on; default: `listen` in platform.toml, else 127.0.0.1:8080.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BuildingCommand {
+    /// Adds a building and prints its id.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        address: String,
+        /// IANA time zone, e.g. Europe/Paris.
+        #[arg(long)]
+        time_zone: String,
+        #[arg(long, default_value = "fr-FR")]
+        locale: String,
+        /// Id to use instead of one made from the name.
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Lists the buildings.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum PublisherCommand {
+    /// Adds a publisher and prints its token, once.
+    Add {
+        /// landlord (flash, news), shop (promo) or neighbourhood (offer, event, news).
+        #[arg(long)]
+        role: Role,
+        /// A building it may publish to; repeat for several.
+        #[arg(long = "building", required = true)]
+        buildings: Vec<String>,
+        /// A label for people, e.g. "Syndic Dupont".
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DeviceCommand {
+    /// Prints a one-time enrolment code for a building's board (expires after 24 h).
+    Code {
+        #[arg(long)]
+        building: String,
+        /// The board's screen roles, comma-separated, e.g. lift or lobby-left,lobby-right.
+        #[arg(long, value_delimiter = ',', required = true)]
+        roles: Vec<String>,
+    },
+    /// Lists devices: last seen, synced generation, quarantined items.
+    List,
+    /// Revokes a device: its token stops working at once.
+    Revoke { id: String },
+}
 
 fn main() {
-    eprintln!("palier-platform {}: not built yet", env!("CARGO_PKG_VERSION"));
-    std::process::exit(2);
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if let Err(e) = run(Cli::parse()) {
+        eprintln!("palier-platform: error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let data = DataDir::new(&cli.data);
+    let now = Timestamp::now();
+    match cli.command {
+        Command::Init => {
+            let outcome = data.init()?;
+            if !outcome.created_key {
+                eprintln!("{} was already initialised; kept its signing key", data.root().display());
+            }
+            println!("{}", outcome.public_key);
+        }
+        Command::PublicKey => println!("{}", data.load_signer()?.public_key()),
+        Command::Building(BuildingCommand::Add { name, address, time_zone, locale, id }) => {
+            let store = data.open_store()?;
+            let building =
+                admin::add_building(&store, NewBuilding { id, name, address, time_zone, locale }, now)?;
+            println!("{}", building.id);
+        }
+        Command::Building(BuildingCommand::List) => {
+            for b in data.open_store()?.buildings()? {
+                println!("{}  {:?}  {:?}  {}  {}", b.id, b.name, b.address, b.time_zone, b.locale);
+            }
+        }
+        Command::Publisher(PublisherCommand::Add { role, buildings, name }) => {
+            let store = data.open_store()?;
+            let (publisher, token) = admin::add_publisher(&store, &name, role, &buildings, now)?;
+            eprintln!(
+                "publisher {} ({}) for {}; the token below is shown only now",
+                publisher.id,
+                publisher.role,
+                publisher.buildings.join(", ")
+            );
+            println!("{token}");
+        }
+        Command::Device(DeviceCommand::Code { building, roles }) => {
+            let store = data.open_store()?;
+            let (code, expires) =
+                admin::create_enrolment_code(&store, &building, &roles, now, ENROLMENT_CODE_TTL)?;
+            eprintln!("one-time enrolment code for {building} ({}), valid until {expires}", roles.join(","));
+            println!("{code}");
+        }
+        Command::Device(DeviceCommand::List) => {
+            print!("{}", admin::render_device_list(&data.open_store()?.device_reports()?, now));
+        }
+        Command::Device(DeviceCommand::Revoke { id }) => {
+            if data.open_store()?.revoke_device(&id, now)? {
+                println!("device {id} revoked");
+            } else {
+                println!("device {id} was already revoked");
+            }
+        }
+        Command::Serve { listen } => serve_until_signal(&data, listen)?,
+    }
+    Ok(())
+}
+
+fn serve_until_signal(data: &DataDir, listen: Option<SocketAddr>) -> Result<()> {
+    let config = data.config()?;
+    let addr = listen.or(config.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let state = AppState::open(data, Settings::default())?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let listener =
+            tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+        let bound = listener.local_addr().context("reading the bound address")?;
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "listening on http://{bound}")
+            .and_then(|_| stdout.flush())
+            .context("writing to stdout")?;
+        drop(stdout);
+        serve(listener, state, shutdown_signal()).await.context("serving")?;
+        tracing::info!("stopped");
+        anyhow::Ok(())
+    })?;
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => _ = signal.recv().await,
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
 }

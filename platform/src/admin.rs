@@ -1,0 +1,229 @@
+//! What the administration commands do, as library functions over the [`Store`]: add a
+//! building, a publisher (token printed once), an enrolment code, and render the device list.
+//!
+//! The binary only parses arguments and prints; the tests call these functions directly.
+
+use std::fmt::Write as _;
+
+use jiff::{SignedDuration, Timestamp};
+use palier_content::Building;
+use palier_content::validate::{check_id, check_role, validate_building};
+
+use crate::scope::Role;
+use crate::secret;
+use crate::store::{DeviceReport, Publisher, Store, StoreError};
+
+/// How long an enrolment code works.
+pub const ENROLMENT_CODE_TTL: SignedDuration = SignedDuration::from_hours(24);
+
+/// Why an administration command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// `building add`: the settings, with an optional explicit id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewBuilding {
+    pub id: Option<String>,
+    pub name: String,
+    pub address: String,
+    pub time_zone: String,
+    pub locale: String,
+}
+
+/// Adds a building. Without an explicit id, one is made from the name (`bld-les-tilleuls`).
+pub fn add_building(store: &Store, new: NewBuilding, now: Timestamp) -> Result<Building, AdminError> {
+    let id = match new.id {
+        Some(id) => id,
+        None => free_building_id(store, &new.name)?,
+    };
+    let building =
+        Building { id, name: new.name, address: new.address, time_zone: new.time_zone, locale: new.locale };
+    validate_building(&building).map_err(AdminError::Invalid)?;
+    store.add_building(&building, now)?;
+    Ok(building)
+}
+
+fn free_building_id(store: &Store, name: &str) -> Result<String, AdminError> {
+    let slug = slug(name);
+    let base = if slug.is_empty() { "bld".to_owned() } else { format!("bld-{slug}") };
+    for n in 1.. {
+        let candidate = if n == 1 { base.clone() } else { format!("{base}-{n}") };
+        if store.building(&candidate)?.is_none() {
+            return Ok(candidate);
+        }
+    }
+    unreachable!("some suffix is free")
+}
+
+/// Lowercase ASCII words of `name` joined by '-', accents folded, at most 40 characters.
+pub fn slug(name: &str) -> String {
+    let folded: String = name.chars().flat_map(fold).collect();
+    let words: Vec<&str> =
+        folded.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let mut slug = String::new();
+    for word in words {
+        if slug.len() + word.len() + 1 > 40 {
+            break;
+        }
+        if !slug.is_empty() {
+            slug.push('-');
+        }
+        slug.push_str(word);
+    }
+    slug
+}
+
+fn fold(c: char) -> Vec<char> {
+    let lower = c.to_lowercase().next().unwrap_or(c);
+    let plain = match lower {
+        'à' | 'â' | 'ä' | 'á' | 'ã' | 'å' => 'a',
+        'ç' => 'c',
+        'é' | 'è' | 'ê' | 'ë' => 'e',
+        'î' | 'ï' | 'í' | 'ì' => 'i',
+        'ô' | 'ö' | 'ó' | 'ò' | 'õ' => 'o',
+        'ù' | 'û' | 'ü' | 'ú' => 'u',
+        'ÿ' | 'ý' => 'y',
+        'ñ' => 'n',
+        'œ' => return vec!['o', 'e'],
+        'æ' => return vec!['a', 'e'],
+        other => other,
+    };
+    vec![plain]
+}
+
+/// Adds a publisher for these buildings and returns it with its token, shown only now.
+pub fn add_publisher(
+    store: &Store,
+    name: &str,
+    role: Role,
+    buildings: &[String],
+    now: Timestamp,
+) -> Result<(Publisher, String), AdminError> {
+    if buildings.is_empty() {
+        return Err(AdminError::Invalid("a publisher needs at least one --building".to_owned()));
+    }
+    let mut buildings = buildings.to_vec();
+    buildings.sort();
+    buildings.dedup();
+    let id = secret::new_id("pub");
+    let name = if name.trim().is_empty() { format!("{role} {id}") } else { name.trim().to_owned() };
+    let publisher = Publisher { id, name, role, buildings };
+    let token = secret::new_token(secret::PUBLISHER_TOKEN_PREFIX);
+    store.add_publisher(&publisher, &secret::hash_secret(&token), now)?;
+    Ok((publisher, token))
+}
+
+/// Creates a one-time enrolment code for a building and screen roles, valid for `ttl`.
+pub fn create_enrolment_code(
+    store: &Store,
+    building_id: &str,
+    roles: &[String],
+    now: Timestamp,
+    ttl: SignedDuration,
+) -> Result<(String, Timestamp), AdminError> {
+    check_id("building id", building_id).map_err(AdminError::Invalid)?;
+    if roles.is_empty() {
+        return Err(AdminError::Invalid(
+            "a device needs at least one screen role, e.g. --roles lift".to_owned(),
+        ));
+    }
+    for role in roles {
+        check_role(role).map_err(AdminError::Invalid)?;
+    }
+    let mut roles = roles.to_vec();
+    roles.sort();
+    roles.dedup();
+    let code = secret::new_enrolment_code();
+    let expires = now + ttl;
+    store.add_enrolment_code(
+        &secret::hash_secret(&secret::normalize_code(&code)),
+        building_id,
+        &roles,
+        now,
+        expires,
+    )?;
+    Ok((code, expires))
+}
+
+/// `device list` as text: one block per device.
+pub fn render_device_list(reports: &[DeviceReport], now: Timestamp) -> String {
+    if reports.is_empty() {
+        return "no devices enrolled yet; `palier-platform device code` makes an enrolment code\n".to_owned();
+    }
+    let mut out = String::new();
+    for DeviceReport { device, heartbeat } in reports {
+        let _ = writeln!(
+            out,
+            "{}  {:?}  building {}  roles {}",
+            device.id,
+            device.name,
+            device.building_id,
+            device.roles.join(",")
+        );
+        match device.revoked_at {
+            Some(at) => _ = writeln!(out, "  status: revoked {at}"),
+            None => _ = writeln!(out, "  status: active, enrolled {}", device.enrolled_at),
+        }
+        let seen = device.last_seen.map_or("never".to_owned(), |at| format!("{at} ({})", ago(now, at)));
+        let _ = writeln!(out, "  last seen: {seen}");
+        let Some((received, beat)) = heartbeat else {
+            let _ = writeln!(out, "  heartbeat: none yet");
+            continue;
+        };
+        let last_sync = beat.last_sync_at.map_or("never".to_owned(), |at| at.to_string());
+        let _ = writeln!(
+            out,
+            "  heartbeat: {received} ({}), software {}, generation {}, last sync {last_sync}",
+            ago(now, *received),
+            beat.software_version,
+            beat.generation
+        );
+        if let Some(error) = &beat.last_error {
+            let _ = writeln!(out, "  last error: {error}");
+        }
+        if beat.quarantined.is_empty() {
+            let _ = writeln!(out, "  quarantined: none");
+        } else {
+            let _ = writeln!(out, "  quarantined: {} item(s)", beat.quarantined.len());
+            for q in &beat.quarantined {
+                let version = q.version.map_or("?".to_owned(), |v| v.to_string());
+                let _ = writeln!(
+                    out,
+                    "    {} v{version}: {}",
+                    if q.id.is_empty() { "(no id)" } else { &q.id },
+                    q.reason
+                );
+            }
+        }
+    }
+    out
+}
+
+fn ago(now: Timestamp, then: Timestamp) -> String {
+    let secs = now.duration_since(then).as_secs();
+    match secs {
+        s if s < 0 => "in the future: check this machine's clock".to_owned(),
+        s if s < 120 => format!("{s} s ago"),
+        s if s < 2 * 3600 => format!("{} min ago", s / 60),
+        s if s < 2 * 86_400 => format!("{} h ago", s / 3600),
+        s => format!("{} days ago", s / 86_400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_fold_french_names() {
+        assert_eq!(slug("Résidence Les Tilleuls"), "residence-les-tilleuls");
+        assert_eq!(slug("  Cœur de Ville — Bât. B "), "coeur-de-ville-bat-b");
+        assert_eq!(slug("!!!"), "");
+        assert!(slug(&"mot ".repeat(30)).len() <= 40);
+    }
+}

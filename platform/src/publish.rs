@@ -1,0 +1,242 @@
+//! Turns a publisher's JSON into an item ready to store, or says precisely what is wrong.
+//!
+//! The body is an item as devices receive it (see `palier_content::Item`) with three
+//! differences: `version` is optional (the platform assigns it; a given one must be the next
+//! one), `channel` is optional (the publisher's role decides it), and two platform-only
+//! fields ride along and never reach a device: `buildings` (which of the publisher's
+//! buildings, all of them when absent) and, for the neighbourhood app, `author`
+//! (`person_id`, `first_name`, `building`), from which an offer's `author_first_name` and
+//! `author_building` are filled. Media may be given by `sha256` alone; the rest of the
+//! reference is filled from the upload. Then the item passes the same checks a board runs
+//! ([`validate_item`]), the role's scope, and the privacy rule of [`crate::privacy`].
+
+use palier_content::validate::{check_id, validate_item};
+use palier_content::{Details, Item, Kind, MediaRef};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::privacy::find_contact;
+use crate::store::{NewItem, Publisher, StoreError};
+
+/// Why a publication was refused before reaching the store.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// The body is malformed or breaks a limit (HTTP 400).
+    #[error("{0}")]
+    Invalid(String),
+    /// The publisher's role may not publish this (HTTP 403).
+    #[error("{0}")]
+    Forbidden(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, Deserialize)]
+struct Author {
+    person_id: String,
+    #[serde(default)]
+    first_name: Option<String>,
+    #[serde(default)]
+    building: Option<String>,
+}
+
+fn invalid(message: impl Into<String>) -> PublishError {
+    PublishError::Invalid(message.into())
+}
+
+/// Reads a platform-only field out of the body with a message naming its path.
+fn take<T: for<'de> Deserialize<'de>>(
+    body: &mut Map<String, Value>,
+    field: &str,
+) -> Result<Option<T>, PublishError> {
+    let Some(value) = body.remove(field) else { return Ok(None) };
+    serde_path_to_error::deserialize(value).map(Some).map_err(|e| {
+        let path = e.path().to_string();
+        let at = if path == "." { field.to_owned() } else { format!("{field}.{path}") };
+        invalid(format!("{at}: {}", e.inner()))
+    })
+}
+
+/// Checks and completes a publication. `path_id` is the id of `PUT /v1/publish/items/{id}`;
+/// `media` looks an uploaded picture up by address.
+pub fn prepare(
+    body: Value,
+    publisher: &Publisher,
+    path_id: Option<&str>,
+    media: impl Fn(&str) -> Result<Option<MediaRef>, StoreError>,
+) -> Result<NewItem, PublishError> {
+    let Value::Object(mut body) = body else {
+        return Err(invalid("the body must be a JSON object: one item"));
+    };
+    let buildings: Option<Vec<String>> = take(&mut body, "buildings")?;
+    let author: Option<Author> = take(&mut body, "author")?;
+    let expected_version: Option<u64> = take(&mut body, "version")?;
+    if expected_version == Some(0) {
+        return Err(invalid("version must start at 1; leave it out and the platform assigns it"));
+    }
+    body.insert("version".to_owned(), Value::from(expected_version.unwrap_or(1)));
+
+    if let Some(path_id) = path_id {
+        match body.get("id") {
+            None => _ = body.insert("id".to_owned(), Value::from(path_id)),
+            Some(Value::String(id)) if id == path_id => {}
+            Some(other) => {
+                return Err(invalid(format!("id {other} differs from the id {path_id:?} in the path")));
+            }
+        }
+    }
+
+    let kind_name = match body.get("kind") {
+        Some(Value::String(kind)) => kind.clone(),
+        Some(other) => return Err(invalid(format!("kind must be a string, not {other}"))),
+        None => return Err(invalid("kind is missing: one of flash, offer, promo, event, news")),
+    };
+    let kind = Kind::parse(&kind_name).ok_or_else(|| {
+        invalid(format!("kind {kind_name:?} is not one of flash, offer, promo, event, news"))
+    })?;
+    let role = publisher.role;
+    if !role.may_publish(kind) {
+        let kinds: Vec<&str> = role.kinds().iter().map(|k| k.as_str()).collect();
+        return Err(PublishError::Forbidden(format!(
+            "a {role} publisher may publish {}, not {kind_name}",
+            kinds.join(" and ")
+        )));
+    }
+    let channel = role.channel().as_str();
+    match body.get("channel") {
+        None => _ = body.insert("channel".to_owned(), Value::from(channel)),
+        Some(Value::String(c)) if c == channel => {}
+        Some(other) => {
+            return Err(PublishError::Forbidden(format!(
+                "a {role} publisher publishes on the {channel} channel, not {other}"
+            )));
+        }
+    }
+
+    let person_id = apply_author(&mut body, author, publisher, kind)?;
+    fill_media(&mut body, media)?;
+
+    let item: Item = serde_path_to_error::deserialize(Value::Object(body))
+        .map_err(|e| invalid(format!("{}: {}", e.path(), e.inner())))?;
+    validate_item(&item).map_err(PublishError::Invalid)?;
+    check_privacy(&item)?;
+
+    let buildings = match buildings {
+        None => publisher.buildings.clone(),
+        Some(list) if list.is_empty() => {
+            return Err(invalid(
+                "buildings is empty; name at least one building, or leave it out for all of yours",
+            ));
+        }
+        Some(list) => list,
+    };
+    for building in &buildings {
+        check_id("buildings entry", building).map_err(PublishError::Invalid)?;
+    }
+    Ok(NewItem { item, expected_version, buildings, person_id })
+}
+
+/// Moves `author` into the item's fields; returns the person's id.
+fn apply_author(
+    body: &mut Map<String, Value>,
+    author: Option<Author>,
+    publisher: &Publisher,
+    kind: Kind,
+) -> Result<Option<String>, PublishError> {
+    if author.is_some() && !publisher.role.speaks_for_people() {
+        return Err(invalid(format!(
+            "author is for items the neighbourhood app publishes for a person; a {} publisher leaves it out",
+            publisher.role
+        )));
+    }
+    if kind == Kind::Offer {
+        for field in ["author_first_name", "author_building"] {
+            if body.contains_key(field) {
+                return Err(invalid(format!(
+                    "{field} is filled from author; send author.first_name and author.building"
+                )));
+            }
+        }
+        let Some(author) = &author else {
+            return Err(invalid("an offer needs author: {\"person_id\", \"first_name\", \"building\"}"));
+        };
+        let first_name =
+            author.first_name.as_deref().ok_or_else(|| invalid("author.first_name is missing"))?;
+        body.insert("author_first_name".to_owned(), Value::from(first_name));
+        if let Some(building) = &author.building {
+            body.insert("author_building".to_owned(), Value::from(building.as_str()));
+        }
+    }
+    let Some(author) = author else { return Ok(None) };
+    check_id("author.person_id", &author.person_id).map_err(PublishError::Invalid)?;
+    Ok(Some(author.person_id))
+}
+
+/// Completes media given by address and checks the rest against the upload.
+fn fill_media(
+    body: &mut Map<String, Value>,
+    lookup: impl Fn(&str) -> Result<Option<MediaRef>, StoreError>,
+) -> Result<(), PublishError> {
+    let Some(Value::Array(entries)) = body.get_mut("media") else { return Ok(()) };
+    for (index, entry) in entries.iter_mut().enumerate() {
+        let Value::Object(fields) = entry else {
+            return Err(invalid(format!("media[{index}] must be an object with a sha256")));
+        };
+        let Some(Value::String(sha)) = fields.get("sha256") else {
+            return Err(invalid(format!("media[{index}].sha256 is missing")));
+        };
+        let stored = lookup(sha)?.ok_or_else(|| {
+            invalid(format!(
+                "media[{index}]: {sha} was never uploaded; POST the picture to /v1/publish/media first"
+            ))
+        })?;
+        let expected = [
+            ("bytes", Value::from(stored.bytes)),
+            ("mime", Value::from(stored.mime.as_str())),
+            ("width", Value::from(stored.width)),
+            ("height", Value::from(stored.height)),
+        ];
+        for (field, value) in expected {
+            match fields.get(field) {
+                None => _ = fields.insert(field.to_owned(), value),
+                Some(given) if *given == value => {}
+                Some(given) => {
+                    return Err(invalid(format!(
+                        "media[{index}].{field} is {given} but the uploaded picture's is {value}; leave it out"
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Refuses e-mail addresses and phone numbers in any text a screen shows.
+fn check_privacy(item: &Item) -> Result<(), PublishError> {
+    let mut fields: Vec<(&str, &str)> = vec![("title", &item.title), ("body", &item.body)];
+    match &item.details {
+        Details::Offer(offer) => {
+            fields.push(("author.first_name", &offer.author_first_name));
+            fields.extend(offer.author_building.as_deref().map(|b| ("author.building", b)));
+        }
+        Details::Promo(promo) => {
+            fields.push(("shop", &promo.shop));
+            fields.extend(promo.price.as_deref().map(|p| ("price", p)));
+            fields.extend(promo.opening_hours.as_deref().map(|o| ("opening_hours", o)));
+        }
+        Details::Event(event) => fields.extend(event.place.as_deref().map(|p| ("place", p))),
+        Details::News(news) => fields.extend(news.source.as_deref().map(|s| ("source", s))),
+        Details::Flash(_) => {}
+    }
+    fields.extend(item.media.iter().filter_map(|m| m.credit.as_deref()).map(|c| ("media credit", c)));
+    for (field, text) in fields {
+        if let Some(contact) = find_contact(text) {
+            return Err(invalid(format!(
+                "{field} contains {}; screens hang in shared hallways and show first names only: remove it \
+                 and let people answer through the link (QR code)",
+                contact.describe()
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,245 @@
+//! Device endpoints of protocol §5: enrolment, the signed manifest, plays and heartbeats.
+//! (Events are in `events`, media in `media`.)
+
+use std::io::Write;
+use std::time::Instant;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::header::{
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY,
+};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use jiff::{SignedDuration, Timestamp};
+use palier_content::limits::{MAX_MANIFEST_BYTES, MAX_PLAYS_PER_BATCH, MAX_SHORT_TEXT_CHARS};
+use palier_content::validate::check_id;
+use palier_content::wire::{
+    EnrolRequest, EnrolResponse, Heartbeat, Manifest, PROTOCOL_VERSION, PlayRecord, PlayTrigger, PlaysAck,
+    RejectedPlay, SIGNATURE_HEADER,
+};
+use serde_json::Value;
+
+use super::extract::{ClientIp, DeviceAuth, JsonBody};
+use super::{ApiError, AppState};
+use crate::secret::{DEVICE_TOKEN_PREFIX, hash_secret, new_id, new_token, normalize_code};
+use crate::store::{Device, NewDevice};
+
+/// A manifest stays acceptable this long after it was issued (protocol §5.2).
+pub const MANIFEST_LIFETIME: SignedDuration = SignedDuration::from_hours(7 * 24);
+
+/// `POST /v1/device/enrol`.
+pub async fn enrol(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    JsonBody(request): JsonBody<EnrolRequest>,
+) -> Result<Json<EnrolResponse>, ApiError> {
+    let limiter = &state.inner.enrol_limiter;
+    if let Some(ip) = client
+        && let Err(wait) = limiter.check(ip, Instant::now())
+    {
+        return Err(ApiError::too_many_requests(wait, "too many refused enrolment codes; try again later"));
+    }
+    let token = new_token(DEVICE_TOKEN_PREFIX);
+    let new = NewDevice {
+        id: new_id("dev"),
+        name: printable(&request.device_name),
+        software_version: printable(&request.software_version),
+        token_hash: hash_secret(&token),
+    };
+    let code_hash = hash_secret(&normalize_code(&request.code));
+    let now = state.now();
+    let enrolled = state.blocking(move |store| Ok(store.enrol(&code_hash, &new, now)?)).await?;
+    let Some(device) = enrolled else {
+        if let Some(ip) = client {
+            limiter.record_failure(ip, Instant::now());
+        }
+        return Err(ApiError::invalid_code());
+    };
+    tracing::info!(device = %device.id, building = %device.building_id, "device enrolled");
+    Ok(Json(EnrolResponse {
+        device_id: device.id,
+        token,
+        building_id: device.building_id,
+        roles: device.roles,
+    }))
+}
+
+/// Free text from a device, kept short and without control characters.
+fn printable(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).take(MAX_SHORT_TEXT_CHARS).collect()
+}
+
+/// The manifest's ETag: it changes when, and only when, the generation does.
+fn etag(device: &Device, generation: u64) -> String {
+    let salt = hash_secret(&device.id);
+    format!("\"g{generation}-{}\"", &salt[..6])
+}
+
+/// RFC 9110 `If-None-Match`: `*` or a list of (possibly weak) tags.
+fn none_match(headers: &HeaderMap, etag: &str) -> bool {
+    let Some(value) = headers.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()) else { return false };
+    value.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
+}
+
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers.get_all(ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(
+        |coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or("");
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()).is_some_and(|q| q == 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        },
+    )
+}
+
+/// `GET /v1/device/manifest`.
+pub async fn manifest(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let gzip = accepts_gzip(&headers);
+    let issued_at = Timestamp::from_second(state.now().as_second()).unwrap_or_else(|_| state.now());
+    let signer = state.inner.signer.clone();
+    state
+        .blocking(move |store| {
+            let (generation, _) = store.manifest_generation(&device)?;
+            let tag = etag(&device, generation);
+            if none_match(&headers, &tag) {
+                return Ok((StatusCode::NOT_MODIFIED, [(ETAG, tag), (CACHE_CONTROL, "no-cache".to_owned())])
+                    .into_response());
+            }
+            let content = store.manifest_content(&device)?;
+            let manifest = Manifest {
+                protocol: PROTOCOL_VERSION,
+                device_id: device.id.clone(),
+                generation: content.generation,
+                issued_at,
+                expires_at: issued_at + MANIFEST_LIFETIME,
+                building: content.building,
+                roles: device.roles.clone(),
+                items: content.items,
+            };
+            let body =
+                serde_json::to_vec(&manifest).map_err(|e| ApiError::internal(format!("manifest: {e}")))?;
+            if body.len() > MAX_MANIFEST_BYTES {
+                return Err(ApiError::internal(format!(
+                    "manifest of device {} is {} bytes, over the protocol limit",
+                    device.id,
+                    body.len()
+                )));
+            }
+            let signature = signer.sign(&body);
+            let mut response = Response::builder()
+                .status(StatusCode::OK)
+                .header(CONTENT_TYPE, "application/json")
+                .header(CACHE_CONTROL, "no-cache")
+                .header(ETAG, etag(&device, content.generation))
+                .header(VARY, "Accept-Encoding")
+                .header(SIGNATURE_HEADER, signature);
+            let body = if gzip {
+                response = response.header(CONTENT_ENCODING, "gzip");
+                let mut encoder = GzEncoder::new(Vec::with_capacity(body.len() / 4), Compression::default());
+                encoder
+                    .write_all(&body)
+                    .and_then(|_| encoder.finish())
+                    .map_err(|e| ApiError::internal(format!("gzip: {e}")))?
+            } else {
+                body
+            };
+            response.body(Body::from(body)).map_err(|e| ApiError::internal(format!("manifest response: {e}")))
+        })
+        .await
+}
+
+/// Reads one play record on its own; the error is the reason it is rejected.
+fn judge_play(raw: &Value) -> Result<PlayRecord, String> {
+    let play: PlayRecord =
+        serde_json::from_value(raw.clone()).map_err(|e| format!("not a play record: {e}"))?;
+    check_id("id", &play.id)?;
+    if play.duration_ms == 0 {
+        return Err("duration_ms is 0; a play lasts at least 1 ms".to_owned());
+    }
+    let fallback = play.trigger == PlayTrigger::Fallback;
+    if play.item_id.is_empty() && !fallback {
+        return Err(format!(
+            "item_id is empty but trigger is {}; only the fallback slide has no item",
+            play.trigger.as_str()
+        ));
+    }
+    if !play.item_id.is_empty() && fallback {
+        return Err("trigger is fallback but item_id is set; the fallback slide has no item".to_owned());
+    }
+    Ok(play)
+}
+
+/// `POST /v1/device/plays`.
+pub async fn plays(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Json<PlaysAck>, ApiError> {
+    let records = body
+        .get("plays")
+        .and_then(Value::as_array)
+        .ok_or_else(|| ApiError::bad_request("the body must be an object with a \"plays\" array"))?;
+    if records.len() > MAX_PLAYS_PER_BATCH {
+        return Err(ApiError::payload_too_large(format!(
+            "{} play records in one upload; send at most {MAX_PLAYS_PER_BATCH}",
+            records.len()
+        )));
+    }
+    let mut ack = PlaysAck::default();
+    let mut accepted = Vec::new();
+    for (index, raw) in records.iter().enumerate() {
+        let Some(id) = raw.get("id").and_then(Value::as_str) else {
+            return Err(ApiError::bad_request(format!("plays[{index}].id is missing or not a string")));
+        };
+        match judge_play(raw) {
+            Ok(play) => {
+                ack.acknowledged.push(play.id.clone());
+                accepted.push(play);
+            }
+            Err(reason) => ack.rejected.push(RejectedPlay { id: id.to_owned(), reason }),
+        }
+    }
+    let now = state.now();
+    state.blocking(move |store| Ok(store.record_plays(&device.id, &accepted, now)?)).await?;
+    Ok(Json(ack))
+}
+
+/// `POST /v1/device/heartbeat`.
+pub async fn heartbeat(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    JsonBody(beat): JsonBody<Heartbeat>,
+) -> Result<StatusCode, ApiError> {
+    let now = state.now();
+    state.blocking(move |store| Ok(store.record_heartbeat(&device.id, &beat, now)?)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gzip_negotiation() {
+        let offer = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(ACCEPT_ENCODING, v.parse().unwrap());
+            accepts_gzip(&h)
+        };
+        assert!(offer("gzip"));
+        assert!(offer("br, gzip;q=0.5"));
+        assert!(!offer("gzip;q=0"));
+        assert!(!offer("br"));
+        assert!(!accepts_gzip(&HeaderMap::new()));
+    }
+}

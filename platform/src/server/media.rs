@@ -1,0 +1,110 @@
+//! `GET /v1/media/{sha256}` for devices (protocol §5.4: immutable, ranges) and
+//! `POST /v1/publish/media` for publishers (raw bytes in, a MediaRef out).
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::header::{
+    ACCEPT_RANGES, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_NONE_MATCH, RANGE,
+};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use palier_content::MediaRef;
+use palier_content::limits::MAX_MEDIA_BYTES;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio_util::io::ReaderStream;
+
+use super::extract::{DeviceAuth, PublisherAuth, read_body, refuse_encoding};
+use super::{ApiError, AppState};
+use crate::media::{ByteRange, UploadError, inspect_upload, is_address, parse_range};
+
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// `GET /v1/media/{sha256}`.
+pub async fn download(
+    State(state): State<AppState>,
+    DeviceAuth(_device): DeviceAuth,
+    Path(sha256): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let unknown = || ApiError::not_found(format!("no media at address {sha256:?}"));
+    if !is_address(&sha256) {
+        return Err(unknown());
+    }
+    let lookup = sha256.clone();
+    let media = state.blocking(move |store| Ok(store.media(&lookup)?)).await?.ok_or_else(unknown)?;
+    let path = state.inner.media.path(&sha256);
+    let mut file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|e| ApiError::internal(format!("media file {}: {e}", path.display())))?;
+    let size = file
+        .metadata()
+        .await
+        .map_err(|e| ApiError::internal(format!("media {}: {e}", path.display())))?
+        .len();
+    let etag = format!("\"{sha256}\"");
+    let common = [
+        (CONTENT_TYPE, media.mime.clone()),
+        (ETAG, etag.clone()),
+        (CACHE_CONTROL, IMMUTABLE.to_owned()),
+        (ACCEPT_RANGES, "bytes".to_owned()),
+    ];
+    let cached = headers
+        .get(IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == etag || t.trim() == "*"));
+    if cached {
+        return Ok((StatusCode::NOT_MODIFIED, common).into_response());
+    }
+    let range =
+        headers.get(RANGE).and_then(|v| v.to_str().ok()).map_or(ByteRange::Whole, |r| parse_range(r, size));
+    let (status, start, length) = match range {
+        ByteRange::Whole => (StatusCode::OK, 0, size),
+        ByteRange::Part { start, end } => (StatusCode::PARTIAL_CONTENT, start, end - start + 1),
+        ByteRange::Unsatisfiable => return Err(ApiError::range_not_satisfiable(size)),
+    };
+    if start > 0 {
+        file.seek(std::io::SeekFrom::Start(start))
+            .await
+            .map_err(|e| ApiError::internal(format!("media {}: {e}", path.display())))?;
+    }
+    let body = Body::from_stream(ReaderStream::new(file.take(length)));
+    let mut response = (status, common, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_LENGTH, length.into());
+    if status == StatusCode::PARTIAL_CONTENT {
+        let value = format!("bytes {start}-{}/{size}", start + length - 1);
+        headers.insert(CONTENT_RANGE, value.parse().expect("a valid header"));
+    }
+    Ok(response)
+}
+
+/// `POST /v1/publish/media`: the picture's raw bytes; any declared type is ignored.
+pub async fn upload(
+    State(state): State<AppState>,
+    PublisherAuth(publisher): PublisherAuth,
+    request: Request,
+) -> Result<(StatusCode, Json<MediaRef>), ApiError> {
+    let (parts, body) = request.into_parts();
+    refuse_encoding(&parts.headers)?;
+    let bytes = read_body(&parts.headers, body, MAX_MEDIA_BYTES as usize).await?;
+    let files = state.inner.media.clone();
+    let now = state.now();
+    let (media, created) = state
+        .blocking(move |store| {
+            let media = inspect_upload(&bytes).map_err(|e| match e {
+                UploadError::NotAPicture(m) => ApiError::unsupported_media_type(m),
+                UploadError::TooLarge(m) => ApiError::payload_too_large(m),
+            })?;
+            files
+                .put(&media.sha256, &bytes)
+                .map_err(|e| ApiError::internal(format!("storing media {}: {e}", media.sha256)))?;
+            let created = store.add_media(&media, now)?;
+            Ok((media, created))
+        })
+        .await?;
+    if created {
+        tracing::info!(publisher = %publisher.id, sha256 = %media.sha256, bytes = media.bytes, "media uploaded");
+    }
+    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(media)))
+}

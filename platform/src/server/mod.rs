@@ -1,0 +1,239 @@
+//! The HTTP server: shared state, the route table, and `serve(listener, state, shutdown)`.
+//!
+//! The device API follows `docs/protocol.md`; the publishing API and both are described in
+//! `docs/openapi.json`, served at `/v1/openapi.json`. Handlers never block the runtime: every
+//! store call runs on the blocking pool ([`AppState::blocking`]). A housekeeping task takes
+//! expired items out of the manifests once a minute. On shutdown, open event streams end so
+//! the graceful shutdown does not wait on them.
+
+mod device;
+mod error;
+mod events;
+mod extract;
+mod limiter;
+mod media;
+mod publish;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use axum::routing::{delete, get, post, put};
+use jiff::Timestamp;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use error::ApiError;
+
+use crate::datadir::{DataDir, DataDirError};
+use crate::hints::Hints;
+use crate::media::MediaFiles;
+use crate::signing::ManifestSigner;
+use crate::store::Store;
+
+/// The API document, kept in `docs/openapi.json`.
+pub const OPENAPI_JSON: &str = include_str!("../../../docs/openapi.json");
+
+/// Every route, as the API document names it: kept in step by a test.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("get", "/v1/openapi.json"),
+    ("post", "/v1/device/enrol"),
+    ("get", "/v1/device/manifest"),
+    ("get", "/v1/device/events"),
+    ("post", "/v1/device/plays"),
+    ("post", "/v1/device/heartbeat"),
+    ("get", "/v1/media/{sha256}"),
+    ("post", "/v1/publish/items"),
+    ("put", "/v1/publish/items/{id}"),
+    ("delete", "/v1/publish/items/{id}"),
+    ("get", "/v1/publish/items/{id}/plays"),
+    ("delete", "/v1/publish/people/{person_id}"),
+    ("post", "/v1/publish/media"),
+];
+
+/// Reads the platform's clock; tests substitute their own.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// Tunables of a running server. The defaults are the protocol's numbers.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Interval of `: keep-alive` comments on event streams (protocol: 15 s).
+    pub keep_alive: Duration,
+    /// How often expired items are taken out of the manifests.
+    pub housekeeping: Duration,
+    /// Failed enrolments one client address may make per window before 429.
+    pub enrol_failures: u32,
+    pub enrol_window: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            keep_alive: Duration::from_secs(15),
+            housekeeping: Duration::from_secs(60),
+            enrol_failures: 20,
+            enrol_window: Duration::from_secs(600),
+        }
+    }
+}
+
+/// Everything the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<Store>,
+    signer: ManifestSigner,
+    media: MediaFiles,
+    hints: Hints,
+    settings: Settings,
+    clock: Clock,
+    enrol_limiter: limiter::FailureLimiter,
+    closing: watch::Sender<bool>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("store", &self.inner.store.path()).finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub fn new(store: Store, signer: ManifestSigner, media: MediaFiles, settings: Settings) -> AppState {
+        AppState::with_clock(store, signer, media, settings, Arc::new(Timestamp::now))
+    }
+
+    pub fn with_clock(
+        store: Store,
+        signer: ManifestSigner,
+        media: MediaFiles,
+        settings: Settings,
+        clock: Clock,
+    ) -> AppState {
+        let enrol_limiter = limiter::FailureLimiter::new(settings.enrol_failures, settings.enrol_window);
+        AppState {
+            inner: Arc::new(Inner {
+                store: Arc::new(store),
+                signer,
+                media,
+                hints: Hints::new(),
+                settings,
+                clock,
+                enrol_limiter,
+                closing: watch::channel(false).0,
+            }),
+        }
+    }
+
+    /// The state of an initialised data directory.
+    pub fn open(data: &DataDir, settings: Settings) -> Result<AppState, DataDirError> {
+        let store = data.open_store()?;
+        let signer = data.load_signer()?;
+        Ok(AppState::new(store, signer, MediaFiles::new(data.media_dir()), settings))
+    }
+
+    pub fn now(&self) -> Timestamp {
+        (self.inner.clock)()
+    }
+
+    pub fn hints(&self) -> &Hints {
+        &self.inner.hints
+    }
+
+    /// Runs a store call on the blocking pool.
+    pub async fn blocking<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = Arc::clone(&self.inner.store);
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .map_err(|e| ApiError::internal(format!("store task failed: {e}")))?
+    }
+
+    /// One housekeeping pass: expired items leave the manifests, with a `withdraw` hint.
+    pub async fn housekeeping(&self) -> Result<(), ApiError> {
+        let now = self.now();
+        let withdrawal = self.blocking(move |store| Ok(store.expire_items(now)?)).await?;
+        if let Some(generation) = withdrawal.generation {
+            tracing::info!(items = ?withdrawal.items, generation, "expired items withdrawn");
+            self.hints().notify(&withdrawal.buildings, generation, "withdraw");
+        }
+        Ok(())
+    }
+}
+
+/// The route table.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/openapi.json", get(openapi))
+        .route("/v1/device/enrol", post(device::enrol))
+        .route("/v1/device/manifest", get(device::manifest))
+        .route("/v1/device/events", get(events::events))
+        .route("/v1/device/plays", post(device::plays))
+        .route("/v1/device/heartbeat", post(device::heartbeat))
+        .route("/v1/media/{sha256}", get(media::download))
+        .route("/v1/publish/items", post(publish::create))
+        .route("/v1/publish/items/{id}", put(publish::update).delete(publish::withdraw))
+        .route("/v1/publish/items/{id}/plays", get(publish::plays))
+        .route("/v1/publish/people/{person_id}", delete(publish::withdraw_person))
+        .route("/v1/publish/media", post(media::upload))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(CONTENT_TYPE, "application/json")], OPENAPI_JSON)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such endpoint; GET /v1/openapi.json lists them")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take that method; GET /v1/openapi.json lists them",
+    )
+}
+
+/// Serves the API on `listener` until `shutdown` completes; then open event streams end and
+/// in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let closing = state.inner.closing.clone();
+    let housekeeping = tokio::spawn(housekeeping_loop(state.clone()));
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let signal = async move {
+        shutdown.await;
+        closing.send_replace(true);
+    };
+    let served = axum::serve(listener, app).with_graceful_shutdown(signal).await;
+    housekeeping.abort();
+    served
+}
+
+async fn housekeeping_loop(state: AppState) {
+    let period = state.inner.settings.housekeeping;
+    let mut ticker = tokio::time::interval(period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        if let Err(e) = state.housekeeping().await {
+            tracing::warn!("housekeeping failed: {}", e.message);
+        }
+    }
+}

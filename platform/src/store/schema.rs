@@ -1,0 +1,163 @@
+//! The platform database's schema and its migrations.
+//!
+//! Migrations are append-only: each entry runs once, in order, and `PRAGMA user_version`
+//! records how many have run (the same pattern as the board's cache in `palier-content`).
+//! Never edit a shipped entry; add a new one. A file whose version is newer than this build
+//! knows is refused rather than misread. Instants are stored as Unix milliseconds (UTC), so
+//! they compare and sort as integers.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: buildings, publishers, enrolment codes, devices, items, media, plays, heartbeats.
+    "CREATE TABLE meta (
+         id INTEGER PRIMARY KEY CHECK (id = 1),
+         generation INTEGER NOT NULL
+     );
+     INSERT INTO meta VALUES (1, 0);
+     CREATE TABLE buildings (
+         id TEXT PRIMARY KEY,
+         name TEXT NOT NULL,
+         address TEXT NOT NULL,
+         time_zone TEXT NOT NULL,
+         locale TEXT NOT NULL,
+         generation INTEGER NOT NULL,
+         change_reason TEXT NOT NULL,
+         created_ms INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE publishers (
+         id TEXT PRIMARY KEY,
+         name TEXT NOT NULL,
+         role TEXT NOT NULL,
+         token_hash TEXT NOT NULL UNIQUE,
+         created_ms INTEGER NOT NULL,
+         revoked_ms INTEGER
+     ) WITHOUT ROWID;
+     CREATE TABLE publisher_buildings (
+         publisher_id TEXT NOT NULL REFERENCES publishers(id),
+         building_id TEXT NOT NULL REFERENCES buildings(id),
+         PRIMARY KEY (publisher_id, building_id)
+     ) WITHOUT ROWID;
+     CREATE TABLE enrolment_codes (
+         code_hash TEXT PRIMARY KEY,
+         building_id TEXT NOT NULL REFERENCES buildings(id),
+         roles_json TEXT NOT NULL,
+         created_ms INTEGER NOT NULL,
+         expires_ms INTEGER NOT NULL,
+         used_ms INTEGER,
+         device_id TEXT
+     ) WITHOUT ROWID;
+     CREATE TABLE devices (
+         id TEXT PRIMARY KEY,
+         name TEXT NOT NULL,
+         building_id TEXT NOT NULL REFERENCES buildings(id),
+         roles_json TEXT NOT NULL,
+         token_hash TEXT NOT NULL UNIQUE,
+         software_version TEXT NOT NULL,
+         generation INTEGER NOT NULL,
+         enrolled_ms INTEGER NOT NULL,
+         last_seen_ms INTEGER,
+         revoked_ms INTEGER
+     ) WITHOUT ROWID;
+     CREATE TABLE items (
+         id TEXT PRIMARY KEY,
+         version INTEGER NOT NULL,
+         publisher_id TEXT NOT NULL REFERENCES publishers(id),
+         person_id TEXT,
+         kind TEXT NOT NULL,
+         valid_until_ms INTEGER NOT NULL,
+         json TEXT NOT NULL,
+         created_ms INTEGER NOT NULL,
+         updated_ms INTEGER NOT NULL,
+         withdrawn_ms INTEGER,
+         withdrawn_reason TEXT
+     ) WITHOUT ROWID;
+     CREATE INDEX items_by_person ON items(publisher_id, person_id) WHERE person_id IS NOT NULL;
+     CREATE INDEX items_live_until ON items(valid_until_ms) WHERE withdrawn_ms IS NULL;
+     CREATE TABLE item_buildings (
+         building_id TEXT NOT NULL REFERENCES buildings(id),
+         item_id TEXT NOT NULL REFERENCES items(id),
+         PRIMARY KEY (building_id, item_id)
+     ) WITHOUT ROWID;
+     CREATE INDEX item_buildings_by_item ON item_buildings(item_id);
+     CREATE TABLE media (
+         sha256 TEXT PRIMARY KEY,
+         bytes INTEGER NOT NULL,
+         mime TEXT NOT NULL,
+         width INTEGER NOT NULL,
+         height INTEGER NOT NULL,
+         uploaded_ms INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE plays (
+         device_id TEXT NOT NULL REFERENCES devices(id),
+         id TEXT NOT NULL,
+         item_id TEXT NOT NULL,
+         item_version INTEGER NOT NULL,
+         screen TEXT NOT NULL,
+         role TEXT NOT NULL,
+         started_ms INTEGER NOT NULL,
+         duration_ms INTEGER NOT NULL,
+         trigger TEXT NOT NULL,
+         clock_trusted INTEGER NOT NULL,
+         received_ms INTEGER NOT NULL,
+         PRIMARY KEY (device_id, id)
+     ) WITHOUT ROWID;
+     CREATE INDEX plays_by_item ON plays(item_id, started_ms);
+     CREATE TABLE heartbeats (
+         device_id TEXT PRIMARY KEY REFERENCES devices(id),
+         received_ms INTEGER NOT NULL,
+         json TEXT NOT NULL
+     ) WITHOUT ROWID;",
+];
+
+/// Opens (creating if needed) the database in WAL mode, migrated to the latest schema.
+pub(crate) fn open(path: &Path) -> Result<Connection, StoreError> {
+    let sqlite = |source| StoreError::Open { path: path.to_path_buf(), source };
+    let conn = Connection::open(path).map_err(sqlite)?;
+    conn.busy_timeout(Duration::from_secs(5)).map_err(sqlite)?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)).map_err(sqlite)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::NotWal { path: path.to_path_buf(), mode });
+    }
+    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;").map_err(sqlite)?;
+    migrate(&conn, path)?;
+    Ok(conn)
+}
+
+fn user_version(conn: &Connection) -> rusqlite::Result<usize> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    Ok(usize::try_from(version).unwrap_or(usize::MAX))
+}
+
+/// Runs the missing migrations, each in its own write transaction that re-reads the version,
+/// so an admin command and the server opening a fresh file at once cannot both run a step.
+fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let sqlite = |source| StoreError::Open { path: path.to_path_buf(), source };
+    for (index, sql) in MIGRATIONS.iter().enumerate() {
+        let target = index + 1;
+        if user_version(conn).map_err(sqlite)? >= target {
+            continue;
+        }
+        let step = || -> rusqlite::Result<()> {
+            conn.execute_batch("BEGIN IMMEDIATE")?;
+            if user_version(conn)? < target {
+                conn.execute_batch(&format!("{sql}; PRAGMA user_version = {target};"))?;
+            }
+            conn.execute_batch("COMMIT")
+        };
+        if let Err(source) = step() {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(StoreError::Migration { path: path.to_path_buf(), version: target, source });
+        }
+    }
+    let found = user_version(conn).map_err(sqlite)?;
+    if found > MIGRATIONS.len() {
+        return Err(StoreError::NewerSchema { path: path.to_path_buf(), found, supported: MIGRATIONS.len() });
+    }
+    Ok(())
+}
