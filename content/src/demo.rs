@@ -62,8 +62,9 @@ impl DemoPack {
                         .as_str()
                         .ok_or_else(|| invalid(format!("item {id}: media without \"file\"")))?;
                     let file_path = dir.join(file);
-                    let media_ref =
+                    let mut media_ref =
                         describe_media(&file_path).map_err(|e| invalid(format!("item {id}: {e}")))?;
+                    media_ref.credit = entry["credit"].as_str().map(str::to_owned);
                     media_files.push((media_ref.sha256.clone(), file_path));
                     *entry = serde_json::to_value(media_ref).expect("media refs serialize");
                 }
@@ -222,6 +223,8 @@ mod tests {
                 assert_eq!(sha256_hex(&bytes), media.sha256, "{} media is in place", item.id);
             }
         }
+        let credited = manifest.items.iter().flat_map(|i| &i.media).filter(|m| m.credit.is_some()).count();
+        assert_eq!(credited, pack.media_files.len(), "every demo photo carries its credit line");
         // Installing again (a restart of the demo) changes nothing.
         assert!(!pack.install(&mut cache, now).unwrap().changed());
     }

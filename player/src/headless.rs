@@ -119,6 +119,28 @@ impl Headless {
         }
     }
 
+    /// One showing, fully in (no crossfade), as residents read it: golden images and previews.
+    pub fn showing_frame(
+        &mut self,
+        board: &mut Board,
+        screen: &ScreenConfig,
+        showing: &Showing,
+        at: Timestamp,
+    ) -> Result<Option<image::RgbaImage>, HeadlessError> {
+        let Some(slide) = self.slide(board, screen, showing, at) else { return Ok(None) };
+        let binding = self.compositor.bind(&self.gpu.device, &slide.texture);
+        let layers = [Layer { slide: &binding, opacity: 1.0 }];
+        let frame = compose_offscreen(
+            &self.gpu,
+            &self.compositor,
+            screen.content_size(),
+            &layers,
+            Rotation::R0,
+            1.0,
+        )?;
+        Ok(Some(frame))
+    }
+
     /// Finds a screen by name.
     pub fn screen<'a>(config: &'a BoardConfig, name: &str) -> Result<&'a ScreenConfig, HeadlessError> {
         config.screens.iter().find(|s| s.name == name).ok_or_else(|| HeadlessError::UnknownScreen {

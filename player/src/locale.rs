@@ -172,6 +172,23 @@ impl Locale {
         let mut out = String::with_capacity(text.len() + 8);
         let mut chars = text.chars().peekable();
         while let Some(c) = chars.next() {
+            let before = out.chars().last();
+            let rest = chars.clone().take(2).collect::<Vec<char>>();
+            // « 9 h 30 » stays on one line: the spaces around an hour's « h » do not break.
+            let hour_h = |h: Option<&char>, after: Option<&char>| {
+                h == Some(&'h') && after.is_none_or(|a| !a.is_alphabetic())
+            };
+            if c == ' ' && before.is_some_and(|b| b.is_ascii_digit()) && hour_h(rest.first(), rest.get(1)) {
+                out.push(NNBSP);
+                continue;
+            }
+            if c == ' ' && before == Some('h') && rest.first().is_some_and(char::is_ascii_digit) {
+                let mut back = out.chars().rev().skip(1);
+                if back.next() == Some(NNBSP) {
+                    out.push(NNBSP);
+                    continue;
+                }
+            }
             match c {
                 ' ' if matches!(chars.peek(), Some('?' | '!' | ';' | '»')) => out.push(NNBSP),
                 ' ' if chars.peek() == Some(&':') => out.push('\u{00A0}'),
@@ -288,6 +305,7 @@ mod tests {
                 format!("Avez-vous vu Mimi{n}? Oui{n}! «{n}Bien{n}»{}: l’eau", '\u{00A0}'),
             ),
             (Locale::English.typeset("Seen Mimi ? l'eau"), "Seen Mimi ? l'eau".into()),
+            (fr.typeset("de 9 h 30 à 19 h, 6 hommes"), format!("de 9{n}h{n}30 à 19{n}h, 6 hommes")),
             (capitalize("été"), "Été".into()),
             (Locale::English.date(date(2026, 11, 24)), "Tuesday 24 November".into()),
             (Locale::English.time(time(9, 30, 0, 0)), "9:30".into()),
