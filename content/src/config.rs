@@ -313,6 +313,14 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_example_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/palier.example.toml");
+        let loaded = BoardConfig::load(&path).unwrap();
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+        assert_eq!(loaded.config.screens[0].content_size(), (1080, 1920));
+    }
+
+    #[test]
     fn bad_files_name_the_key_and_the_fix() {
         let screen = "[[screen]]\nname = \"lift\"\nrole = \"lift\"\n";
         let cases = [

@@ -31,7 +31,8 @@ use crate::slides::{SlideKey, SlideStore};
 pub enum AppError {
     #[error(
         "no display to open windows on ({0}); on a machine without a screen use \
-         `palier-player render` or `palier-player sheet` to draw frames to PNG files"
+         `palier-player --headless` to play offscreen, or `palier-player render` / `sheet` to \
+         draw frames to PNG files"
     )]
     NoDisplay(winit::error::EventLoopError),
     #[error(transparent)]
