@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, params};
 
 use crate::cache::{CacheError, JOURNAL_MIGRATIONS, open_writable};
-use crate::wire::{PlayRecord, PlayTrigger, ScreenStatus};
+use crate::wire::{ClockStatus, PlayRecord, PlayTrigger, ScreenStatus};
 
 /// Read-write handle on `plays.sqlite`; the player and the sync daemon each hold one.
 #[derive(Debug)]
@@ -129,6 +129,31 @@ impl PlaysJournal {
             .map_err(|e| CacheError::sqlite(&self.path, e))
     }
 
+    /// Records the clock status measured against the platform's `Date` header.
+    pub fn set_clock(&self, clock: ClockStatus, measured_at: jiff::Timestamp) -> Result<(), CacheError> {
+        self.conn
+            .execute(
+                "INSERT INTO clock (id, trusted, skew_ms, measured_at) VALUES (1, ?1, ?2, ?3)
+                 ON CONFLICT(id) DO UPDATE SET trusted = excluded.trusted, skew_ms = excluded.skew_ms,
+                     measured_at = excluded.measured_at",
+                params![clock.trusted, clock.skew_ms, measured_at.to_string()],
+            )
+            .map(|_| ())
+            .map_err(|e| CacheError::sqlite(&self.path, e))
+    }
+
+    /// The last clock status, if `palier-sync` measured one.
+    pub fn clock(&self) -> Result<Option<ClockStatus>, CacheError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT trusted, skew_ms FROM clock WHERE id = 1")
+            .map_err(|e| CacheError::sqlite(&self.path, e))?;
+        let mut rows = stmt
+            .query_map([], |r| Ok(ClockStatus { trusted: r.get(0)?, skew_ms: r.get(1)? }))
+            .map_err(|e| CacheError::sqlite(&self.path, e))?;
+        rows.next().transpose().map_err(|e| CacheError::sqlite(&self.path, e))
+    }
+
     /// What every screen shows now, by screen name.
     pub fn screen_statuses(&self) -> Result<Vec<ScreenStatus>, CacheError> {
         let err = |e| CacheError::sqlite(&self.path, e);
@@ -209,5 +234,15 @@ mod tests {
         status.item_id = "b".into();
         journal.set_screen_status(&status).unwrap();
         assert_eq!(journal.screen_statuses().unwrap(), vec![status]);
+    }
+
+    #[test]
+    fn the_clock_status_keeps_the_latest_measure() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = PlaysJournal::open(&dir.path().join("plays.sqlite")).unwrap();
+        assert_eq!(journal.clock().unwrap(), None);
+        journal.set_clock(ClockStatus { trusted: false, skew_ms: Some(-180_000) }, sample::now()).unwrap();
+        journal.set_clock(ClockStatus { trusted: true, skew_ms: Some(40) }, sample::now()).unwrap();
+        assert_eq!(journal.clock().unwrap(), Some(ClockStatus { trusted: true, skew_ms: Some(40) }));
     }
 }

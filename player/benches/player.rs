@@ -26,7 +26,11 @@ const BIN: &str = env!("CARGO_BIN_EXE_palier-player");
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let gpu = Gpu::headless(BackendChoice::Auto).expect("a GPU adapter (install mesa-vulkan-drivers)");
-    println!("machine: {} cores, adapter {}", std::thread::available_parallelism().map_or(0, |n| n.get()), gpu.describe());
+    println!(
+        "machine: {} cores, adapter {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        gpu.describe()
+    );
     let dir = tempfile::tempdir().expect("temp dir");
     let board = demo_board(dir.path());
     slide_draws(&gpu, &board);
@@ -63,10 +67,18 @@ fn lift() -> ScreenConfig {
 fn showing(board: &Board, id: Option<&str>) -> Showing {
     let at: Timestamp = "2026-11-24T08:00:00Z".parse().expect("instant");
     let slide = match id {
-        Some(id) => SlideRef::Item { id: id.into(), version: board.snapshot.item(id).expect("demo item").version },
+        Some(id) => {
+            SlideRef::Item { id: id.into(), version: board.snapshot.item(id).expect("demo item").version }
+        }
         None => SlideRef::Fallback,
     };
-    Showing { slide, start: at, end: at + SignedDuration::from_secs(10), trigger: PlayTrigger::Rotation, banner: None }
+    Showing {
+        slide,
+        start: at,
+        end: at + SignedDuration::from_secs(10),
+        trigger: PlayTrigger::Rotation,
+        banner: None,
+    }
 }
 
 /// CPU seconds used so far by this process, all threads (llvmpipe's included).
@@ -156,7 +168,8 @@ fn crossfade_frames(gpu: &Gpu, board: &Board) {
         let layers = [Layer { slide: &ba, opacity: 1.0 }, Layer { slide: &bb, opacity }];
         let start = Instant::now();
         compositor.prepare(&gpu.queue, &layers, Rotation::R0, 1.0, (1080, 1920));
-        let mut encoder = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("bench") });
+        let mut encoder =
+            gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("bench") });
         compositor.render(&mut encoder, &view, &layers);
         gpu.queue.submit([encoder.finish()]);
         wait_idle(gpu);
@@ -165,7 +178,11 @@ fn crossfade_frames(gpu: &Gpu, board: &Board) {
     let cpu = (cpu_seconds(std::process::id()) - cpu_before) * 1000.0 / FRAMES as f64;
     let over = times.iter().filter(|&&t| t > 16.7).count() as f64 / FRAMES as f64 * 100.0;
     println!("\ncrossfade frame at 1080×1920 ({FRAMES} frames, two slide layers)");
-    println!("median {:.2} ms, p99 {:.2} ms, {over:.0} % over 16.7 ms, CPU {cpu:.2} ms / frame", median(times.clone()), p99(times));
+    println!(
+        "median {:.2} ms, p99 {:.2} ms, {over:.0} % over 16.7 ms, CPU {cpu:.2} ms / frame",
+        median(times.clone()),
+        p99(times)
+    );
 }
 
 fn start_to_first_frame() {
@@ -189,7 +206,10 @@ fn start_to_first_frame() {
         let _ = child.kill();
         let _ = child.wait();
     }
-    println!("\nprocess start to first frame, headless (demo install included, 5 runs): median {:.0} ms", median(times));
+    println!(
+        "\nprocess start to first frame, headless (demo install included, 5 runs): median {:.0} ms",
+        median(times)
+    );
 }
 
 fn sheet_memory() {
@@ -206,17 +226,26 @@ fn sheet_memory() {
     while child.try_wait().expect("wait").is_none() {
         if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
             for line in status.lines().filter(|l| l.starts_with("VmHWM:")) {
-                peak_kib = peak_kib.max(line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0));
+                peak_kib =
+                    peak_kib.max(line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0));
             }
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    println!("\n`sheet --demo`: {:.1} s, peak RSS {:.0} MiB", start.elapsed().as_secs_f64(), peak_kib as f64 / 1024.0);
+    println!(
+        "\n`sheet --demo`: {:.1} s, peak RSS {:.0} MiB",
+        start.elapsed().as_secs_f64(),
+        peak_kib as f64 / 1024.0
+    );
 }
 
 fn windowed_minute() {
     let display = ":91";
-    let mut xvfb = match Command::new("Xvfb").args([display, "-screen", "0", "1920x1080x24"]).stderr(Stdio::null()).spawn() {
+    let mut xvfb = match Command::new("Xvfb")
+        .args([display, "-screen", "0", "1920x1080x24"])
+        .stderr(Stdio::null())
+        .spawn()
+    {
         Ok(x) => x,
         Err(e) => {
             println!("\nwindowed run skipped: Xvfb not available ({e})");

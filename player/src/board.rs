@@ -44,7 +44,7 @@ impl Board {
         let mut unshowable = HashMap::new();
         for item in &snapshot.items {
             for media in &item.media {
-                let path = snapshot.media_path(media);
+                let path = snapshot.display_path(media);
                 if let Err(e) = check_header(&path) {
                     unshowable.insert(item.id.clone(), e.to_string());
                     break;
@@ -85,7 +85,7 @@ impl Board {
             .map(|item| {
                 item.media
                     .iter()
-                    .map(|m| Some(self.snapshot.media_path(m)).filter(|path| path.is_file()))
+                    .map(|m| Some(self.snapshot.display_path(m)).filter(|path| path.is_file()))
                     .collect()
             })
             .unwrap_or_default();

@@ -153,7 +153,7 @@ impl SlideStore {
             .snapshot
             .items
             .iter()
-            .flat_map(|item| item.media.iter().map(|m| board.snapshot.media_path(m)))
+            .flat_map(|item| item.media.iter().map(|m| board.snapshot.display_path(m)))
             .chain([board.fallback_image.clone()])
             .collect();
         self.renderer.retain_pictures(|path| wanted.contains(path));

@@ -19,7 +19,7 @@ use crate::model::Item;
 use crate::validate::ValidatedManifest;
 use crate::wire::QuarantinedItem;
 
-pub use snapshot::{CacheReader, Snapshot};
+pub use snapshot::{CacheReader, Snapshot, rendition_path};
 
 pub(crate) use schema::{JOURNAL_MIGRATIONS, open_writable};
 

@@ -86,6 +86,13 @@ pub(crate) const JOURNAL_MIGRATIONS: &[&str] = &[
          since TEXT NOT NULL,
          generation INTEGER NOT NULL
      ) WITHOUT ROWID;",
+    // 2: the board clock as palier-sync last measured it against the platform.
+    "CREATE TABLE clock (
+         id INTEGER PRIMARY KEY CHECK (id = 1),
+         trusted INTEGER NOT NULL,
+         skew_ms INTEGER,
+         measured_at TEXT NOT NULL
+     );",
 ];
 
 /// Opens (creating if needed) a writable database, in WAL mode, migrated to the latest schema.

@@ -58,6 +58,13 @@ impl Snapshot {
         self.media_dir.join(&media.sha256)
     }
 
+    /// The picture to draw for `media`: the display-ready rendition `palier-sync` prepared
+    /// for this board's screens when there is one, else the original.
+    pub fn display_path(&self, media: &MediaRef) -> PathBuf {
+        let rendition = rendition_path(&self.media_dir, &media.sha256);
+        if rendition.is_file() { rendition } else { self.media_path(media) }
+    }
+
     /// When `item` entered the cache; its validity start if unknown.
     pub fn arrival(&self, item: &Item) -> Timestamp {
         self.cached_at.get(&item.id).copied().unwrap_or(item.valid_from)
@@ -66,6 +73,13 @@ impl Snapshot {
     pub fn item(&self, id: &str) -> Option<&Item> {
         self.items.binary_search_by(|i| i.id.as_str().cmp(id)).ok().map(|index| &self.items[index])
     }
+}
+
+/// Where `palier-sync` puts the display-ready rendition of a picture: scaled down to the
+/// largest screen of the board, in a format the player decodes quickly (JPEG, or PNG when the
+/// picture has transparency). The player finds its format from its bytes.
+pub fn rendition_path(media_dir: &Path, sha256: &str) -> PathBuf {
+    media_dir.join(format!("{sha256}.display"))
 }
 
 /// A read-only handle on the cache, for the player.

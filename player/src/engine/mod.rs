@@ -244,7 +244,7 @@ impl Engine {
             started_at: state.shown_since,
             duration_ms: duration.as_millis() as u64,
             trigger: state.current.trigger,
-            clock_trusted: clock_trusted(),
+            clock_trusted: clock_trusted(journal),
         };
         if let Err(e) = journal.append(&play) {
             tracing::error!(error = %e, "could not record a play");
@@ -332,9 +332,13 @@ impl Engine {
     }
 }
 
-/// True when the system says its clock is synchronised (systemd-timesyncd's flag file).
-fn clock_trusted() -> bool {
-    std::path::Path::new("/run/systemd/timesync/synchronized").exists()
+/// True when palier-sync last found the clock within two minutes of the platform's, or,
+/// before any measure, when the system says its clock is synchronised (systemd-timesyncd).
+fn clock_trusted(journal: &PlaysJournal) -> bool {
+    match journal.clock() {
+        Ok(Some(clock)) => clock.trusted,
+        _ => std::path::Path::new("/run/systemd/timesync/synchronized").exists(),
+    }
 }
 
 #[cfg(test)]
