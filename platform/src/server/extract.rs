@@ -110,7 +110,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
-        if path == "." {
+        if e.inner().is_syntax() || e.inner().is_eof() {
+            ApiError::bad_request(format!("the body is not valid JSON: {}", e.inner()))
+        } else if path == "." {
             ApiError::bad_request(format!("the body is not the expected JSON: {}", e.inner()))
         } else {
             ApiError::bad_request(format!("body field {path}: {}", e.inner()))

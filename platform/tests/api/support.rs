@@ -1,0 +1,317 @@
+//! A real platform on 127.0.0.1:0 in this process, with helpers to set it up and talk to it.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use ed25519_dalek::{Signature, VerifyingKey};
+use futures_util::{Stream, StreamExt};
+use jiff::{SignedDuration, Timestamp};
+use palier_content::wire::{ChangeHint, EnrolResponse};
+use palier_platform::admin::{self, ENROLMENT_CODE_TTL, NewBuilding};
+use palier_platform::media::MediaFiles;
+use palier_platform::{AppState, DataDir, Role, Settings, Store};
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use palier_platform::server::Clock;
+
+/// A running platform and its data directory.
+pub struct Platform {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub state: AppState,
+    /// A second connection to the same database, for admin set-up as the CLI would do it.
+    pub store: Store,
+    pub public_key: String,
+    /// Seconds added to the real clock, so tests can move the platform's time.
+    pub offset_s: Arc<AtomicI64>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Platform {
+    pub async fn start() -> Platform {
+        Platform::start_with(Settings::default()).await
+    }
+
+    pub async fn start_with(settings: Settings) -> Platform {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = DataDir::new(dir.path().join("data"));
+        let public_key = data.init().expect("init").public_key;
+        let offset_s = Arc::new(AtomicI64::new(0));
+        let offset = Arc::clone(&offset_s);
+        let clock: Clock =
+            Arc::new(move || Timestamp::now() + SignedDuration::from_secs(offset.load(Ordering::SeqCst)));
+        let state = AppState::with_clock(
+            data.open_store().unwrap(),
+            data.load_signer().unwrap(),
+            MediaFiles::new(data.media_dir()),
+            settings,
+            clock,
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(palier_platform::serve(listener, state.clone(), async move {
+            let _ = rx.await;
+        }));
+        Platform {
+            base: format!("http://{addr}"),
+            http: reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap(),
+            state,
+            store: data.open_store().unwrap(),
+            public_key,
+            offset_s,
+            shutdown: Some(tx),
+            task: Some(task),
+            _dir: dir,
+        }
+    }
+
+    /// Stops the server and waits for it: open event streams must not hold it up.
+    pub async fn stop(mut self) {
+        let _ = self.shutdown.take().unwrap().send(());
+        let task = self.task.take().unwrap();
+        tokio::time::timeout(Duration::from_secs(5), task).await.expect("server stops").unwrap().unwrap();
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn advance(&self, by: SignedDuration) {
+        self.offset_s.fetch_add(by.as_secs(), Ordering::SeqCst);
+    }
+
+    pub fn building(&self, name: &str) -> String {
+        let new = NewBuilding {
+            id: None,
+            name: name.to_owned(),
+            address: "12 rue des Tilleuls, 69003 Lyon".to_owned(),
+            time_zone: "Europe/Paris".to_owned(),
+            locale: "fr-FR".to_owned(),
+        };
+        admin::add_building(&self.store, new, Timestamp::now()).unwrap().id
+    }
+
+    pub fn publisher(&self, role: Role, buildings: &[&str]) -> String {
+        let buildings: Vec<String> = buildings.iter().map(|b| b.to_string()).collect();
+        admin::add_publisher(&self.store, "test", role, &buildings, Timestamp::now()).unwrap().1
+    }
+
+    pub fn code(&self, building: &str, roles: &[&str]) -> String {
+        let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
+        admin::create_enrolment_code(&self.store, building, &roles, Timestamp::now(), ENROLMENT_CODE_TTL)
+            .unwrap()
+            .0
+    }
+
+    pub async fn enrol(&self, building: &str, roles: &[&str]) -> EnrolResponse {
+        let code = self.code(building, roles);
+        let response = self
+            .post_json("/v1/device/enrol", None, &json!({"code": code, "device_name": "test-board"}))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        let mut request = self.http.post(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn put_json(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.http.put(self.url(path)).bearer_auth(token).json(body).send().await.unwrap()
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Response {
+        self.http.delete(self.url(path)).bearer_auth(token).send().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.http.get(self.url(path)).bearer_auth(token).send().await.unwrap()
+    }
+
+    /// Publishes and expects 201; returns the answer.
+    pub async fn publish(&self, token: &str, item: &Value) -> Value {
+        let response = self.post_json("/v1/publish/items", Some(token), item).await;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+
+    /// The device's manifest, checked against the signature, parsed.
+    pub async fn manifest(&self, device_token: &str) -> Value {
+        let response = self.get("/v1/device/manifest", device_token).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let signature = header(&response, "x-palier-signature");
+        let body = response.bytes().await.unwrap();
+        assert!(verify(&self.public_key, &body, &signature), "manifest signature verifies");
+        serde_json::from_slice(&body).unwrap()
+    }
+
+    /// Ids of the items in the device's manifest.
+    pub async fn item_ids(&self, device_token: &str) -> Vec<String> {
+        let manifest = self.manifest(device_token).await;
+        manifest["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect()
+    }
+}
+
+pub fn header(response: &Response, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .unwrap_or_else(|| panic!("header {name} is missing"))
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Checks an `X-Palier-Signature` with a public key as `init` prints it.
+pub fn verify(public_key: &str, body: &[u8], signature: &str) -> bool {
+    let key: [u8; 32] =
+        STANDARD.decode(public_key.strip_prefix("ed25519:").unwrap()).unwrap().try_into().unwrap();
+    let key = VerifyingKey::from_bytes(&key).unwrap();
+    let Ok(signature) = STANDARD.decode(signature) else { return false };
+    let Ok(signature) = Signature::from_slice(&signature) else { return false };
+    key.verify_strict(body, &signature).is_ok()
+}
+
+/// An error answer: asserts the status and code, returns the message.
+pub async fn error(response: Response, status: StatusCode, code: &str) -> String {
+    assert_eq!(response.status(), status);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], code, "{body}");
+    body["error"]["message"].as_str().unwrap().to_owned()
+}
+
+fn window() -> (String, String) {
+    let now = Timestamp::now();
+    (
+        (now - SignedDuration::from_hours(1)).to_string(),
+        (now + SignedDuration::from_hours(24 * 7)).to_string(),
+    )
+}
+
+pub fn flash(id: &str) -> Value {
+    let (from, until) = window();
+    json!({"id": id, "kind": "flash", "severity": "important", "valid_from": from, "valid_until": until,
+           "title": "Coupure d’eau mardi 24 novembre, 9 h – 12 h",
+           "body": "Intervention sur la colonne montante.\nPensez à faire une réserve d’eau."})
+}
+
+pub fn promo(id: &str) -> Value {
+    let (from, until) = window();
+    json!({"id": id, "kind": "promo", "shop": "Café Pradel", "price": "1,20 €", "valid_from": from,
+           "valid_until": until, "title": "L’espresso du matin à 1,20 €"})
+}
+
+pub fn offer(id: &str, person: &str) -> Value {
+    let (from, until) = window();
+    json!({"id": id, "kind": "offer", "offer_type": "offer", "category": "lending", "valid_from": from,
+           "valid_until": until, "title": "Je prête ma perceuse",
+           "author": {"person_id": person, "first_name": "Camille", "building": "Bâtiment B"}})
+}
+
+pub fn event(id: &str, person: &str) -> Value {
+    let (from, until) = window();
+    json!({"id": id, "kind": "event", "starts_at": until, "valid_from": from, "valid_until": until,
+           "title": "Atelier lampions", "author": {"person_id": person}})
+}
+
+/// A PNG signature and IHDR chunk declaring these dimensions, plus some tail bytes.
+pub fn png(width: u32, height: u32, tail: usize) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    bytes.extend_from_slice(&width.to_be_bytes());
+    bytes.extend_from_slice(&height.to_be_bytes());
+    bytes.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    bytes.extend((0..tail).map(|i| (i % 251) as u8));
+    bytes
+}
+
+/// One server-sent message: its fields in order (`""` for a comment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub fields: Vec<(String, String)>,
+}
+
+impl Message {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+
+/// A device's open event stream.
+pub struct Events {
+    stream: ByteStream,
+    buffer: String,
+}
+
+impl Events {
+    pub async fn open(platform: &Platform, token: &str, last_event_id: Option<u64>) -> Events {
+        let mut request = platform
+            .http
+            .get(platform.url("/v1/device/events"))
+            .bearer_auth(token)
+            .header("accept", "text/event-stream");
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id.to_string());
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(header(&response, "content-type"), "text/event-stream");
+        Events { stream: Box::pin(response.bytes_stream()), buffer: String::new() }
+    }
+
+    /// The next message, or `None` when the stream ended.
+    pub async fn next(&mut self) -> Option<Message> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let fields = block
+                    .lines()
+                    .filter(|l| !l.is_empty())
+                    .map(|l| {
+                        let (name, value) = l.split_once(':').unwrap_or((l, ""));
+                        (name.to_owned(), value.strip_prefix(' ').unwrap_or(value).to_owned())
+                    })
+                    .collect();
+                return Some(Message { fields });
+            }
+            match self.stream.next().await {
+                Some(chunk) => self.buffer.push_str(std::str::from_utf8(&chunk.unwrap()).unwrap()),
+                None => return None,
+            }
+        }
+    }
+
+    /// The next `changed` event within `within`, skipping comments and `retry`.
+    pub async fn changed(&mut self, within: Duration) -> ChangeHint {
+        tokio::time::timeout(within, async {
+            loop {
+                let message = self.next().await.expect("the stream stays open");
+                if message.get("event") == Some("changed") {
+                    let hint: ChangeHint = serde_json::from_str(message.get("data").unwrap()).unwrap();
+                    assert_eq!(message.get("id"), Some(hint.generation.to_string().as_str()));
+                    return hint;
+                }
+            }
+        })
+        .await
+        .expect("a changed event arrives in time")
+    }
+}
