@@ -8,6 +8,7 @@ pub mod compose;
 pub mod frame;
 pub mod gpu;
 pub mod images;
+pub mod layouts;
 pub mod quad;
 pub mod readback;
 pub mod slide;

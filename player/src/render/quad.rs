@@ -7,6 +7,8 @@
 use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
+use super::layouts;
+
 /// One rectangle as the shader reads it.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
@@ -52,93 +54,30 @@ pub struct QuadPipeline {
 impl QuadPipeline {
     pub fn new(device: &wgpu::Device, format: wgpu::TextureFormat) -> QuadPipeline {
         let shader = device.create_shader_module(wgpu::include_wgsl!("quad.wgsl"));
-        let globals_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("quad globals layout"),
-            entries: &[wgpu::BindGroupLayoutEntry {
-                binding: 0,
-                visibility: wgpu::ShaderStages::VERTEX,
-                ty: wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Uniform,
-                    has_dynamic_offset: false,
-                    min_binding_size: None,
-                },
-                count: None,
-            }],
-        });
-        let texture_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("quad texture layout"),
-            entries: &[
-                wgpu::BindGroupLayoutEntry {
-                    binding: 0,
-                    visibility: wgpu::ShaderStages::FRAGMENT,
-                    ty: wgpu::BindingType::Texture {
-                        multisampled: false,
-                        view_dimension: wgpu::TextureViewDimension::D2,
-                        sample_type: wgpu::TextureSampleType::Float { filterable: true },
-                    },
-                    count: None,
-                },
-                wgpu::BindGroupLayoutEntry {
-                    binding: 1,
-                    visibility: wgpu::ShaderStages::FRAGMENT,
-                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
-                    count: None,
-                },
-            ],
-        });
-        let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("quad pipeline layout"),
-            bind_group_layouts: &[Some(&globals_layout), Some(&texture_layout)],
-            immediate_size: 0,
-        });
+        let globals_layout =
+            layouts::uniform_layout(device, "quad globals layout", wgpu::ShaderStages::VERTEX);
+        let texture_layout = layouts::texture_layout(device, "quad texture layout");
         let attributes =
             wgpu::vertex_attr_array![0 => Float32x4, 1 => Float32x4, 2 => Float32x4, 3 => Float32];
-        let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some("quad pipeline"),
-            layout: Some(&layout),
-            vertex: wgpu::VertexState {
-                module: &shader,
-                entry_point: Some("vs_main"),
-                compilation_options: wgpu::PipelineCompilationOptions::default(),
-                buffers: &[Some(wgpu::VertexBufferLayout {
-                    array_stride: size_of::<QuadInstance>() as wgpu::BufferAddress,
-                    step_mode: wgpu::VertexStepMode::Instance,
-                    attributes: &attributes,
-                })],
-            },
-            primitive: wgpu::PrimitiveState {
-                topology: wgpu::PrimitiveTopology::TriangleStrip,
-                ..wgpu::PrimitiveState::default()
-            },
-            depth_stencil: None,
-            multisample: wgpu::MultisampleState::default(),
-            fragment: Some(wgpu::FragmentState {
-                module: &shader,
-                entry_point: Some("fs_main"),
-                compilation_options: wgpu::PipelineCompilationOptions::default(),
-                targets: &[Some(wgpu::ColorTargetState {
-                    format,
-                    blend: Some(wgpu::BlendState::ALPHA_BLENDING),
-                    write_mask: wgpu::ColorWrites::ALL,
-                })],
-            }),
-            multiview_mask: None,
-            cache: None,
-        });
-        let sampler = |label, filter| {
-            device.create_sampler(&wgpu::SamplerDescriptor {
-                label: Some(label),
-                mag_filter: filter,
-                min_filter: filter,
-                ..wgpu::SamplerDescriptor::default()
-            })
+        let instances = wgpu::VertexBufferLayout {
+            array_stride: size_of::<QuadInstance>() as wgpu::BufferAddress,
+            step_mode: wgpu::VertexStepMode::Instance,
+            attributes: &attributes,
         };
+        let pipeline = layouts::strip_pipeline(
+            device,
+            "quad pipeline",
+            &shader,
+            &[Some(&globals_layout), Some(&texture_layout)],
+            &[Some(instances)],
+            format,
+        );
         QuadPipeline {
             pipeline,
             globals_layout,
             texture_layout,
-            smooth: sampler("smooth sampler", wgpu::FilterMode::Linear),
-            crisp: sampler("crisp sampler", wgpu::FilterMode::Nearest),
+            smooth: layouts::sampler(device, "smooth sampler", wgpu::FilterMode::Linear),
+            crisp: layouts::sampler(device, "crisp sampler", wgpu::FilterMode::Nearest),
         }
     }
 
