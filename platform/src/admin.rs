@@ -166,10 +166,12 @@ pub fn render_device_list(reports: &[DeviceReport], now: Timestamp) -> String {
             device.roles.join(",")
         );
         match device.revoked_at {
-            Some(at) => _ = writeln!(out, "  status: revoked {at}"),
-            None => _ = writeln!(out, "  status: active, enrolled {}", device.enrolled_at),
+            Some(at) => _ = writeln!(out, "  status: revoked {}", whole_seconds(at)),
+            None => _ = writeln!(out, "  status: active, enrolled {}", whole_seconds(device.enrolled_at)),
         }
-        let seen = device.last_seen.map_or("never".to_owned(), |at| format!("{at} ({})", ago(now, at)));
+        let seen = device
+            .last_seen
+            .map_or("never".to_owned(), |at| format!("{} ({})", whole_seconds(at), ago(now, at)));
         let _ = writeln!(out, "  last seen: {seen}");
         let Some((received, beat)) = heartbeat else {
             let _ = writeln!(out, "  heartbeat: none yet");
@@ -178,7 +180,8 @@ pub fn render_device_list(reports: &[DeviceReport], now: Timestamp) -> String {
         let last_sync = beat.last_sync_at.map_or("never".to_owned(), |at| at.to_string());
         let _ = writeln!(
             out,
-            "  heartbeat: {received} ({}), software {}, generation {}, last sync {last_sync}",
+            "  heartbeat: {} ({}), software {}, generation {}, last sync {last_sync}",
+            whole_seconds(*received),
             ago(now, *received),
             beat.software_version,
             beat.generation
@@ -202,6 +205,11 @@ pub fn render_device_list(reports: &[DeviceReport], now: Timestamp) -> String {
         }
     }
     out
+}
+
+/// An instant shown to people: RFC 3339 to the second.
+pub fn whole_seconds(at: Timestamp) -> Timestamp {
+    Timestamp::from_second(at.as_second()).unwrap_or(at)
 }
 
 fn ago(now: Timestamp, then: Timestamp) -> String {

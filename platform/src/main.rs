@@ -1,7 +1,7 @@
 //! `palier-platform`: the reference platform's command line. It parses arguments, calls the
 //! library, prints results, and prints an error once (with its causes) before exiting 1.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -105,6 +105,7 @@ fn main() {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     if let Err(e) = run(Cli::parse()) {
         eprintln!("palier-platform: error: {e:#}");
@@ -150,7 +151,11 @@ fn run(cli: Cli) -> Result<()> {
             let store = data.open_store()?;
             let (code, expires) =
                 admin::create_enrolment_code(&store, &building, &roles, now, ENROLMENT_CODE_TTL)?;
-            eprintln!("one-time enrolment code for {building} ({}), valid until {expires}", roles.join(","));
+            eprintln!(
+                "one-time enrolment code for {building} ({}), valid until {}",
+                roles.join(","),
+                admin::whole_seconds(expires)
+            );
             println!("{code}");
         }
         Command::Device(DeviceCommand::List) => {

@@ -1,7 +1,7 @@
-//! The device side of the store: enrolment codes, devices, manifests, plays and heartbeats.
+//! The device side of the store: enrolment codes, devices, manifests and heartbeats.
 
 use jiff::Timestamp;
-use palier_content::wire::{Heartbeat, PlayRecord};
+use palier_content::wire::Heartbeat;
 use rusqlite::{OptionalExtension, params};
 
 use super::{
@@ -244,41 +244,6 @@ impl Store {
             }
         }
         Ok(ManifestContent { generation: generation.max(device.generation), building, items })
-    }
-
-    /// Stores play records; a record already stored for this device is kept as it was.
-    pub fn record_plays(
-        &self,
-        device_id: &str,
-        plays: &[PlayRecord],
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        {
-            let mut insert = tx.prepare(
-                "INSERT OR IGNORE INTO plays (device_id, id, item_id, item_version, screen, role, started_ms,
-                                              duration_ms, trigger, clock_trusted, received_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )?;
-            for play in plays {
-                insert.execute(params![
-                    device_id,
-                    play.id,
-                    play.item_id,
-                    play.item_version as i64,
-                    play.screen,
-                    play.role,
-                    millis(play.started_at),
-                    i64::try_from(play.duration_ms).unwrap_or(i64::MAX),
-                    play.trigger.as_str(),
-                    play.clock_trusted,
-                    millis(now)
-                ])?;
-            }
-        }
-        tx.commit()?;
-        Ok(())
     }
 
     /// Keeps the device's latest heartbeat.

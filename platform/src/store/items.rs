@@ -1,5 +1,5 @@
-//! The publishing side of the store: items and the buildings they go to, withdrawals,
-//! media descriptions, and the plays a publisher reads back as proof of display.
+//! The publishing side of the store: items and the buildings they go to, withdrawals, and
+//! media descriptions.
 
 use std::collections::BTreeSet;
 
@@ -7,9 +7,8 @@ use jiff::Timestamp;
 use palier_content::limits::{MAX_ITEMS, MAX_MANIFEST_BYTES};
 use palier_content::{Item, MediaRef};
 use rusqlite::{OptionalExtension, Transaction, params};
-use serde::Serialize;
 
-use super::{Publisher, Store, StoreError, bump_buildings, instant, millis, require_building};
+use super::{Publisher, Store, StoreError, bump_buildings, millis, require_building};
 
 /// Room left in a manifest for its envelope (device, building, instants) beside the items.
 const ENVELOPE_ALLOWANCE: usize = 16 * 1024;
@@ -52,51 +51,12 @@ pub struct Withdrawal {
     pub generation: Option<u64>,
 }
 
-/// Plays of one item: totals per device and screen, and the records themselves.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ItemPlays {
-    pub item_id: String,
-    pub total: u64,
-    pub screens: Vec<ScreenPlays>,
-    pub plays: Vec<PlayRow>,
-    /// True when `plays` stops at the listing limit (the totals still count everything).
-    pub truncated: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ScreenPlays {
-    pub device_id: String,
-    pub device_name: String,
-    pub building_id: String,
-    pub screen: String,
-    pub count: u64,
-    pub total_duration_ms: u64,
-    pub first_shown: Timestamp,
-    pub last_shown: Timestamp,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PlayRow {
-    pub device_id: String,
-    pub id: String,
-    pub item_version: u64,
-    pub screen: String,
-    pub role: String,
-    pub started_at: Timestamp,
-    pub duration_ms: u64,
-    pub trigger: String,
-    pub clock_trusted: bool,
-}
-
-/// Most play records listed in one answer.
-pub const MAX_LISTED_PLAYS: usize = 10_000;
-
-struct Existing {
+pub(super) struct Existing {
     version: u64,
     publisher_id: String,
 }
 
-fn existing(tx: &Transaction<'_>, id: &str) -> Result<Option<Existing>, StoreError> {
+pub(super) fn existing(tx: &Transaction<'_>, id: &str) -> Result<Option<Existing>, StoreError> {
     Ok(tx
         .query_row("SELECT version, publisher_id FROM items WHERE id = ?1", [id], |row| {
             Ok(Existing { version: row.get::<_, i64>(0)? as u64, publisher_id: row.get(1)? })
@@ -111,7 +71,7 @@ fn item_buildings(tx: &Transaction<'_>, id: &str) -> Result<Vec<String>, StoreEr
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-fn owned<'a>(
+pub(super) fn owned<'a>(
     found: Option<&'a Existing>,
     id: &str,
     publisher: &Publisher,
@@ -318,86 +278,6 @@ impl Store {
             params![media.sha256, media.bytes as i64, media.mime, media.width, media.height, millis(now)],
         )?;
         Ok(inserted == 1)
-    }
-
-    /// Where and when this publisher's item was shown, from the plays devices uploaded.
-    pub fn item_plays(&self, publisher: &Publisher, id: &str) -> Result<ItemPlays, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        owned(existing(&tx, id)?.as_ref(), id, publisher)?;
-        let mut screens = Vec::new();
-        {
-            let mut stmt = tx.prepare(
-                "SELECT p.device_id, d.name, d.building_id, p.screen, COUNT(*), SUM(p.duration_ms),
-                        MIN(p.started_ms), MAX(p.started_ms)
-                 FROM plays p JOIN devices d ON d.id = p.device_id
-                 WHERE p.item_id = ?1 GROUP BY p.device_id, p.screen ORDER BY p.device_id, p.screen",
-            )?;
-            let rows = stmt.query_map([id], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
-                    row.get::<_, i64>(4)?,
-                    row.get::<_, i64>(5)?,
-                    row.get::<_, i64>(6)?,
-                    row.get::<_, i64>(7)?,
-                ))
-            })?;
-            for row in rows {
-                let (device_id, device_name, building_id, screen, count, duration, first, last) = row?;
-                screens.push(ScreenPlays {
-                    device_id,
-                    device_name,
-                    building_id,
-                    screen,
-                    count: count as u64,
-                    total_duration_ms: duration as u64,
-                    first_shown: instant(first)?,
-                    last_shown: instant(last)?,
-                });
-            }
-        }
-        let mut plays = Vec::new();
-        {
-            let mut stmt = tx.prepare(
-                "SELECT device_id, id, item_version, screen, role, started_ms, duration_ms, trigger, clock_trusted
-                 FROM plays WHERE item_id = ?1 ORDER BY started_ms, device_id, id LIMIT ?2",
-            )?;
-            let rows = stmt.query_map(params![id, (MAX_LISTED_PLAYS + 1) as i64], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, i64>(2)?,
-                    row.get::<_, String>(3)?,
-                    row.get::<_, String>(4)?,
-                    row.get::<_, i64>(5)?,
-                    row.get::<_, i64>(6)?,
-                    row.get::<_, String>(7)?,
-                    row.get::<_, bool>(8)?,
-                ))
-            })?;
-            for row in rows {
-                let (device_id, play_id, version, screen, role, started, duration, trigger, clock_trusted) =
-                    row?;
-                plays.push(PlayRow {
-                    device_id,
-                    id: play_id,
-                    item_version: version as u64,
-                    screen,
-                    role,
-                    started_at: instant(started)?,
-                    duration_ms: duration as u64,
-                    trigger,
-                    clock_trusted,
-                });
-            }
-        }
-        let truncated = plays.len() > MAX_LISTED_PLAYS;
-        plays.truncate(MAX_LISTED_PLAYS);
-        let total = screens.iter().map(|s| s.count).sum();
-        Ok(ItemPlays { item_id: id.to_owned(), total, screens, plays, truncated })
     }
 }
 

@@ -9,6 +9,7 @@
 
 mod devices;
 mod items;
+mod plays;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -21,7 +22,8 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::scope::Role;
 
-pub use items::{ItemPlays, NewItem, PlayRow, Published, ScreenPlays, Withdrawal, WriteMode};
+pub use items::{NewItem, Published, Withdrawal, WriteMode};
+pub use plays::{ItemPlays, MAX_LISTED_PLAYS, PlayRow, ScreenPlays};
 
 /// Why a store operation failed. The HTTP layer maps the kinds to status codes.
 #[derive(Debug, thiserror::Error)]

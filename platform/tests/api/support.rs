@@ -274,6 +274,7 @@ impl Events {
         let response = request.send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(header(&response, "content-type"), "text/event-stream");
+        assert_eq!(header(&response, "cache-control"), "no-cache");
         Events { stream: Box::pin(response.bytes_stream()), buffer: String::new() }
     }
 
