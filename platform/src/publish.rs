@@ -10,6 +10,7 @@
 //! reference is filled from the upload. Then the item passes the same checks a board runs
 //! ([`validate_item`]), the role's scope, and the privacy rule of [`crate::privacy`].
 
+use jiff::Timestamp;
 use palier_content::validate::{check_id, validate_item};
 use palier_content::{Details, Item, Kind, MediaRef};
 use serde::Deserialize;
@@ -63,6 +64,7 @@ pub fn prepare(
     body: Value,
     publisher: &Publisher,
     path_id: Option<&str>,
+    now: Timestamp,
     media: impl Fn(&str) -> Result<Option<MediaRef>, StoreError>,
 ) -> Result<NewItem, PublishError> {
     let Value::Object(mut body) = body else {
@@ -119,6 +121,12 @@ pub fn prepare(
     let item: Item = serde_path_to_error::deserialize(Value::Object(body))
         .map_err(|e| invalid(format!("{}: {}", e.path(), e.inner())))?;
     validate_item(&item).map_err(PublishError::Invalid)?;
+    if item.valid_until <= now {
+        return Err(invalid(format!(
+            "valid_until {} is already past: the item would never show; withdraw it instead",
+            item.valid_until
+        )));
+    }
     check_privacy(&item)?;
 
     let buildings = match buildings {

@@ -40,7 +40,7 @@ async fn write(
     let now = state.now();
     let published = state
         .blocking(move |store| {
-            let new = prepare(body, &publisher, path_id.as_deref(), |sha| store.media(sha))?;
+            let new = prepare(body, &publisher, path_id.as_deref(), now, |sha| store.media(sha))?;
             Ok(store.publish(&publisher, &new, mode, now)?)
         })
         .await?;

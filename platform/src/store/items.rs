@@ -4,11 +4,10 @@
 use std::collections::BTreeSet;
 
 use jiff::Timestamp;
-use palier_content::limits::{MAX_ITEMS, MAX_MANIFEST_BYTES};
 use palier_content::{Item, MediaRef};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{Publisher, Store, StoreError, bump_buildings, millis, require_building};
+use super::{ManifestLimits, Publisher, Store, StoreError, bump_buildings, millis, require_building};
 
 /// Room left in a manifest for its envelope (device, building, instants) beside the items.
 const ENVELOPE_ALLOWANCE: usize = 16 * 1024;
@@ -84,7 +83,12 @@ pub(super) fn owned<'a>(
 }
 
 /// Refuses a state where some building's manifest would break the protocol's limits.
-fn check_manifest_limits(tx: &Transaction<'_>, buildings: &[String]) -> Result<(), StoreError> {
+fn check_manifest_limits(
+    tx: &Transaction<'_>,
+    buildings: &[String],
+    limits: ManifestLimits,
+) -> Result<(), StoreError> {
+    let ManifestLimits { max_items, max_bytes } = limits;
     for building in buildings {
         let (count, bytes): (i64, i64) = tx.query_row(
             "SELECT COUNT(*), COALESCE(SUM(LENGTH(CAST(i.json AS BLOB))), 0)
@@ -94,14 +98,14 @@ fn check_manifest_limits(tx: &Transaction<'_>, buildings: &[String]) -> Result<(
             |row| Ok((row.get(0)?, row.get(1)?)),
         )?;
         let (count, bytes) = (count as usize, bytes as usize);
-        if count > MAX_ITEMS {
+        if count > max_items {
             return Err(StoreError::ManifestFull(format!(
-                "building {building} would hold {count} live items; a manifest holds at most {MAX_ITEMS}: withdraw some first"
+                "building {building} would hold {count} live items; a manifest holds at most {max_items}: withdraw some first"
             )));
         }
-        if bytes + count + ENVELOPE_ALLOWANCE > MAX_MANIFEST_BYTES {
+        if bytes + count + ENVELOPE_ALLOWANCE > max_bytes {
             return Err(StoreError::ManifestFull(format!(
-                "building {building}'s manifest would be about {} bytes, over the {MAX_MANIFEST_BYTES}-byte limit: withdraw some items first",
+                "building {building}'s manifest would be about {} bytes, over the {max_bytes}-byte limit: withdraw some items first",
                 bytes + count + ENVELOPE_ALLOWANCE
             )));
         }
@@ -178,7 +182,7 @@ impl Store {
                 params![building, id],
             )?;
         }
-        check_manifest_limits(&tx, &new.buildings)?;
+        check_manifest_limits(&tx, &new.buildings, self.limits)?;
         let touched: Vec<String> = old_buildings
             .iter()
             .chain(&new.buildings)
@@ -302,4 +306,74 @@ fn withdraw(
     let buildings: Vec<String> = buildings.into_iter().collect();
     let generation = bump_buildings(tx, &buildings, "withdraw")?;
     Ok(Withdrawal { items: ids, buildings, generation: Some(generation) })
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::SignedDuration;
+    use palier_content::{Building, Details, Flash, Severity};
+
+    use super::*;
+    use crate::scope::Role;
+
+    fn flash(id: &str, now: Timestamp) -> NewItem {
+        let item = Item {
+            id: id.to_owned(),
+            version: 1,
+            channel: palier_content::Channel::Building,
+            valid_from: now,
+            valid_until: now + SignedDuration::from_hours(24),
+            schedule: None,
+            weight: 1,
+            duration_s: None,
+            roles: Vec::new(),
+            lang: "fr".to_owned(),
+            title: "Coupure d’eau".to_owned(),
+            body: String::new(),
+            media: Vec::new(),
+            link: None,
+            details: Details::Flash(Flash { severity: Severity::Info, starts_at: None, ends_at: None }),
+        };
+        NewItem { item, expected_version: None, buildings: vec!["bld-a".to_owned()], person_id: None }
+    }
+
+    #[test]
+    fn a_full_building_refuses_more_and_stores_nothing_partial() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("p.sqlite"))
+            .unwrap()
+            .with_manifest_limits(ManifestLimits { max_items: 2, max_bytes: 1 << 20 });
+        let now = Timestamp::now();
+        let building = Building {
+            id: "bld-a".into(),
+            name: "A".into(),
+            address: String::new(),
+            time_zone: "Europe/Paris".into(),
+            locale: "fr-FR".into(),
+        };
+        store.add_building(&building, now).unwrap();
+        let landlord = Publisher {
+            id: "pub-1".into(),
+            name: "x".into(),
+            role: Role::Landlord,
+            buildings: vec!["bld-a".into()],
+        };
+        store.add_publisher(&landlord, "hash", now).unwrap();
+        store.publish(&landlord, &flash("f1", now), WriteMode::Create, now).unwrap();
+        let second = store.publish(&landlord, &flash("f2", now), WriteMode::Create, now).unwrap();
+        let err = store.publish(&landlord, &flash("f3", now), WriteMode::Create, now).unwrap_err();
+        assert!(matches!(&err, StoreError::ManifestFull(m) if m.contains("3 live items")), "{err}");
+        // Nothing of f3 stayed, and the generation did not move.
+        let conn = store.conn();
+        let f3: i64 = conn.query_row("SELECT COUNT(*) FROM items WHERE id = 'f3'", [], |r| r.get(0)).unwrap();
+        let generation: i64 = conn.query_row("SELECT generation FROM meta", [], |r| r.get(0)).unwrap();
+        drop(conn);
+        assert_eq!((f3, generation as u64), (0, second.generation));
+        // Withdrawing one makes room again; so does a tight byte limit refuse.
+        store.withdraw_item(&landlord, "f1", now).unwrap();
+        store.publish(&landlord, &flash("f3", now), WriteMode::Create, now).unwrap();
+        let tight = store.with_manifest_limits(ManifestLimits { max_items: 10, max_bytes: 16_500 });
+        let err = tight.publish(&landlord, &flash("f4", now), WriteMode::Create, now).unwrap_err();
+        assert!(matches!(&err, StoreError::ManifestFull(m) if m.contains("16500-byte")), "{err}");
+    }
 }

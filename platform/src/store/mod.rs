@@ -112,13 +112,37 @@ pub struct ManifestContent {
 pub struct Store {
     conn: Mutex<rusqlite::Connection>,
     path: PathBuf,
+    limits: ManifestLimits,
+}
+
+/// The most a building's manifest may hold; publications past it are refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ManifestLimits {
+    pub max_items: usize,
+    pub max_bytes: usize,
+}
+
+impl Default for ManifestLimits {
+    /// The protocol's limits (§10).
+    fn default() -> ManifestLimits {
+        ManifestLimits {
+            max_items: palier_content::limits::MAX_ITEMS,
+            max_bytes: palier_content::limits::MAX_MANIFEST_BYTES,
+        }
+    }
 }
 
 impl Store {
     /// Opens (creating and migrating if needed) the database file at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let conn = schema::open(path)?;
-        Ok(Store { conn: Mutex::new(conn), path: path.to_path_buf() })
+        Ok(Store { conn: Mutex::new(conn), path: path.to_path_buf(), limits: ManifestLimits::default() })
+    }
+
+    /// Lower manifest limits, for tests that fill a building.
+    pub fn with_manifest_limits(mut self, limits: ManifestLimits) -> Store {
+        self.limits = limits;
+        self
     }
 
     pub fn path(&self) -> &Path {

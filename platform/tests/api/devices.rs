@@ -164,6 +164,14 @@ async fn tokens_are_required_and_revocation_is_immediate() {
     )
     .await;
 
+    for path in ["/v1/device/events", "/v1/device/manifest"] {
+        error(p.http.get(p.url(path)).send().await.unwrap(), StatusCode::UNAUTHORIZED, "unauthorized").await;
+    }
+    let plays = json!({"plays": []});
+    error(p.post_json("/v1/device/plays", None, &plays).await, StatusCode::UNAUTHORIZED, "unauthorized")
+        .await;
+    assert_eq!(p.post_json("/v1/device/plays", Some(&device.token), &plays).await.status(), StatusCode::OK);
+
     assert!(p.store.revoke_device(&device.device_id, Timestamp::now()).unwrap());
     assert!(!p.store.revoke_device(&device.device_id, Timestamp::now()).unwrap());
     let revoked = p.get("/v1/device/manifest", &device.token).await;

@@ -170,6 +170,10 @@ async fn bad_items_are_refused_with_the_field_named() {
     severity["severity"] = json!("apocalyptic");
     let message = refuse(landlord.clone(), severity).await;
     assert!(message.contains("apocalyptic"), "{message}");
+    let mut past = flash("f");
+    past["valid_from"] = json!("2020-01-01T00:00:00Z");
+    past["valid_until"] = json!("2020-01-02T00:00:00Z");
+    assert!(refuse(landlord.clone(), past).await.contains("already past"));
     let mut buildings = flash("f");
     buildings["buildings"] = json!("bld-a");
     assert!(refuse(landlord.clone(), buildings).await.contains("buildings"));
