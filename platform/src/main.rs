@@ -81,6 +81,10 @@ enum PublisherCommand {
         #[arg(long, default_value = "")]
         name: String,
     },
+    /// Lists publishers (never their tokens).
+    List,
+    /// Revokes a publisher's token at once; its items stay published.
+    Revoke { id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,6 +150,20 @@ fn run(cli: Cli) -> Result<()> {
                 publisher.buildings.join(", ")
             );
             println!("{token}");
+        }
+        Command::Publisher(PublisherCommand::List) => {
+            for (p, revoked) in data.open_store()?.publishers()? {
+                let status =
+                    revoked.map_or("active".to_owned(), |at| format!("revoked {}", admin::whole_seconds(at)));
+                println!("{}  {}  {:?}  {}  {status}", p.id, p.role, p.name, p.buildings.join(","));
+            }
+        }
+        Command::Publisher(PublisherCommand::Revoke { id }) => {
+            if data.open_store()?.revoke_publisher(&id, now)? {
+                println!("publisher {id} revoked");
+            } else {
+                println!("publisher {id} was already revoked");
+            }
         }
         Command::Device(DeviceCommand::Code { building, roles }) => {
             let store = data.open_store()?;

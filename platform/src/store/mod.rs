@@ -245,6 +245,53 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Every publisher with its buildings, and when it was revoked if it was.
+    pub fn publishers(&self) -> Result<Vec<(Publisher, Option<Timestamp>)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT p.id, p.name, p.role, p.revoked_ms, COALESCE(group_concat(pb.building_id, ' '), '')
+             FROM publishers p LEFT JOIN publisher_buildings pb ON pb.publisher_id = p.id
+             GROUP BY p.id ORDER BY p.created_ms, p.id",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, Option<i64>>(3)?,
+                row.get::<_, String>(4)?,
+            ))
+        })?;
+        let mut publishers = Vec::new();
+        for row in rows {
+            let (id, name, role, revoked, buildings) = row?;
+            let mut buildings: Vec<String> = buildings.split_whitespace().map(str::to_owned).collect();
+            buildings.sort();
+            let role = role.parse::<Role>().map_err(StoreError::Corrupt)?;
+            publishers.push((Publisher { id, name, role, buildings }, revoked.map(instant).transpose()?));
+        }
+        Ok(publishers)
+    }
+
+    /// Revokes a publisher's token at once. False if it was already revoked.
+    pub fn revoke_publisher(&self, id: &str, now: Timestamp) -> Result<bool, StoreError> {
+        let conn = self.conn();
+        let changed = conn.execute(
+            "UPDATE publishers SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL",
+            params![id, millis(now)],
+        )?;
+        if changed == 1 {
+            return Ok(true);
+        }
+        let exists = conn.query_row("SELECT 1 FROM publishers WHERE id = ?1", [id], |_| Ok(())).optional()?;
+        match exists {
+            Some(()) => Ok(false),
+            None => Err(StoreError::NotFound(format!("publisher {id} does not exist"))),
+        }
+    }
+}
+
 /// Draws the next value of the platform-wide generation sequence.
 fn next_generation(tx: &Transaction<'_>) -> Result<u64, StoreError> {
     let value: i64 = tx.query_row(

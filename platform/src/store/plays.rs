@@ -69,7 +69,7 @@ impl Store {
                     device_id,
                     play.id,
                     play.item_id,
-                    play.item_version as i64,
+                    i64::try_from(play.item_version).unwrap_or(i64::MAX),
                     play.screen,
                     play.role,
                     millis(play.started_at),

@@ -48,6 +48,11 @@ async fn the_binary_sets_up_and_serves_a_platform() {
     assert_eq!(building, "bld-residence-les-tilleuls");
     let token = run(&data, &["publisher", "add", "--role", "landlord", "--building", &building]);
     assert!(token.starts_with("pp1_"), "{token}");
+    let listed = run(&data, &["publisher", "list"]);
+    assert!(
+        listed.contains("landlord") && listed.contains(&building) && !listed.contains(&token),
+        "{listed}"
+    );
     let code = run(&data, &["device", "code", "--building", &building, "--roles", "lift,lobby-left"]);
     assert_eq!(code.len(), 14, "{code}");
     assert!(run(&data, &["device", "list"]).contains("no devices enrolled yet"));

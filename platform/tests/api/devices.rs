@@ -187,6 +187,19 @@ async fn tokens_are_required_and_revocation_is_immediate() {
     .await;
     let listing = render_device_list(&p.store.device_reports().unwrap(), Timestamp::now());
     assert!(listing.contains("status: revoked"), "{listing}");
+
+    // A revoked publisher token stops working at once.
+    assert_eq!(p.publish(&landlord, &flash("flash-1")).await["item"]["version"], 1);
+    let (publisher, _) =
+        p.store.publishers().unwrap().into_iter().find(|(p, _)| p.role == Role::Landlord).unwrap();
+    assert!(p.store.revoke_publisher(&publisher.id, Timestamp::now()).unwrap());
+    error(
+        p.post_json("/v1/publish/items", Some(&landlord), &flash("flash-2")).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    )
+    .await;
+    assert!(p.store.publishers().unwrap()[0].1.is_some());
 }
 
 #[tokio::test]
