@@ -1,0 +1,265 @@
+//! The service: `run(config, shutdown)`. One loop owns the rounds; a listener task turns the
+//! platform's change hints into wake-ups; a watchdog task pets systemd.
+//!
+//! A round starts at startup, on a hint, on the jittered poll timer, or on a retry after a
+//! failure (capped exponential backoff with full jitter, never later than the next poll,
+//! never sooner than `Retry-After`). Only one round runs at a time; hints during a round
+//! coalesce into one more round after it. Plays go up after every round and every poll
+//! interval, heartbeats every heartbeat interval and after a round that changed the cache.
+//! Shutdown drops whatever is in flight: the cache commits whole or not at all, and partial
+//! downloads stay for the next start to resume.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::sync::{Notify, watch};
+use tokio::time::{Instant, sleep_until};
+
+use crate::api::{ApiError, PlatformClient, Retry};
+use crate::backoff::{jittered_poll, random_unit};
+use crate::board::{Board, BoardError, DaemonConfig, log_round};
+use crate::credentials::Credentials;
+use crate::events::{LinkLog, Listener};
+use crate::notify::{Notifier, watchdog_interval};
+use crate::sync::{RoundReport, SyncError, with_cache};
+
+/// What the daemon is doing, for tests and the service status.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DaemonStatus {
+    /// Rounds attempted so far.
+    pub rounds: u64,
+    /// The manifest generation the cache holds.
+    pub generation: u64,
+    /// Whether the last round succeeded (`None` before the first).
+    pub last_round_ok: Option<bool>,
+    pub last_error: Option<String>,
+    /// A change-hint stream is open.
+    pub stream_connected: bool,
+    /// Plays still waiting in the journal after the last upload.
+    pub plays_pending: u64,
+}
+
+/// The sync daemon.
+#[derive(Debug)]
+pub struct Daemon {
+    config: DaemonConfig,
+    status: watch::Sender<DaemonStatus>,
+    notifier: Notifier,
+}
+
+/// Runs the daemon until `shutdown` completes.
+pub async fn run(config: DaemonConfig, shutdown: impl Future<Output = ()>) -> Result<(), BoardError> {
+    Daemon::new(config).run(shutdown).await
+}
+
+impl Daemon {
+    pub fn new(config: DaemonConfig) -> Daemon {
+        Daemon { config, status: watch::channel(DaemonStatus::default()).0, notifier: Notifier::from_env() }
+    }
+
+    /// Follows the daemon's status (wait on it instead of sleeping).
+    pub fn subscribe(&self) -> watch::Receiver<DaemonStatus> {
+        self.status.subscribe()
+    }
+
+    /// Runs until `shutdown` completes. Fails only when the board cannot be opened at all.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), BoardError> {
+        let board = Board::open(self.config.clone())?;
+        let watchdog = watchdog_interval().map(|every| {
+            let notifier = Notifier::from_env();
+            tokio::spawn(async move {
+                let mut ticker = tokio::time::interval(every);
+                loop {
+                    ticker.tick().await;
+                    notifier.watchdog();
+                }
+            })
+        });
+        tokio::pin!(shutdown);
+        let served = tokio::select! {
+            result = self.serve(&board) => result,
+            _ = &mut shutdown => Ok(()),
+        };
+        self.notifier.stopping();
+        if let Some(watchdog) = watchdog {
+            watchdog.abort();
+        }
+        tracing::info!("stopped");
+        served
+    }
+
+    /// Enrols if needed, then syncs forever.
+    async fn serve(&self, board: &Board) -> Result<(), BoardError> {
+        let credentials = self.enrolled(board).await?;
+        let client = Arc::new(board.client(&credentials)?);
+        let timing = self.config.timing;
+        let generation = with_cache(&board.cache, |c| Ok(c.snapshot()?.source_generation)).await?;
+        self.status.send_modify(|s| s.generation = generation);
+        let held = Arc::new(AtomicU64::new(generation));
+        let wake = Arc::new(Notify::new());
+        let (connected_tx, mut connected) = watch::channel(false);
+        let listener = tokio::spawn(
+            Listener {
+                client: Arc::clone(&client),
+                held: Arc::clone(&held),
+                wake: Arc::clone(&wake),
+                backoff: timing.retry,
+                idle: timing.stream_idle,
+                connected: connected_tx,
+            }
+            .run(),
+        );
+        let _abort_listener = AbortOnDrop(listener);
+
+        let mut link = LinkLog::new("sync with the platform");
+        let mut upload_link = LinkLog::new("upload of plays and heartbeat");
+        let mut failures = 0u32;
+        let mut next_round = Instant::now();
+        let mut next_upload = Instant::now() + jittered_poll(timing.poll, random_unit());
+        let mut next_heartbeat = Instant::now() + timing.heartbeat;
+        let mut ready = false;
+        loop {
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = sleep_until(next_round) => {}
+                _ = sleep_until(next_upload) => {
+                    next_upload = Instant::now() + jittered_poll(timing.poll, random_unit());
+                    self.upload(board, &client, false, &mut upload_link).await;
+                    continue;
+                }
+                _ = sleep_until(next_heartbeat) => {
+                    next_heartbeat = Instant::now() + timing.heartbeat;
+                    self.upload(board, &client, true, &mut upload_link).await;
+                    continue;
+                }
+                changed = connected.changed() => {
+                    if changed.is_ok() {
+                        let open = *connected.borrow_and_update();
+                        self.status.send_modify(|s| s.stream_connected = open);
+                    }
+                    continue;
+                }
+            }
+            let result = board.round(&client, &credentials).run().await;
+            let poll = jittered_poll(timing.poll, random_unit());
+            next_round = Instant::now() + poll;
+            match &result {
+                Ok(report) => {
+                    link.up();
+                    log_round(report);
+                    held.store(report.generation, Ordering::SeqCst);
+                    if report.complete() {
+                        failures = 0;
+                    } else {
+                        next_round =
+                            Instant::now() + timing.retry.delay(failures, random_unit(), None).min(poll);
+                        failures = failures.saturating_add(1);
+                    }
+                    self.notifier.status(&format!("holding manifest generation {}", report.generation));
+                }
+                Err(e) => {
+                    link.down(e);
+                    let wait = match e {
+                        SyncError::Api(ApiError::Unauthorized) => timing.unauthorized,
+                        e if e.is_transient() => {
+                            let floor = match e {
+                                SyncError::Api(api) => api.retry_after(),
+                                _ => None,
+                            };
+                            timing
+                                .retry
+                                .delay(failures, random_unit(), floor)
+                                .min(poll.max(floor.unwrap_or_default()))
+                        }
+                        _ => poll,
+                    };
+                    failures = failures.saturating_add(1);
+                    next_round = Instant::now() + wait;
+                    self.notifier.status(&format!("last round failed: {e}"));
+                }
+            }
+            self.record(&result);
+            if !ready {
+                self.notifier.ready("first sync round attempted");
+                ready = true;
+            }
+            if let Ok(report) = &result {
+                self.upload(board, &client, report.changed, &mut upload_link).await;
+                if report.changed {
+                    next_heartbeat = Instant::now() + timing.heartbeat;
+                }
+            }
+        }
+    }
+
+    /// The credentials, enrolling with the configured code when there are none. A refused
+    /// code is not retried in a loop: the daemon says so and waits to be restarted.
+    async fn enrolled(&self, board: &Board) -> Result<Credentials, BoardError> {
+        let mut link = LinkLog::new("enrolment");
+        let mut attempt = 0u32;
+        loop {
+            match board.ensure_enrolled().await {
+                Ok(credentials) => return Ok(credentials),
+                Err(BoardError::Enrol(e)) if e.retry() == Retry::Transient => {
+                    link.down(&e);
+                    self.notifier.ready(&format!("not enrolled yet: {e}"));
+                    let delay = self.config.timing.retry.delay(attempt, random_unit(), e.retry_after());
+                    attempt = attempt.saturating_add(1);
+                    tokio::time::sleep(delay).await;
+                }
+                Err(e @ (BoardError::Enrol(_) | BoardError::NotEnrolled)) => {
+                    tracing::error!("{e}");
+                    self.notifier.ready(&e.to_string());
+                    self.status.send_modify(|s| s.last_error = Some(e.to_string()));
+                    std::future::pending::<()>().await;
+                }
+                Err(other) => return Err(other),
+            }
+        }
+    }
+
+    async fn upload(&self, board: &Board, client: &PlatformClient, heartbeat: bool, link: &mut LinkLog) {
+        match board.upload(client, heartbeat).await {
+            Ok(plays) => {
+                link.up();
+                if plays.acknowledged + plays.rejected > 0 {
+                    tracing::info!(
+                        acknowledged = plays.acknowledged,
+                        rejected = plays.rejected,
+                        pending = plays.pending,
+                        "plays uploaded"
+                    );
+                }
+                self.status.send_modify(|s| s.plays_pending = plays.pending);
+            }
+            Err(e) => link.down(&e),
+        }
+    }
+
+    fn record(&self, result: &Result<RoundReport, SyncError>) {
+        self.status.send_modify(|s| {
+            s.rounds += 1;
+            match result {
+                Ok(report) => {
+                    s.generation = report.generation;
+                    s.last_round_ok = Some(true);
+                    s.last_error = None;
+                }
+                Err(e) => {
+                    s.last_round_ok = Some(false);
+                    s.last_error = Some(e.to_string());
+                }
+            }
+        });
+    }
+}
+
+/// Aborts a task when the scope that spawned it ends (shutdown included).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
