@@ -12,6 +12,7 @@ pub mod journal;
 pub mod layout;
 pub mod limits;
 pub mod model;
+pub mod notify;
 pub mod sample;
 pub mod validate;
 pub mod wire;

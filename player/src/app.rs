@@ -20,6 +20,8 @@ use winit::keyboard::{Key, NamedKey};
 use winit::monitor::MonitorHandle;
 use winit::window::{Fullscreen, Window, WindowId};
 
+use palier_content::notify::{Notifier, watchdog_interval};
+
 use crate::board::{brightness, crossfade_progress};
 use crate::engine::Engine;
 use crate::render::compose::{Compositor, Layer};
@@ -59,6 +61,7 @@ pub fn run(engine: Engine, demo: bool, stop: Arc<AtomicBool>) -> Result<(), AppE
         error: None,
         last_monitor_check: Instant::now(),
         monitors: Vec::new(),
+        service: Service::from_env(),
     };
     event_loop.run_app(&mut app).map_err(AppError::EventLoop)?;
     match app.error {
@@ -76,6 +79,50 @@ struct App {
     error: Option<AppError>,
     last_monitor_check: Instant,
     monitors: Vec<String>,
+    service: Service,
+}
+
+/// What the service manager hears: ready once every screen presented a frame, the watchdog
+/// petted only after a frame is presented.
+struct Service {
+    notifier: Notifier,
+    watchdog: Option<Duration>,
+    last_ping: Instant,
+    presented: HashSet<usize>,
+    ready: bool,
+}
+
+impl Service {
+    fn from_env() -> Service {
+        Service {
+            notifier: Notifier::from_env(),
+            watchdog: watchdog_interval(),
+            last_ping: Instant::now(),
+            presented: HashSet::new(),
+            ready: false,
+        }
+    }
+
+    /// A frame of `screen` reached the screen.
+    fn presented(&mut self, screen: usize, screens: usize) {
+        if !self.ready {
+            self.presented.insert(screen);
+            if self.presented.len() == screens {
+                self.ready = true;
+                tracing::info!(screens, "first frame presented");
+                self.notifier.ready(&format!("playing on {screens} screens"));
+            }
+        }
+        if self.watchdog.is_some() {
+            self.notifier.watchdog();
+            self.last_ping = Instant::now();
+        }
+    }
+
+    /// When a frame must be presented again to keep the watchdog fed, if it is enabled.
+    fn next_ping(&self) -> Option<Instant> {
+        self.watchdog.map(|interval| self.last_ping + interval)
+    }
 }
 
 /// The GPU side once windows exist.
@@ -271,6 +318,7 @@ impl App {
         }
         layers.push(Layer { slide: &current_binding, opacity: progress });
         let level = brightness(self.engine.config().player.night.as_ref(), now, &self.engine.board().tz);
+        let screens = state.outputs.len();
         let output = &mut state.outputs[index];
         let frame = match output.surface.get_current_texture() {
             wgpu::CurrentSurfaceTexture::Success(frame) | wgpu::CurrentSurfaceTexture::Suboptimal(frame) => {
@@ -308,6 +356,7 @@ impl App {
         state.gpu.queue.submit([encoder.finish()]);
         output.window.pre_present_notify();
         state.gpu.queue.present(frame);
+        self.service.presented(index, screens);
         if progress < 1.0 {
             output.window.request_redraw();
         } else {
@@ -458,7 +507,16 @@ impl ApplicationHandler for App {
         }
         let wait = deadline.duration_since(now).max(SignedDuration::ZERO);
         let monitor_wait = MONITOR_CHECK.saturating_sub(self.last_monitor_check.elapsed());
-        let wait = Duration::try_from(wait).unwrap_or_default().min(monitor_wait);
+        let mut wait = Duration::try_from(wait).unwrap_or_default().min(monitor_wait);
+        // A static screen presents nothing for minutes: re-present it to feed the watchdog.
+        if let Some(ping_at) = self.service.next_ping() {
+            if ping_at <= Instant::now()
+                && let Some(output) = self.state.as_ref().and_then(|s| s.outputs.first())
+            {
+                output.window.request_redraw();
+            }
+            wait = wait.min(ping_at.saturating_duration_since(Instant::now()));
+        }
         event_loop.set_control_flow(ControlFlow::WaitUntil(Instant::now() + wait));
     }
 }

@@ -65,11 +65,11 @@ impl Headless {
     ) -> Option<SlideTexture> {
         let scene = board.scene(screen, showing, at);
         let failed = self.load_pictures(&scene);
-        if let Some((_, reason)) = failed.into_iter().next() {
-            if let Some(id) = showing.item_id() {
-                board.mark_unshowable(id, reason);
-                return None;
-            }
+        if let Some((_, reason)) = failed.into_iter().next()
+            && let Some(id) = showing.item_id()
+        {
+            board.mark_unshowable(id, reason);
+            return None;
         }
         Some(self.renderer.draw(&self.gpu, &scene))
     }

@@ -6,7 +6,10 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use std::time::Instant;
+
 use jiff::{SignedDuration, Timestamp};
+use palier_content::notify::{Notifier, watchdog_interval};
 
 use crate::engine::Engine;
 use crate::render::compose::{Compositor, Layer};
@@ -24,14 +27,20 @@ pub fn run(
     let compositor = Compositor::new(&gpu.device, SLIDE_FORMAT);
     let mut shown: Vec<Option<SlideKey>> = vec![None; engine.screens().len()];
     let mut first_frame = true;
+    let notifier = Notifier::from_env();
+    let watchdog = watchdog_interval();
+    let mut last_ping = Instant::now();
     while !stop.load(Ordering::Relaxed) {
         let now = Timestamp::now();
         slides.receive(&gpu);
         engine.advance(now);
+        #[allow(clippy::needless_range_loop)] // the engine is borrowed mutably inside
         for index in 0..engine.screens().len() {
             let screen = &engine.screens()[index];
             let key = SlideKey::new(index, &screen.current, now, screen.generation);
-            if shown[index].as_ref() == Some(&key) {
+            // Re-present a static screen when the watchdog wants proof of life.
+            let ping_due = index == 0 && watchdog.is_some_and(|w| last_ping.elapsed() >= w);
+            if shown[index].as_ref() == Some(&key) && !ping_due {
                 continue;
             }
             let (config, showing) = (screen.config.clone(), screen.current.clone());
@@ -49,7 +58,12 @@ pub fn run(
                     )?;
                     if first_frame {
                         tracing::info!(screen = %config.name, "first frame presented");
+                        notifier.ready("playing headless");
                         first_frame = false;
+                    }
+                    if watchdog.is_some() {
+                        notifier.watchdog();
+                        last_ping = Instant::now();
                     }
                     shown[index] = Some(key);
                     let upcoming = engine.upcoming(index);
@@ -63,9 +77,13 @@ pub fn run(
         let keep: HashSet<SlideKey> = shown.iter().flatten().cloned().collect();
         slides.retain(&keep);
         let deadline = engine.next_deadline(now);
-        let wait = deadline
+        let mut wait = deadline
             .duration_since(Timestamp::now())
             .clamp(SignedDuration::ZERO, SignedDuration::from_secs(1));
+        if let Some(interval) = watchdog {
+            let until_ping = interval.saturating_sub(last_ping.elapsed());
+            wait = wait.min(SignedDuration::try_from(until_ping).unwrap_or(SignedDuration::ZERO));
+        }
         std::thread::sleep(std::time::Duration::try_from(wait).unwrap_or_default());
     }
     engine.finish(Timestamp::now());

@@ -86,7 +86,7 @@ fn an_urgent_flash_preempts_within_one_probe_and_a_withdrawn_item_leaves_at_once
     let mut board = Board::new();
     let t0 = sample::now();
     let offer = sample::offer("o", "Karim");
-    board.publish(&[offer.clone()], t0 - 1.hour());
+    board.publish(std::slice::from_ref(&offer), t0 - 1.hour());
     let mut engine = board.engine(t0);
     assert_eq!(shown(&engine), vec![Some("o".into()), Some("o".into())]);
 

@@ -55,10 +55,10 @@ pub(crate) fn schedule_edges_around(
     };
     for offset in -span..=span {
         let Ok(day) = today.checked_add(jiff::Span::new().days(offset)) else { continue };
-        if !schedule.weekdays.is_empty() {
-            if let Some(midnight) = instant(day, Time::midnight(), tz) {
-                consider(midnight);
-            }
+        if !schedule.weekdays.is_empty()
+            && let Some(midnight) = instant(day, Time::midnight(), tz)
+        {
+            consider(midnight);
         }
         for range in &schedule.hours {
             if let Some(from) = instant(day, range.from, tz) {

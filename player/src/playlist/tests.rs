@@ -203,7 +203,7 @@ fn validity_windows_are_enforced_to_the_instant() {
         assert_eq!(p.showing_at(at(t)).item_id(), expected, "at {t}");
     }
     let showings = p.showings(at("2026-11-24T09:00:00Z"), at("2026-11-24T09:01:30Z"));
-    let last_leaving = showings.iter().filter(|s| s.item_id() == Some("leaving")).last().unwrap();
+    let last_leaving = showings.iter().rfind(|s| s.item_id() == Some("leaving")).unwrap();
     assert_eq!(last_leaving.end, at("2026-11-24T09:00:30Z"));
     let gap = p.showing_at(at("2026-11-24T09:00:45Z"));
     assert_eq!(
@@ -245,7 +245,7 @@ fn daily_hours_follow_daylight_saving_in_the_building_time_zone() {
         [("2026-03-27T10:59:00Z", "2026-03-27T11:00:00Z"), ("2026-03-30T09:59:00Z", "2026-03-30T10:00:00Z")]
     {
         let showings = p.showings(at(inside), at(closing) + 1.minute());
-        let last_promo = showings.iter().filter(|s| s.item_id() == Some("promo")).last();
+        let last_promo = showings.iter().rfind(|s| s.item_id() == Some("promo"));
         if let Some(last) = last_promo {
             assert!(last.end <= at(closing), "{last:?}");
         }

@@ -7,6 +7,7 @@
 use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
+use super::gpu::Gpu;
 use super::layouts;
 
 /// One rectangle as the shader reads it.
@@ -84,14 +85,13 @@ impl QuadPipeline {
     /// Uploads an sRGB RGBA picture as a texture the pipeline can draw.
     pub fn upload(
         &self,
-        device: &wgpu::Device,
-        queue: &wgpu::Queue,
+        gpu: &Gpu,
         label: &str,
-        width: u32,
-        height: u32,
+        (width, height): (u32, u32),
         rgba: &[u8],
         sampling: Sampling,
     ) -> QuadTexture {
+        let (device, queue) = (&gpu.device, &gpu.queue);
         let size = wgpu::Extent3d { width, height, depth_or_array_layers: 1 };
         let texture = device.create_texture(&wgpu::TextureDescriptor {
             label: Some(label),

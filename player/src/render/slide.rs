@@ -67,7 +67,7 @@ impl SlideRenderer {
     pub fn new(gpu: &Gpu) -> SlideRenderer {
         let device = &gpu.device;
         let quads = QuadPipeline::new(device, SLIDE_FORMAT);
-        let white = quads.upload(device, &gpu.queue, "white texel", 1, 1, &[255; 4], Sampling::Smooth);
+        let white = quads.upload(gpu, "white texel", (1, 1), &[255; 4], Sampling::Smooth);
         let cache = glyphon::Cache::new(device);
         let mut atlas = TextAtlas::new(device, &gpu.queue, &cache, SLIDE_FORMAT);
         let text_renderer = TextRenderer::new(&mut atlas, device, wgpu::MultisampleState::default(), None);
@@ -85,15 +85,9 @@ impl SlideRenderer {
 
     /// Uploads a decoded picture; scenes refer to it by path.
     pub fn add_picture(&mut self, gpu: &Gpu, picture: &DecodedImage) {
-        let texture = self.quads.upload(
-            &gpu.device,
-            &gpu.queue,
-            &format!("picture {}", picture.path.display()),
-            picture.width,
-            picture.height,
-            &picture.rgba,
-            Sampling::Smooth,
-        );
+        let label = format!("picture {}", picture.path.display());
+        let texture =
+            self.quads.upload(gpu, &label, (picture.width, picture.height), &picture.rgba, Sampling::Smooth);
         self.pictures.insert(picture.path.clone(), texture);
     }
 
@@ -164,15 +158,7 @@ impl SlideRenderer {
                 Element::Qr { rect, size, modules } => {
                     let (side, rgba) = qr_pixels(*size, modules);
                     let label = format!("qr code {}", qr_textures.len());
-                    qr_textures.push(self.quads.upload(
-                        &gpu.device,
-                        &gpu.queue,
-                        &label,
-                        side,
-                        side,
-                        &rgba,
-                        Sampling::Crisp,
-                    ));
+                    qr_textures.push(self.quads.upload(gpu, &label, (side, side), &rgba, Sampling::Crisp));
                     push(Some(TextureRef::Qr(qr_textures.len() - 1)), instance(*rect, FULL_UV, WHITE, 0.0));
                 }
                 Element::Text(text_box) => texts.push((self.text.layout(text_box), text_box.color)),
