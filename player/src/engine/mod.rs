@@ -236,7 +236,9 @@ impl Engine {
             SlideRef::Fallback => (String::new(), 0),
         };
         let play = PlayRecord {
-            id: format!("{}-{}-{}", self.device_tag(), state.config.name, state.shown_since.as_millisecond()),
+            // Stable for the same showing (a repeated upload counts once), and a valid protocol
+            // id whatever the screen is called.
+            id: play_id(self.device_tag(), &state.config.name, state.shown_since),
             item_id,
             item_version,
             screen: state.config.name.clone(),
@@ -330,6 +332,14 @@ impl Engine {
             self.cache_problem = Some(text);
         }
     }
+}
+
+/// A play record's id: `p-` and 32 hex digits of the showing's identity.
+fn play_id(device: &str, screen: &str, started_at: Timestamp) -> String {
+    let digest = palier_content::demo::sha256_hex(
+        format!("{device}\n{screen}\n{}", started_at.as_millisecond()).as_bytes(),
+    );
+    format!("p-{}", &digest[..32])
 }
 
 /// True when palier-sync last found the clock within two minutes of the platform's, or,
