@@ -1,5 +1,5 @@
-//! The service: `run(config, shutdown)`. One loop owns the rounds; a listener task turns the
-//! platform's change hints into wake-ups; a watchdog task pets systemd.
+//! The service: `run(config, shutdown)`. One loop owns the rounds and pets systemd's
+//! watchdog while it works; a listener task turns the platform's change hints into wake-ups.
 //!
 //! A round starts at startup, on a hint, on the jittered poll timer, or on a retry after a
 //! failure (capped exponential backoff with full jitter, never later than the next poll,
@@ -66,32 +66,20 @@ impl Daemon {
     /// Runs until `shutdown` completes. Fails only when the board cannot be opened at all.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), BoardError> {
         let board = Board::open(self.config.clone())?;
-        let watchdog = watchdog_interval().map(|every| {
-            let notifier = Notifier::from_env();
-            tokio::spawn(async move {
-                let mut ticker = tokio::time::interval(every);
-                loop {
-                    ticker.tick().await;
-                    notifier.watchdog();
-                }
-            })
-        });
+        let mut watchdog = Watchdog::from_env();
         tokio::pin!(shutdown);
         let served = tokio::select! {
-            result = self.serve(&board) => result,
+            result = self.serve(&board, &mut watchdog) => result,
             _ = &mut shutdown => Ok(()),
         };
         self.notifier.stopping();
-        if let Some(watchdog) = watchdog {
-            watchdog.abort();
-        }
         tracing::info!("stopped");
         served
     }
 
     /// Enrols if needed, then syncs forever.
-    async fn serve(&self, board: &Board) -> Result<(), BoardError> {
-        let credentials = self.enrolled(board).await?;
+    async fn serve(&self, board: &Board, watchdog: &mut Watchdog) -> Result<(), BoardError> {
+        let credentials = self.enrolled(board, watchdog).await?;
         let client = Arc::new(board.client(&credentials)?);
         let timing = self.config.timing;
         let generation = with_cache(&board.cache, |c| Ok(c.snapshot()?.source_generation)).await?;
@@ -125,12 +113,16 @@ impl Daemon {
                 _ = sleep_until(next_round) => {}
                 _ = sleep_until(next_upload) => {
                     next_upload = Instant::now() + jittered_poll(timing.poll, random_unit());
-                    self.upload(board, &client, false, &mut upload_link).await;
+                    self.petting(watchdog, self.upload(board, &client, false, &mut upload_link)).await;
                     continue;
                 }
                 _ = sleep_until(next_heartbeat) => {
                     next_heartbeat = Instant::now() + timing.heartbeat;
-                    self.upload(board, &client, true, &mut upload_link).await;
+                    self.petting(watchdog, self.upload(board, &client, true, &mut upload_link)).await;
+                    continue;
+                }
+                _ = watchdog.due() => {
+                    self.notifier.watchdog();
                     continue;
                 }
                 changed = connected.changed() => {
@@ -141,7 +133,7 @@ impl Daemon {
                     continue;
                 }
             }
-            let result = board.round(&client, &credentials).run().await;
+            let result = self.petting(watchdog, board.round(&client, &credentials).run()).await;
             let poll = jittered_poll(timing.poll, random_unit());
             next_round = Instant::now() + poll;
             match &result {
@@ -185,7 +177,7 @@ impl Daemon {
                 ready = true;
             }
             if let Ok(report) = &result {
-                self.upload(board, &client, report.changed, &mut upload_link).await;
+                self.petting(watchdog, self.upload(board, &client, report.changed, &mut upload_link)).await;
                 if report.changed {
                     next_heartbeat = Instant::now() + timing.heartbeat;
                 }
@@ -195,26 +187,38 @@ impl Daemon {
 
     /// The credentials, enrolling with the configured code when there are none. A refused
     /// code is not retried in a loop: the daemon says so and waits to be restarted.
-    async fn enrolled(&self, board: &Board) -> Result<Credentials, BoardError> {
+    async fn enrolled(&self, board: &Board, watchdog: &mut Watchdog) -> Result<Credentials, BoardError> {
         let mut link = LinkLog::new("enrolment");
         let mut attempt = 0u32;
         loop {
-            match board.ensure_enrolled().await {
+            match self.petting(watchdog, board.ensure_enrolled()).await {
                 Ok(credentials) => return Ok(credentials),
                 Err(BoardError::Enrol(e)) if e.retry() == Retry::Transient => {
                     link.down(&e);
                     self.notifier.ready(&format!("not enrolled yet: {e}"));
                     let delay = self.config.timing.retry.delay(attempt, random_unit(), e.retry_after());
                     attempt = attempt.saturating_add(1);
-                    tokio::time::sleep(delay).await;
+                    self.petting(watchdog, tokio::time::sleep(delay)).await;
                 }
                 Err(e @ (BoardError::Enrol(_) | BoardError::NotEnrolled)) => {
                     tracing::error!("{e}");
                     self.notifier.ready(&e.to_string());
                     self.status.send_modify(|s| s.last_error = Some(e.to_string()));
-                    std::future::pending::<()>().await;
+                    self.petting(watchdog, std::future::pending::<()>()).await;
                 }
                 Err(other) => return Err(other),
+            }
+        }
+    }
+
+    /// Runs `work`, petting the watchdog meanwhile: the loop that does the work is the one
+    /// that proves it is alive (every wait in it is bounded by a timeout).
+    async fn petting<T>(&self, watchdog: &mut Watchdog, work: impl Future<Output = T>) -> T {
+        tokio::pin!(work);
+        loop {
+            tokio::select! {
+                out = &mut work => return out,
+                _ = watchdog.due() => self.notifier.watchdog(),
             }
         }
     }
@@ -252,6 +256,26 @@ impl Daemon {
                 }
             }
         });
+    }
+}
+
+/// systemd's watchdog clock: half of `$WATCHDOG_USEC`, or never.
+#[derive(Debug)]
+struct Watchdog {
+    ticker: Option<tokio::time::Interval>,
+}
+
+impl Watchdog {
+    fn from_env() -> Watchdog {
+        Watchdog { ticker: watchdog_interval().map(tokio::time::interval) }
+    }
+
+    /// Completes when the watchdog is due; never when there is none.
+    async fn due(&mut self) {
+        match &mut self.ticker {
+            Some(ticker) => _ = ticker.tick().await,
+            None => std::future::pending().await,
+        }
     }
 }
 

@@ -88,3 +88,30 @@ fn the_key_never_hides_in_debug_output_as_bytes() {
     let key = PlatformKey::parse(KEY).unwrap();
     assert_eq!(format!("{key:?}"), format!("PlatformKey({KEY})"));
 }
+
+#[test]
+fn the_documented_section_names_every_key_with_its_default() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/palier.example.toml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let section = text.split_once("# [sync]\n").expect("the example documents [sync]").1;
+    let uncommented: String = section
+        .lines()
+        .filter_map(|line| line.strip_prefix("# "))
+        .map(|line| line.replace("ed25519:…", KEY) + "\n")
+        .collect();
+    let loaded = SyncSettings::from_table(&table(&uncommented)).unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let defaults = SyncSettings::default();
+    let s = loaded.settings;
+    assert_eq!(
+        (s.poll_interval_s, s.heartbeat_interval_s, s.request_timeout_s, s.max_parallel_downloads),
+        (
+            defaults.poll_interval_s,
+            defaults.heartbeat_interval_s,
+            defaults.request_timeout_s,
+            defaults.max_parallel_downloads
+        ),
+        "the example shows the defaults"
+    );
+    assert!(s.enrolment_code.is_some() && s.platform_url.is_some());
+}

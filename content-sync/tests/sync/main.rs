@@ -10,3 +10,4 @@ mod crash;
 mod daemon;
 mod plays;
 mod rounds;
+mod service;
