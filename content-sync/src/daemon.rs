@@ -141,7 +141,8 @@ impl Daemon {
                     link.up();
                     log_round(report);
                     held.store(report.generation, Ordering::SeqCst);
-                    if report.complete() {
+                    // Pictures out of reach: retry soon. (A bad picture waits for the poll.)
+                    if report.held_back == 0 {
                         failures = 0;
                     } else {
                         next_round =

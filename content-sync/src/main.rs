@@ -104,7 +104,7 @@ fn run(cli: Cli) -> Result<i32> {
                 plays.acknowledged,
                 plays.pending
             );
-            if !round.complete() {
+            if round.held_back > 0 {
                 bail!(
                     "{} item(s) held back: their pictures could not be fetched; run again",
                     round.held_back

@@ -85,6 +85,8 @@ pub struct RoundReport {
     pub removed: usize,
     /// Items refused by this manifest, validation and media together.
     pub quarantined: usize,
+    /// Of those, items refused because of their media (the rest failed validation).
+    pub media_quarantined: usize,
     /// Items whose media could not be reached this time; their cached versions stayed.
     pub held_back: usize,
     pub bytes_downloaded: u64,
@@ -94,9 +96,11 @@ pub struct RoundReport {
 }
 
 impl RoundReport {
-    /// Nothing held back: the ETag was stored and the next round may get a 304.
+    /// Nothing held back or quarantined because of its media: the ETag was stored and the
+    /// next round may get a 304. Otherwise the next round fetches the whole manifest again
+    /// and retries those pictures (protocol §9, step 9).
     pub fn complete(&self) -> bool {
-        self.held_back == 0
+        self.held_back == 0 && self.media_quarantined == 0
     }
 }
 
@@ -231,13 +235,15 @@ impl SyncRound<'_> {
                 .map_err(|source| SyncError::Io { path: media_dir.clone(), source })?;
         }
 
+        let validation_quarantined = manifest.quarantined.len();
         let held_back = settle_media_failures(&mut manifest, &snapshot, &failures);
         let quarantined = manifest.quarantined.len();
+        let media_quarantined = quarantined - validation_quarantined;
         let generation = manifest.generation;
         let referenced: Vec<MediaRef> = manifest.items.iter().flat_map(|i| i.media.clone()).collect();
         let outcome = with_cache(self.cache, move |c| c.apply(&manifest, Timestamp::now())).await?;
         collect_garbage(&media_dir, &referenced, side)?;
-        let stored_etag = if held_back == 0 { etag } else { None };
+        let stored_etag = if held_back == 0 && media_quarantined == 0 { etag } else { None };
         with_cache(self.cache, move |c| c.record_success(stored_etag.as_deref(), Timestamp::now())).await?;
         Ok(RoundReport {
             not_modified: false,
@@ -246,6 +252,7 @@ impl SyncRound<'_> {
             updated: outcome.updated.len(),
             removed: outcome.removed.len(),
             quarantined,
+            media_quarantined,
             held_back,
             bytes_downloaded,
             changed: outcome.changed(),

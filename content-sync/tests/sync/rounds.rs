@@ -90,12 +90,14 @@ async fn corrupted_media_never_reach_the_cache_and_quarantine_their_item() {
         let bad = platform.upload(&shop, jpeg(900, 600, 2)).await;
         platform.publish(&shop, &promo("promo-boulangerie", &[&bad])).await;
         let path = platform.media_file(&bad);
-        let mut bytes = std::fs::read(&path).unwrap();
+        let original = std::fs::read(&path).unwrap();
+        let mut bytes = original.clone();
         damage(&mut bytes);
         std::fs::write(&path, bytes).unwrap();
 
         let board = TestBoard::new(&platform, &platform.code(&building));
-        let (report, _) = Board::open(board.config()).unwrap().sync_once().await.unwrap();
+        let opened = Board::open(board.config()).unwrap();
+        let (report, _) = opened.sync_once().await.unwrap();
         assert_eq!((report.added, report.quarantined), (2, 1), "{case}: {report:?}");
         let snapshot = board.snapshot();
         assert!(snapshot.item("promo-boulangerie").is_none(), "{case}");
@@ -111,6 +113,13 @@ async fn corrupted_media_never_reach_the_cache_and_quarantine_their_item() {
             board.media_files()
         );
         assert_media_verified(&snapshot);
+
+        // No ETag was kept: once the platform's copy is repaired, the next round brings it.
+        std::fs::write(&path, &original).unwrap();
+        let (repaired, _) = opened.sync_once().await.unwrap();
+        assert!(!repaired.not_modified && repaired.complete(), "{case}: {repaired:?}");
+        assert!(board.snapshot().item("promo-boulangerie").is_some(), "{case}");
+        assert!(board.snapshot().quarantined.is_empty(), "{case}");
     }
 }
 
@@ -133,4 +142,45 @@ async fn a_manifest_signed_by_another_key_changes_nothing() {
     let (report, _) = Board::open(board.config()).unwrap().sync_once().await.unwrap();
     assert_eq!(report.added, 1);
     assert_eq!(board.last_error(), None);
+}
+
+#[tokio::test]
+async fn a_picture_out_of_reach_holds_its_item_back_and_the_cached_version_stays() {
+    let (platform, building, shop, _landlord) = stocked().await;
+    let board = TestBoard::new(&platform, &platform.code(&building));
+    let opened = Board::open(board.config()).unwrap();
+    opened.sync_once().await.unwrap();
+    let cached = board.snapshot().item("promo-cafe").unwrap().clone();
+
+    // The platform loses the files of a new version and of a new item: it answers 500.
+    let replacement = platform.upload(&shop, jpeg(700, 500, 9)).await;
+    let newcomer = platform.upload(&shop, jpeg(500, 700, 10)).await;
+    platform.update(&shop, &promo("promo-cafe", &[&replacement])).await;
+    platform.publish(&shop, &promo("promo-fleuriste", &[&newcomer])).await;
+    let files: Vec<_> = [&replacement, &newcomer].iter().map(|sha| platform.media_file(sha)).collect();
+    let saved: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    files.iter().for_each(|f| std::fs::remove_file(f).unwrap());
+
+    let (report, _) = opened.sync_once().await.unwrap();
+    assert_eq!((report.held_back, report.quarantined), (2, 0), "{report:?}");
+    assert!(!report.complete());
+    let snapshot = board.snapshot();
+    assert_eq!(snapshot.item("promo-cafe"), Some(&cached), "the cached version stays");
+    assert!(snapshot.item("promo-fleuriste").is_none(), "a new item waits for its picture");
+    assert_media_verified(&snapshot);
+
+    // The files come back: the next round (no ETag was kept) completes the work.
+    files.iter().zip(&saved).for_each(|(f, bytes)| std::fs::write(f, bytes).unwrap());
+    let (report, _) = opened.sync_once().await.unwrap();
+    assert!(report.complete() && !report.not_modified, "{report:?}");
+    let snapshot = board.snapshot();
+    assert_eq!(snapshot.item("promo-cafe").unwrap().media[0].sha256, replacement);
+    assert!(snapshot.item("promo-fleuriste").is_some());
+    assert_media_verified(&snapshot);
+    assert_eq!(
+        board.media_files().len(),
+        4,
+        "two pictures and their renditions; the old ones were collected: {:?}",
+        board.media_files()
+    );
 }
