@@ -117,10 +117,7 @@ impl LinkLog {
 
     pub fn down(&mut self, error: &dyn std::fmt::Display) {
         if self.up != Some(false) {
-            tracing::warn!(
-                "{} failed: {error:#}; retrying with backoff (logged again when it recovers)",
-                self.what
-            );
+            tracing::warn!("{} failed: {error:#}; will retry (logged again when it recovers)", self.what);
         } else {
             tracing::debug!("{} still failing: {error:#}", self.what);
         }

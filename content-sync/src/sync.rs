@@ -152,6 +152,9 @@ impl SyncRound<'_> {
             ManifestAnswer::Fetched(fetched) => fetched,
         };
         let manifest = self.accept(&fetched, &snapshot)?;
+        for refused in manifest.quarantined.iter().filter(|q| !snapshot.quarantined.contains(q)) {
+            tracing::warn!(item = %refused.id, version = ?refused.version, "quarantined: {}", refused.reason);
+        }
         for skipped in &manifest.skipped {
             tracing::warn!(item = %skipped.id, kind = %skipped.kind, "item of a kind this build does not know skipped");
         }
@@ -205,7 +208,7 @@ impl SyncRound<'_> {
             match result {
                 Ok(bytes) => bytes_downloaded += bytes,
                 Err(e) => {
-                    tracing::warn!(sha256 = %media.sha256, "media not fetched: {e}");
+                    tracing::debug!(sha256 = %media.sha256, "media not fetched: {e}");
                     failures.insert(media.sha256, e);
                 }
             }
@@ -221,7 +224,7 @@ impl SyncRound<'_> {
                 .await
                 .expect("rendition task does not panic");
             if let Err(e) = made {
-                tracing::warn!(sha256 = %media.sha256, "no display rendition: {e}");
+                tracing::debug!(sha256 = %media.sha256, "no display rendition: {e}");
                 renditions_made = false;
                 let failure = match e {
                     RenditionError::Undecodable(_) => FetchError::Permanent(e.to_string()),
@@ -297,6 +300,10 @@ fn settle_media_failures(
             _ => None,
         });
         if let Some(reason) = permanent {
+            // Warned once, when the item enters the quarantine; the list is in every heartbeat.
+            if !snapshot.quarantined.iter().any(|q| q.id == item.id && q.reason == reason) {
+                tracing::warn!(item = %item.id, version = item.version, "quarantined: {reason}");
+            }
             manifest.quarantined.push(QuarantinedItem { id: item.id, version: Some(item.version), reason });
         } else if item.media.iter().any(|m| failures.contains_key(&m.sha256)) {
             held_back += 1;
