@@ -173,13 +173,16 @@ impl Daemon {
                 }
             }
             self.record(&result);
-            if !ready {
+            let first = !ready;
+            if first {
                 self.notifier.ready("first sync round attempted");
                 ready = true;
             }
             if let Ok(report) = &result {
-                self.petting(watchdog, self.upload(board, &client, report.changed, &mut upload_link)).await;
-                if report.changed {
+                // A heartbeat after a change, and after the first round (the board is back).
+                let heartbeat = report.changed || first;
+                self.petting(watchdog, self.upload(board, &client, heartbeat, &mut upload_link)).await;
+                if heartbeat {
                     next_heartbeat = Instant::now() + timing.heartbeat;
                 }
             }
