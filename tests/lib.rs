@@ -1,6 +1,20 @@
-//! Helpers shared by Palier's end-to-end tests: where the workspace and its assets are.
+//! The end-to-end harness: a real `palier-platform`, real boards (`palier-sync` and a headless
+//! `palier-player`) in temporary directories, talking over loopback.
+//!
+//! What a screen shows is read from the player itself: its plays journal and the screen
+//! status it keeps in `plays.sqlite`. The binaries come from the workspace's target directory;
+//! `cargo test --workspace` builds them before any test runs.
 
-use std::path::PathBuf;
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use palier_content::wire::{PlayRecord, ScreenStatus};
+use palier_content::{DataDir, PlaysJournal};
+use serde_json::{Value, json};
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
@@ -11,3 +25,400 @@ pub fn workspace_root() -> PathBuf {
 pub fn demo_dir() -> PathBuf {
     workspace_root().join("assets").join("demo")
 }
+
+/// A workspace binary, from the same profile directory as the running test.
+pub fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>");
+    let path = profile_dir.join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: run `cargo test --workspace` (or `cargo build --workspace`) first",
+        path.display()
+    );
+    path
+}
+
+/// Polls `condition` until it holds or `timeout` passes; returns how long it took. The state
+/// read lives in SQLite files written by other processes, which cannot signal this one.
+pub fn wait_until(timeout: Duration, what: &str, mut condition: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    loop {
+        if condition() {
+            return start.elapsed();
+        }
+        assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting until {what}");
+        std::thread::sleep(Duration::from_millis(40));
+    }
+}
+
+/// A free loopback port (the platform of some scenarios must come up later on a known port).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// Runs an admin command of the platform and returns its standard output, trimmed.
+fn admin(data: &Path, args: &[&str]) -> String {
+    let output = Command::new(binary("palier-platform"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .output()
+        .expect("palier-platform runs");
+    assert!(output.status.success(), "palier-platform {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+/// The last whitespace-separated word of the last non-empty line: what admin commands print.
+fn printed_value(output: &str) -> String {
+    output
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// A reference platform with one building, a landlord and the neighbourhood app.
+#[derive(Debug)]
+pub struct Platform {
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+    server: Option<Child>,
+    pub port: u16,
+    pub url: String,
+    /// `ed25519:…`, to pin on boards.
+    pub key: String,
+    pub building: String,
+    pub landlord: String,
+    pub neighbourhood: String,
+    http: reqwest::blocking::Client,
+}
+
+impl Platform {
+    /// Initialises the data directory; the server is not started yet.
+    pub fn init() -> Platform {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("platform");
+        let key = printed_value(&admin(&data, &["init"]));
+        assert!(key.starts_with("ed25519:"), "init printed {key:?}");
+        let building = printed_value(&admin(
+            &data,
+            &[
+                "building",
+                "add",
+                "--name",
+                "Résidence Les Tilleuls",
+                "--address",
+                "12 rue des Tilleuls, 69003 Lyon",
+                "--time-zone",
+                "Europe/Paris",
+                "--locale",
+                "fr-FR",
+            ],
+        ));
+        let landlord = printed_value(&admin(
+            &data,
+            &["publisher", "add", "--role", "landlord", "--building", &building],
+        ));
+        let neighbourhood = printed_value(&admin(
+            &data,
+            &["publisher", "add", "--role", "neighbourhood", "--building", &building],
+        ));
+        let port = free_port();
+        Platform {
+            _dir: dir,
+            data,
+            server: None,
+            port,
+            url: format!("http://127.0.0.1:{port}"),
+            key,
+            building,
+            landlord,
+            neighbourhood,
+            http: reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .expect("client"),
+        }
+    }
+
+    /// A one-time enrolment code for a device with `roles` (comma-separated).
+    pub fn device_code(&self, roles: &str) -> String {
+        printed_value(&admin(&self.data, &["device", "code", "--building", &self.building, "--roles", roles]))
+    }
+
+    /// Starts serving on the platform's port and waits until it listens.
+    pub fn serve(&mut self) {
+        assert!(self.server.is_none(), "already serving");
+        let mut child = Command::new(binary("palier-platform"))
+            .arg("--data")
+            .arg(&self.data)
+            .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("palier-platform serves");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("the platform says where it listens");
+        assert!(line.starts_with("listening on http://"), "{line:?}");
+        self.server = Some(child);
+    }
+
+    /// Stops the server at once (SIGKILL): the network is gone for the boards.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.server.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> Value {
+        let mut request = self.http.request(method.clone(), format!("{}{path}", self.url)).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = response.status();
+        let text = response.text().unwrap_or_default();
+        assert!(status.is_success(), "{method} {path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// Publishes an item as `token`'s publisher; returns the stored item.
+    pub fn publish(&self, token: &str, item: Value) -> Value {
+        self.request(reqwest::Method::POST, "/v1/publish/items", token, Some(item))
+    }
+
+    pub fn withdraw(&self, token: &str, id: &str) {
+        self.request(reqwest::Method::DELETE, &format!("/v1/publish/items/{id}"), token, None);
+    }
+
+    /// Withdraws everything of a neighbour who left.
+    pub fn forget_person(&self, person_id: &str) {
+        self.request(
+            reqwest::Method::DELETE,
+            &format!("/v1/publish/people/{person_id}"),
+            &self.neighbourhood,
+            None,
+        );
+    }
+
+    /// Uploads a picture as the neighbourhood app; returns its sha256.
+    pub fn upload_media(&self, bytes: Vec<u8>) -> String {
+        let response = self
+            .http
+            .post(format!("{}/v1/publish/media", self.url))
+            .bearer_auth(&self.neighbourhood)
+            .body(bytes)
+            .send()
+            .expect("media upload");
+        assert!(response.status().is_success(), "media upload: {}", response.status());
+        let value: Value = response.json().expect("media JSON");
+        value["sha256"].as_str().expect("sha256").to_owned()
+    }
+
+    /// Where and when `id` was shown, from the plays boards uploaded.
+    pub fn plays(&self, token: &str, id: &str) -> Value {
+        self.request(reqwest::Method::GET, &format!("/v1/publish/items/{id}/plays"), token, None)
+    }
+}
+
+impl Drop for Platform {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// An urgent flash valid from a minute ago for `minutes`.
+pub fn urgent_flash(id: &str, title: &str, minutes: i64) -> Value {
+    let now = Timestamp::now();
+    json!({
+        "id": id, "kind": "flash", "severity": "urgent",
+        "valid_from": (now - jiff::SignedDuration::from_mins(1)).to_string(),
+        "valid_until": (now + jiff::SignedDuration::from_mins(minutes)).to_string(),
+        "title": title, "body": "Merci de votre compréhension.",
+    })
+}
+
+/// A neighbour's offer, valid for a day.
+pub fn offer(id: &str, person: &str, first_name: &str, media: Option<&str>) -> Value {
+    let now = Timestamp::now();
+    let mut item = json!({
+        "id": id, "kind": "offer", "offer_type": "offer", "category": "lending",
+        "valid_from": (now - jiff::SignedDuration::from_mins(1)).to_string(),
+        "valid_until": (now + jiff::SignedDuration::from_hours(24)).to_string(),
+        "title": format!("{first_name} prête sa perceuse"),
+        "author": {"person_id": person, "first_name": first_name, "building": "Bâtiment B"},
+        "link": format!("https://voisins.example.org/r/{id}"),
+    });
+    if let Some(sha) = media {
+        item["media"] = json!([{ "sha256": sha }]);
+    }
+    item
+}
+
+/// A board: its data directory, configuration, and its two services when running.
+#[derive(Debug)]
+pub struct Board {
+    _dir: tempfile::TempDir,
+    pub data: DataDir,
+    pub config: PathBuf,
+    pub screens: Vec<String>,
+    sync: Option<Child>,
+    player: Option<Child>,
+}
+
+/// A screen of a test board: name (also its role), width, height.
+pub type ScreenSpec<'a> = (&'a str, u32, u32);
+
+impl Board {
+    /// Writes the board's `palier.toml` for `platform`, enrolling with `code`.
+    pub fn new(platform: &Platform, code: &str, screens: &[ScreenSpec<'_>], poll_interval_s: u64) -> Board {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = DataDir::new(dir.path().join("data"));
+        std::fs::create_dir_all(data.path()).expect("data dir");
+        let mut toml = format!(
+            "data_dir = {:?}\nbuilding_name = \"Résidence Les Tilleuls\"\n\n[player]\ncrossfade_ms = 0\ncache_poll_ms = 250\n\n\
+             [sync]\nplatform_url = {:?}\nplatform_key = {:?}\nenrolment_code = {:?}\npoll_interval_s = {poll_interval_s}\n\
+             heartbeat_interval_s = 30\n",
+            data.path(),
+            platform.url,
+            platform.key,
+            code
+        );
+        for (name, width, height) in screens {
+            toml.push_str(&format!(
+                "\n[[screen]]\nname = {name:?}\nrole = {name:?}\nwidth = {width}\nheight = {height}\n"
+            ));
+        }
+        let config = dir.path().join("palier.toml");
+        std::fs::write(&config, toml).expect("palier.toml");
+        Board {
+            _dir: dir,
+            data,
+            config,
+            screens: screens.iter().map(|s| s.0.to_owned()).collect(),
+            sync: None,
+            player: None,
+        }
+    }
+
+    pub fn start_sync(&mut self) {
+        let child = Command::new(binary("palier-sync"))
+            .arg("--config")
+            .arg(&self.config)
+            .stdout(Stdio::null())
+            .stderr(log_file(&self.data, "sync.log"))
+            .spawn()
+            .expect("palier-sync runs");
+        self.sync = Some(child);
+    }
+
+    pub fn start_player(&mut self) {
+        let child = Command::new(binary("palier-player"))
+            .arg("--config")
+            .arg(&self.config)
+            .arg("--headless")
+            .stdout(Stdio::null())
+            .stderr(log_file(&self.data, "player.log"))
+            .spawn()
+            .expect("palier-player runs");
+        self.player = Some(child);
+    }
+
+    /// Stops the player with SIGTERM (it records its last plays) and waits for it.
+    pub fn stop_player(&mut self) {
+        if let Some(mut child) = self.player.take() {
+            terminate(&mut child);
+        }
+    }
+
+    /// Kills both services with SIGKILL, as a power cut would.
+    pub fn kill_all(&mut self) {
+        for child in [self.sync.take(), self.player.take()].into_iter().flatten() {
+            let mut child = child;
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// What each screen shows now, by screen name.
+    pub fn statuses(&self) -> Vec<ScreenStatus> {
+        PlaysJournal::open(&self.data.journal()).and_then(|j| j.screen_statuses()).unwrap_or_default()
+    }
+
+    /// True when every screen of the board shows `item_id` (`""` for the fallback slide).
+    pub fn all_show(&self, item_id: &str) -> bool {
+        let statuses = self.statuses();
+        statuses.len() == self.screens.len() && statuses.iter().all(|s| s.item_id == item_id)
+    }
+
+    /// True when no screen shows `item_id`.
+    pub fn none_shows(&self, item_id: &str) -> bool {
+        let statuses = self.statuses();
+        statuses.len() == self.screens.len() && statuses.iter().all(|s| s.item_id != item_id)
+    }
+
+    /// Plays recorded and not yet acknowledged by the platform.
+    pub fn pending_plays(&self) -> Vec<PlayRecord> {
+        PlaysJournal::open(&self.data.journal()).and_then(|j| j.pending(100_000)).unwrap_or_default()
+    }
+
+    /// Media files on the board (originals and renditions).
+    pub fn media_files(&self) -> Vec<String> {
+        std::fs::read_dir(self.data.media())
+            .map(|entries| entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default()
+    }
+
+    /// The services' logs, for failure messages.
+    pub fn logs(&self) -> String {
+        ["sync.log", "player.log"]
+            .iter()
+            .map(|name| {
+                let text = std::fs::read_to_string(self.data.path().join(name)).unwrap_or_default();
+                let tail: Vec<&str> = text.lines().rev().take(15).collect();
+                format!("--- {name}\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"))
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+impl Drop for Board {
+    fn drop(&mut self) {
+        self.kill_all();
+    }
+}
+
+fn log_file(data: &DataDir, name: &str) -> Stdio {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(data.path().join(name))
+        .map(Stdio::from)
+        .unwrap_or_else(|_| Stdio::null())
+}
+
+/// SIGTERM, then wait (SIGKILL after ten seconds).
+fn terminate(child: &mut Child) {
+    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// The lift board (one portrait screen) and the lobby unit (three landscape screens), small
+/// so that software rendering stays quick.
+pub const LIFT: &[ScreenSpec<'static>] = &[("lift", 270, 480)];
+pub const LOBBY: &[ScreenSpec<'static>] =
+    &[("lobby-left", 480, 270), ("lobby-centre", 480, 270), ("lobby-right", 480, 270)];

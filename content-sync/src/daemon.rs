@@ -87,17 +87,25 @@ impl Daemon {
         let held = Arc::new(AtomicU64::new(generation));
         let wake = Arc::new(Notify::new());
         let (connected_tx, mut connected) = watch::channel(false);
-        let listener = tokio::spawn(
-            Listener {
-                client: Arc::clone(&client),
-                held: Arc::clone(&held),
-                wake: Arc::clone(&wake),
-                backoff: timing.retry,
-                idle: timing.stream_idle,
-                connected: connected_tx,
-            }
-            .run(),
-        );
+        let listener = if self.config.settings.change_hints {
+            tokio::spawn(
+                Listener {
+                    client: Arc::clone(&client),
+                    held: Arc::clone(&held),
+                    wake: Arc::clone(&wake),
+                    backoff: timing.retry,
+                    idle: timing.stream_idle,
+                    connected: connected_tx,
+                }
+                .run(),
+            )
+        } else {
+            tracing::info!("change hints off (sync.change_hints = false): polling only");
+            tokio::spawn(async move {
+                let _keep_open = connected_tx;
+                std::future::pending::<()>().await
+            })
+        };
         let _abort_listener = AbortOnDrop(listener);
 
         let mut link = LinkLog::new("sync with the platform");

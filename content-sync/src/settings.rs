@@ -32,6 +32,9 @@ pub struct SyncSettings {
     pub request_timeout_s: u64,
     /// Media downloads running at once.
     pub max_parallel_downloads: usize,
+    /// Listen to the platform's change hints (server-sent events). Turn off only on networks
+    /// that break long-lived connections; polling alone then bounds the delay.
+    pub change_hints: bool,
 }
 
 impl Default for SyncSettings {
@@ -44,6 +47,7 @@ impl Default for SyncSettings {
             heartbeat_interval_s: 300,
             request_timeout_s: 20,
             max_parallel_downloads: 2,
+            change_hints: true,
         }
     }
 }
@@ -228,6 +232,7 @@ fn type_problems(table: &toml::Table) -> Vec<SettingsProblem> {
     for (key, value) in table {
         let (ok, expected) = match key.as_str() {
             "platform_url" | "platform_key" | "enrolment_code" => (value.is_str(), "text in quotes"),
+            "change_hints" => (value.is_bool(), "true or false, without quotes"),
             "poll_interval_s" | "heartbeat_interval_s" | "request_timeout_s" | "max_parallel_downloads" => {
                 (value.as_integer().is_some_and(|n| n >= 0), "a whole number without quotes, e.g. 60")
             }

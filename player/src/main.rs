@@ -110,10 +110,15 @@ fn main() -> ExitCode {
 struct Loaded {
     config: BoardConfig,
     board: Board,
+    cache: PathBuf,
     _demo: Option<DemoData>,
 }
 
-fn load(source: &SourceArgs, backend: Option<Backend>) -> anyhow::Result<(Loaded, Assets)> {
+fn load(
+    source: &SourceArgs,
+    backend: Option<Backend>,
+    needs_content: bool,
+) -> anyhow::Result<(Loaded, Assets)> {
     let assets = Assets::locate(source.assets.as_deref())?;
     let mut config = match &source.config {
         Some(path) => {
@@ -147,11 +152,17 @@ fn load(source: &SourceArgs, backend: Option<Backend>) -> anyhow::Result<(Loaded
             Backend::Gl => BackendChoice::Gl,
         };
     }
-    let snapshot = CacheReader::open(&cache_path)
-        .and_then(|mut reader| reader.snapshot())
-        .with_context(|| "reading the content cache".to_owned())?;
+    let snapshot = match CacheReader::open(&cache_path).and_then(|mut reader| reader.snapshot()) {
+        Ok(snapshot) => snapshot,
+        // Playing starts on the fallback slide and keeps probing; drawing a frame needs content.
+        Err(e) if !needs_content => {
+            tracing::warn!(error = %e, "starting on the fallback slide");
+            palier_content::Snapshot::empty(palier_content::cache::media_dir_for(&cache_path))
+        }
+        Err(e) => return Err(e).context("reading the content cache"),
+    };
     let board = Board::new(snapshot, &config, &assets);
-    Ok((Loaded { config, board, _demo: demo }, assets))
+    Ok((Loaded { config, board, cache: cache_path, _demo: demo }, assets))
 }
 
 /// Parses `--at`: an RFC 3339 instant, a local date-time in the building's zone, or `now`
@@ -175,7 +186,7 @@ fn parse_instant(text: &str, board: &Board) -> anyhow::Result<Timestamp> {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Render { at, screen, out }) => {
-            let (mut loaded, _) = load(&cli.source, cli.backend)?;
+            let (mut loaded, _) = load(&cli.source, cli.backend, true)?;
             let at = parse_instant(&at, &loaded.board)?;
             let mut headless = Headless::new(Gpu::headless(loaded.config.player.backend)?);
             let screen = Headless::screen(&loaded.config, &screen)?.clone();
@@ -185,7 +196,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Sheet { out, at }) => {
-            let (mut loaded, _) = load(&cli.source, cli.backend)?;
+            let (mut loaded, _) = load(&cli.source, cli.backend, true)?;
             let at = parse_instant(&at, &loaded.board)?;
             let mut headless = Headless::new(Gpu::headless(loaded.config.player.backend)?);
             let sheet = headless.sheet(&mut loaded.board, &loaded.config, at)?;
@@ -200,14 +211,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// Plays the rotation until stopped: in windows, or offscreen with `--headless`.
 fn play(cli: &Cli) -> anyhow::Result<()> {
-    let (loaded, assets) = load(&cli.source, cli.backend)?;
-    let data = DataDir::new(&loaded.config.data_dir);
-    let cache = match (&cli.source.cache, &loaded._demo) {
-        (Some(cache), _) => cache.clone(),
-        (None, Some(demo)) => demo.data_dir().cache(),
-        (None, None) => data.cache(),
-    };
-    let journal = cache.parent().map_or_else(|| data.journal(), |dir| DataDir::new(dir).journal());
+    let (loaded, assets) = load(&cli.source, cli.backend, false)?;
+    let cache = loaded.cache.clone();
+    let journal = cache
+        .parent()
+        .map_or_else(|| DataDir::new(&loaded.config.data_dir).journal(), |dir| DataDir::new(dir).journal());
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(signal, stop.clone()).context("installing signal handlers")?;
@@ -238,7 +246,7 @@ fn check(cli: &Cli) -> anyhow::Result<()> {
     }
     println!("self-test: passed ({} text pixels)", report.text_pixels);
     if cli.source.demo || cli.source.cache.is_some() || cli.source.config.is_some() {
-        let (loaded, _) = load(&cli.source, cli.backend)?;
+        let (loaded, _) = load(&cli.source, cli.backend, true)?;
         let snapshot = &loaded.board.snapshot;
         println!(
             "cache: generation {}, {} items, {} quarantined, {} not showable here",

@@ -30,12 +30,14 @@ fn a_minimal_section_takes_the_defaults() {
 fn every_key_is_read_and_unknown_ones_warn() {
     let text = format!(
         "{}enrolment_code = \"TLL-4K7P-9QXM\"\npoll_interval_s = 30\nheartbeat_interval_s = 600\n\
-         request_timeout_s = 5\nmax_parallel_downloads = 4\npoll_intervall_s = 10\n",
+         request_timeout_s = 5\nmax_parallel_downloads = 4\npoll_intervall_s = 10\nchange_hints = false\n",
         minimal()
     );
     let loaded = SyncSettings::from_table(&table(&text)).unwrap();
     let s = &loaded.settings;
     assert_eq!(s.enrolment_code.as_deref(), Some("TLL-4K7P-9QXM"));
+    assert!(!s.change_hints);
+    assert!(SyncSettings::from_table(&table(&minimal())).unwrap().settings.change_hints, "on by default");
     assert_eq!(
         (s.poll_interval_s, s.heartbeat_interval_s, s.request_timeout_s, s.max_parallel_downloads),
         (30, 600, 5, 4)
