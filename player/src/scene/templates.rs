@@ -272,7 +272,13 @@ fn flash_slide(b: &mut Builder, ctx: &SlideContext<'_>, f: Frame, item: &Item, f
         None => (rest, None),
     };
     let urgent = flash.severity == Severity::Urgent;
-    let title_size = if urgent { (150.0, 72.0) } else { (128.0, 64.0) };
+    // A flash without a body gives its whole area to a larger title.
+    let title_size = match (urgent, item.body.trim().is_empty()) {
+        (true, true) => (200.0, 72.0),
+        (true, false) => (150.0, 72.0),
+        (false, true) => (160.0, 64.0),
+        (false, false) => (128.0, 64.0),
+    };
     let share = if f.portrait { 0.5 } else { 0.55 };
     b.title_and_body(rest, &item.title, title_size, 4, share, &item.body, (72.0, 40.0), 8);
     if let (Some(range), Some(range_box)) = (range, range_box) {
