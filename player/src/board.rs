@@ -136,3 +136,69 @@ pub fn crossfade_progress(start: Timestamp, at: Timestamp, crossfade: jiff::Sign
     let t = (at.duration_since(start).as_secs_f64() / crossfade.as_secs_f64()).clamp(0.0, 1.0) as f32;
     t * t * (3.0 - 2.0 * t)
 }
+
+#[cfg(test)]
+mod tests {
+    use palier_content::config::{NightDimming, Rotation, ScreenConfig};
+    use palier_content::{Channel, sample};
+
+    use super::*;
+
+    #[test]
+    fn night_dimming_follows_local_hours_across_midnight() {
+        let tz = TimeZone::get("Europe/Paris").unwrap();
+        let night = NightDimming {
+            from: jiff::civil::time(22, 30, 0, 0),
+            to: jiff::civil::time(6, 30, 0, 0),
+            brightness: 0.4,
+        };
+        let cases = [
+            ("2026-11-24T21:29:00Z", 1.0), // 22:29 in Lyon
+            ("2026-11-24T21:30:00Z", 0.4), // 22:30
+            ("2026-11-25T02:00:00Z", 0.4), // 03:00
+            ("2026-11-25T05:30:00Z", 1.0), // 06:30
+        ];
+        for (at, expected) in cases {
+            assert_eq!(brightness(Some(&night), at.parse().unwrap(), &tz), expected, "{at}");
+        }
+        assert_eq!(brightness(None, sample::now(), &tz), 1.0);
+    }
+
+    #[test]
+    fn an_item_whose_picture_is_missing_or_broken_is_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let media_dir = dir.path().join("media");
+        std::fs::create_dir_all(&media_dir).unwrap();
+        let mut snapshot = Snapshot::empty(media_dir.clone());
+        let mut missing = sample::promo("missing", "Café");
+        missing.media = vec![sample::media(1)];
+        let mut broken = sample::promo("broken", "Café");
+        broken.media = vec![sample::media(2)];
+        std::fs::write(media_dir.join(&broken.media[0].sha256), b"not a picture").unwrap();
+        snapshot.items = vec![broken, missing, sample::news("news")];
+        snapshot.items.sort_by(|a, b| a.id.cmp(&b.id));
+        let config = crate::source::demo_config(dir.path());
+        let assets = Assets::locate(None).unwrap();
+        let board = Board::new(snapshot, &config, &assets);
+        let mut skipped: Vec<&str> = board.unshowable.keys().map(String::as_str).collect();
+        skipped.sort();
+        assert_eq!(skipped, vec!["broken", "missing"]);
+        let screen = ScreenConfig {
+            name: "lift".into(),
+            role: "lift".into(),
+            channels: Channel::ALL.to_vec(),
+            width: 1080,
+            height: 1920,
+            rotation: Rotation::R0,
+            output: None,
+        };
+        let t = sample::now();
+        let shown: Vec<_> = board
+            .playlist(&screen)
+            .showings(t, t + jiff::SignedDuration::from_mins(2))
+            .into_iter()
+            .filter_map(|s| s.item_id().map(str::to_owned))
+            .collect();
+        assert!(shown.iter().all(|id| id == "news"), "the rotation goes on without them: {shown:?}");
+    }
+}
