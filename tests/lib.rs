@@ -144,6 +144,12 @@ impl Platform {
         }
     }
 
+    /// Adds a publisher with `role` (`landlord`, `shop`, `neighbourhood`) for the building;
+    /// returns its token.
+    pub fn add_publisher(&self, role: &str) -> String {
+        printed_value(&admin(&self.data, &["publisher", "add", "--role", role, "--building", &self.building]))
+    }
+
     /// A one-time enrolment code for a device with `roles` (comma-separated).
     pub fn device_code(&self, roles: &str) -> String {
         printed_value(&admin(&self.data, &["device", "code", "--building", &self.building, "--roles", roles]))
