@@ -1,0 +1,570 @@
+//! What a screen costs, side by side with a browser-based player: one table on stdout, the
+//! same figures in `target/bench/results.json` (and the table in `target/bench/table.md`).
+//! Prints figures, asserts nothing.
+//!
+//! Run it with `bench/run` (which builds the release binaries first), or
+//! `cargo bench -p palier-bench --bench cost -- [--quick] [--runs N] [--window SECONDS]
+//! [--only windowed|player|sync] [--chromium-gpu disabled|default]`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use jiff::{SignedDuration, Timestamp};
+use palier_bench::machine::{Machine, load_average};
+use palier_bench::procs::Usage;
+use palier_bench::report::{Table, num, ratio, with_unit};
+use palier_bench::stats::{median, p95, p99, share_over};
+use palier_bench::windowed::{ChromiumGpu, WindowedRun, chromium_flags};
+use palier_bench::{big_cache, page, player, sync, windowed};
+use palier_content::config::BackendChoice;
+use palier_player::render::Gpu;
+use palier_player::source::Assets;
+use serde_json::{Map, Value, json};
+
+/// Seconds per slide in the windowed runs, and the crossfade (the player's default).
+const SLIDE_SECONDS: u32 = 10;
+const CROSSFADE_MS: u32 = 600;
+/// An Xvfb screen on which the demo's windows (one 1080×1920, three 1920×1080) all fit at
+/// their native size: every pixel a board would drive is drawn, by both players.
+const NATIVE: (u32, u32) = (3000, 3240);
+
+#[derive(Debug, Clone)]
+struct Options {
+    runs: usize,
+    window: u64,
+    quick: bool,
+    only: Vec<String>,
+    chromium_gpu: ChromiumGpu,
+    /// The Xvfb screen both players run on.
+    monitor: (u32, u32),
+    args: Vec<String>,
+}
+
+impl Options {
+    fn parse() -> anyhow::Result<Options> {
+        let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+        let mut options = Options {
+            runs: 3,
+            window: 60,
+            quick: false,
+            only: Vec::new(),
+            chromium_gpu: ChromiumGpu::Disabled,
+            monitor: NATIVE,
+            args,
+        };
+        let mut it = options.args.clone().into_iter();
+        while let Some(arg) = it.next() {
+            let mut value = |name: &str| it.next().with_context(|| format!("{name} needs a value"));
+            match arg.as_str() {
+                "--quick" => {
+                    options.quick = true;
+                    options.runs = 1;
+                    options.window = 20;
+                }
+                "--runs" => options.runs = value("--runs")?.parse().context("--runs N")?,
+                "--window" => options.window = value("--window")?.parse().context("--window SECONDS")?,
+                "--only" => options.only.push(value("--only")?),
+                "--monitor" => {
+                    let text = value("--monitor")?;
+                    let (w, h) = text.split_once('x').context("--monitor WIDTHxHEIGHT")?;
+                    options.monitor =
+                        (w.parse().context("--monitor width")?, h.parse().context("--monitor height")?);
+                }
+                "--chromium-gpu" => {
+                    options.chromium_gpu = match value("--chromium-gpu")?.as_str() {
+                        "disabled" => ChromiumGpu::Disabled,
+                        "default" => ChromiumGpu::Default,
+                        other => anyhow::bail!("--chromium-gpu {other:?}: disabled or default"),
+                    }
+                }
+                other => anyhow::bail!(
+                    "unknown argument {other:?}; use --quick, --runs N, --window SECONDS, \
+                     --only windowed|player|sync, --chromium-gpu disabled|default, --monitor WIDTHxHEIGHT"
+                ),
+            }
+        }
+        options.runs = options.runs.max(1);
+        Ok(options)
+    }
+
+    fn wants(&self, part: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|o| o == part)
+    }
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("palier-bench: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn progress(message: &str) {
+    eprintln!("[{}] {message}", Timestamp::now().strftime("%H:%M:%S"));
+}
+
+fn run() -> anyhow::Result<()> {
+    let options = Options::parse()?;
+    let load_start = load_average();
+    let started = Timestamp::now();
+    let bins = (
+        palier_tests::binary("palier-player"),
+        palier_tests::binary("palier-platform"),
+        palier_tests::binary("palier-sync"),
+    );
+    let assets = Assets::locate(None)?;
+    let work = tempfile::Builder::new().prefix("palier-bench-").tempdir()?;
+    let gpu =
+        Gpu::headless(BackendChoice::Auto).context("a GPU adapter (apt-get install mesa-vulkan-drivers)")?;
+    let machine = Machine::describe(gpu.describe());
+    let mut table = Table::default();
+    let mut results = Map::new();
+
+    if options.wants("windowed") {
+        windowed_section(&options, &bins.0, &assets, work.path(), &mut table, &mut results)?;
+    }
+    if options.wants("player") {
+        player_section(&options, &gpu, &bins.0, &assets, work.path(), &mut table, &mut results)?;
+    }
+    drop(gpu);
+    if options.wants("sync") {
+        sync_section(&options, &bins.2, &assets, &mut table, &mut results)?;
+    }
+
+    let load_end = load_average();
+    table.header = vec![format!(
+        "Palier benchmark, {} UTC, commit {}; {} run(s) per figure where repeated",
+        started.strftime("%Y-%m-%d %H:%M"),
+        machine.commit,
+        options.runs
+    )];
+    table.header.extend(machine.header());
+    table.header.push(format!(
+        "load average (1, 5, 15 min): {:.2} {:.2} {:.2} at start, {:.2} {:.2} {:.2} at end",
+        load_start[0], load_start[1], load_start[2], load_end[0], load_end[1], load_end[2]
+    ));
+    let rendered = table.render();
+    println!("{rendered}");
+
+    results.insert("generated_at".into(), json!(started.to_string()));
+    results.insert("arguments".into(), json!(options.args));
+    results.insert("machine".into(), machine.to_json());
+    results.insert("load_average".into(), json!({"start": load_start, "end": load_end}));
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| palier_tests::workspace_root().join("target"))
+        .join("bench");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("results.json"), serde_json::to_vec_pretty(&Value::Object(results))?)?;
+    std::fs::write(dir.join("table.md"), &rendered)?;
+    eprintln!("written: {}, {}", dir.join("results.json").display(), dir.join("table.md").display());
+    Ok(())
+}
+
+fn usage_json(usage: &Usage) -> Value {
+    json!({
+        "seconds": usage.seconds,
+        "cpu_s": usage.cpu_s,
+        "wakeups": usage.wakeups,
+        "main_thread_wakeups": usage.main_wakeups,
+        "peak_rss_mib": usage.peak_rss_mib,
+        "peak_pss_mib": usage.peak_pss_mib,
+        "processes": usage.processes,
+        "threads": usage.threads,
+    })
+}
+
+/// Field-wise medians of several runs, per minute where it is a count over the window.
+#[derive(Debug, Clone, Copy)]
+struct Medians {
+    cpu_s: f64,
+    xvfb_cpu_s: f64,
+    wakeups_per_min: f64,
+    main_wakeups_per_min: f64,
+    rss: f64,
+    pss: f64,
+    processes: f64,
+    threads: f64,
+    first_frame_ms: f64,
+}
+
+/// A row of the windowed section: label, the figure, decimals, unit.
+type Row = (&'static str, fn(&Medians) -> f64, usize, &'static str);
+
+fn medians(runs: &[WindowedRun]) -> Medians {
+    let of = |f: &dyn Fn(&WindowedRun) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
+    let per_min = |count: u64, usage: &Usage| count as f64 * 60.0 / usage.seconds;
+    Medians {
+        cpu_s: of(&|r| r.program.cpu_s * 60.0 / r.program.seconds),
+        xvfb_cpu_s: of(&|r| r.xvfb.cpu_s * 60.0 / r.xvfb.seconds),
+        wakeups_per_min: of(&|r| per_min(r.program.wakeups, &r.program)),
+        main_wakeups_per_min: of(&|r| per_min(r.program.main_wakeups, &r.program)),
+        rss: of(&|r| r.program.peak_rss_mib),
+        pss: of(&|r| r.program.peak_pss_mib),
+        processes: of(&|r| r.program.processes as f64),
+        threads: of(&|r| r.program.threads as f64),
+        first_frame_ms: of(&|r| r.first_frame_ms.unwrap_or(f64::NAN)),
+    }
+}
+
+fn medians_json(m: &Medians) -> Value {
+    json!({
+        "cpu_s_per_min": m.cpu_s,
+        "xvfb_cpu_s_per_min": m.xvfb_cpu_s,
+        "wakeups_per_min": m.wakeups_per_min,
+        "main_thread_wakeups_per_min": m.main_wakeups_per_min,
+        "peak_rss_mib": m.rss,
+        "peak_pss_mib": m.pss,
+        "processes": m.processes,
+        "threads": m.threads,
+        "first_frame_ms": if m.first_frame_ms.is_finite() { json!(m.first_frame_ms) } else { Value::Null },
+    })
+}
+
+fn windowed_section(
+    options: &Options,
+    player_bin: &std::path::Path,
+    assets: &Assets,
+    work: &std::path::Path,
+    table: &mut Table,
+    results: &mut Map<String, Value>,
+) -> anyhow::Result<()> {
+    let timed = page::timed_assets(assets, SLIDE_SECONDS, &work.join("timed-assets"))?;
+    let warmup = Duration::from_secs(if options.quick { 5 } else { 10 });
+    let window = Duration::from_secs(options.window);
+    let with_chromium = which("chromium");
+    let mut palier_runs = Vec::new();
+    let mut chromium_runs = Vec::new();
+    let mut page_info = Value::Null;
+    // Palier and Chromium take turns, so a change in the machine's load touches both.
+    for run in 0..options.runs {
+        progress(&format!("windowed run {}/{}: palier-player --demo under Xvfb", run + 1, options.runs));
+        palier_runs.push(windowed::palier(player_bin, &timed.dir, options.monitor, warmup, window)?);
+        if with_chromium {
+            progress(&format!("windowed run {}/{}: Chromium kiosk under Xvfb", run + 1, options.runs));
+            // A fresh page per run: its schedule starts now, like the player's demo.
+            let dir = work.join(format!("page-{run}"));
+            let page =
+                page::write_page(&timed, options.monitor, SignedDuration::from_mins(15), CROSSFADE_MS, &dir)?;
+            page_info =
+                json!({"slides_per_screen": page.slides, "changes_per_screen_in_15_min": page.changes});
+            chromium_runs.push(windowed::chromium(
+                &page.path,
+                options.chromium_gpu,
+                options.monitor,
+                warmup + Duration::from_secs(5),
+                window,
+            )?);
+        }
+    }
+    let p = medians(&palier_runs);
+    let c = if chromium_runs.is_empty() { None } else { Some(medians(&chromium_runs)) };
+    let nan = f64::NAN;
+    let cv = |f: fn(&Medians) -> f64| c.as_ref().map_or(nan, f);
+
+    table.section(
+        &format!(
+            "Windowed: 4 screens on a {}×{} Xvfb, {} s of rotation ({SLIDE_SECONDS} s slides, {CROSSFADE_MS} ms crossfades), median of {}",
+            options.monitor.0, options.monitor.1, options.window, options.runs
+        ),
+        ["Palier", "Chromium", "Palier/Chromium"],
+    );
+    let rows: [Row; 6] = [
+        ("CPU seconds per minute, all processes", |m| m.cpu_s, 2, "s"),
+        ("CPU seconds per minute, X server", |m| m.xvfb_cpu_s, 2, "s"),
+        ("wake-ups per minute, all threads", |m| m.wakeups_per_min, 0, ""),
+        ("wake-ups per minute, main thread", |m| m.main_wakeups_per_min, 0, ""),
+        ("peak RSS, summed over processes", |m| m.rss, 0, "MiB"),
+        ("peak PSS, summed over processes", |m| m.pss, 0, "MiB"),
+    ];
+    for (label, field, decimals, unit) in rows {
+        table.row(
+            label,
+            [
+                with_unit(field(&p), decimals, unit).trim().to_owned(),
+                with_unit(cv(field), decimals, unit).trim().to_owned(),
+                ratio(field(&p), cv(field)),
+            ],
+        );
+    }
+    table.row("processes", [num(p.processes, 0), num(cv(|m| m.processes), 0), String::new()]);
+    table.row("threads", [num(p.threads, 0), num(cv(|m| m.threads), 0), String::new()]);
+    table.row(
+        "start to first frame on all 4 windows",
+        [with_unit(p.first_frame_ms, 0, "ms"), "–".into(), String::new()],
+    );
+    let flags = chromium_flags(options.chromium_gpu, options.monitor);
+    results.insert(
+        "windowed".into(),
+        json!({
+            "window_s": options.window,
+            "xvfb_screen": [options.monitor.0, options.monitor.1],
+            "warmup_s": warmup.as_secs(),
+            "slide_seconds": SLIDE_SECONDS,
+            "crossfade_ms": CROSSFADE_MS,
+            "palier": {
+                "command": format!("palier-player --demo --assets <demo pack with duration_s = {SLIDE_SECONDS}>"),
+                "adapter": palier_runs.first().map(|r| r.adapter.clone()),
+                "runs": palier_runs.iter().map(|r| json!({"program": usage_json(&r.program), "xvfb": usage_json(&r.xvfb), "first_frame_ms": r.first_frame_ms})).collect::<Vec<_>>(),
+                "median": medians_json(&p),
+            },
+            "chromium": c.as_ref().map(|c| json!({
+                "flags": flags,
+                "gpu": options.chromium_gpu.label(),
+                "gpu_process": chromium_runs.first().map(|r| r.adapter.clone()),
+                "page": page_info,
+                "runs": chromium_runs.iter().map(|r| json!({"program": usage_json(&r.program), "xvfb": usage_json(&r.xvfb)})).collect::<Vec<_>>(),
+                "median": medians_json(c),
+            })),
+            "ratios_palier_over_chromium": c.as_ref().map(|c| json!({
+                "cpu": p.cpu_s / c.cpu_s,
+                "xvfb_cpu": p.xvfb_cpu_s / c.xvfb_cpu_s,
+                "wakeups": p.wakeups_per_min / c.wakeups_per_min,
+                "peak_rss": p.rss / c.rss,
+                "peak_pss": p.pss / c.pss,
+            })),
+        }),
+    );
+    Ok(())
+}
+
+fn which(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}
+
+fn player_section(
+    options: &Options,
+    gpu: &Gpu,
+    player_bin: &std::path::Path,
+    assets: &Assets,
+    work: &std::path::Path,
+    table: &mut Table,
+    results: &mut Map<String, Value>,
+) -> anyhow::Result<()> {
+    let draws = if options.quick { 8 } else { 30 };
+    let frames = if options.quick { 60 } else { 300 };
+    let starts = if options.quick { 2 } else { 5 };
+    let board_dir = work.join("draw-board");
+    std::fs::create_dir_all(&board_dir)?;
+    let board = player::demo_board(assets, &board_dir)?;
+    let mut json_orientations = Map::new();
+    let mut rows: Vec<(String, [String; 2])> = Vec::new();
+    let mut columns = Vec::new();
+    for (index, portrait) in [true, false].into_iter().enumerate() {
+        let screen = player::screen(portrait);
+        let orientation = if portrait { "portrait" } else { "landscape" };
+        progress(&format!("player, {orientation}: start to first frame, slide draws, crossfade frames"));
+        let dir = work.join(format!("start-{orientation}"));
+        std::fs::create_dir_all(&dir)?;
+        let start_ms: Vec<f64> = (0..starts)
+            .map(|_| player::start_to_first_frame(player_bin, portrait, &dir))
+            .collect::<anyhow::Result<_>>()?;
+        let slides = player::slide_draws(gpu, &board, &screen, draws);
+        let fade = player::crossfade_frames(gpu, &board, &screen, frames);
+        columns.push(format!("{orientation} {}×{}", screen.width, screen.height));
+
+        let mut set = |row: usize, label: String, value: String| {
+            if rows.len() <= row {
+                rows.push((label, [String::new(), String::new()]));
+            }
+            rows[row].1[index] = value;
+        };
+        set(
+            0,
+            format!("start to first frame, headless, 1 screen (median of {starts})"),
+            with_unit(median(&start_ms), 0, "ms"),
+        );
+        for (i, t) in slides.iter().enumerate() {
+            set(
+                i + 1,
+                format!("draw {}, median / p99", t.name),
+                format!("{} / {} ms", num(median(&t.ms), 1), num(p99(&t.ms), 1)),
+            );
+        }
+        let n = slides.len() + 1;
+        set(
+            n,
+            "crossfade frame, median / p99".into(),
+            format!("{} / {} ms", num(median(&fade.ms), 2), num(p99(&fade.ms), 2)),
+        );
+        set(n + 1, "crossfade frames over 16.7 ms".into(), with_unit(share_over(&fade.ms, 16.7), 1, "%"));
+        json_orientations.insert(
+            orientation.into(),
+            json!({
+                "width": screen.width,
+                "height": screen.height,
+                "start_to_first_frame_ms": start_ms,
+                "draws": slides.iter().map(|t| json!({"template": t.name, "median_ms": median(&t.ms), "p99_ms": p99(&t.ms), "cpu_ms_per_draw": t.cpu_ms, "samples_ms": t.ms})).collect::<Vec<_>>(),
+                "crossfade": {"frames": frames, "median_ms": median(&fade.ms), "p99_ms": p99(&fade.ms), "over_16_7_ms_percent": share_over(&fade.ms, 16.7), "cpu_ms_per_frame": fade.cpu_ms},
+            }),
+        );
+    }
+    table.section(
+        &format!(
+            "Player, release, offscreen on {}, {draws} draws and {frames} frames each",
+            short_adapter(&gpu.describe())
+        ),
+        [columns[0].as_str(), columns[1].as_str(), ""],
+    );
+    for (label, [a, b]) in rows {
+        table.row(&label, [a, b, String::new()]);
+    }
+
+    progress("player: sheet of a 500-item cache");
+    let cache_dir = work.join("cache-500");
+    std::fs::create_dir_all(&cache_dir)?;
+    let cache = big_cache::install(&assets.demo_pack(), 500, &cache_dir, Timestamp::now())?;
+    let sheet_runs = if options.quick { 1 } else { options.runs };
+    let sheets: Vec<(f64, f64)> = (0..sheet_runs)
+        .map(|i| player::sheet(player_bin, &cache, &work.join(format!("sheet-{i}.png"))))
+        .collect::<anyhow::Result<_>>()?;
+    let seconds: Vec<f64> = sheets.iter().map(|s| s.0).collect();
+    let peaks: Vec<f64> = sheets.iter().map(|s| s.1).collect();
+    table.row(
+        &format!("`sheet` of a 500-item cache, 4 screens: time, peak RSS (median of {sheet_runs})"),
+        [
+            format!("{} s, {} MiB", num(median(&seconds), 1), num(median(&peaks), 0)),
+            String::new(),
+            String::new(),
+        ],
+    );
+    json_orientations.insert("adapter".into(), json!(gpu.describe()));
+    json_orientations.insert(
+        "sheet_500_items".into(),
+        json!({"screens": 4, "max_tiles_per_screen": 60, "seconds": seconds, "peak_rss_mib": peaks, "median_seconds": median(&seconds), "median_peak_rss_mib": median(&peaks)}),
+    );
+    results.insert("player".into(), Value::Object(json_orientations));
+    Ok(())
+}
+
+/// "llvmpipe (LLVM 15.0.6, 256 bits) (Vulkan, Cpu, …)" -> "llvmpipe (Vulkan)".
+fn short_adapter(describe: &str) -> String {
+    let name = describe.split(" (").next().unwrap_or(describe);
+    let backend = describe.split('(').find_map(|part| {
+        ["Vulkan", "Gl", "Metal", "Dx12"].into_iter().find(|b| part.starts_with(b)).map(str::to_owned)
+    });
+    match backend {
+        Some(backend) => format!("{name} ({backend})"),
+        None => name.to_owned(),
+    }
+}
+
+fn sync_section(
+    options: &Options,
+    sync_bin: &std::path::Path,
+    assets: &Assets,
+    table: &mut Table,
+    results: &mut Map<String, Value>,
+) -> anyhow::Result<()> {
+    progress("sync: a platform with the demo pack, published through its API");
+    let demo = sync::DemoPlatform::start(&assets.demo_pack())?;
+    table.section("Sync and platform, loopback", ["", "", ""]);
+
+    progress("sync: idle polls through the counting proxy");
+    let idle = sync::idle_polls(&demo, if options.quick { 2 } else { 3 })?;
+    let request = median(&idle.polls.iter().map(|p| p.0 as f64).collect::<Vec<_>>());
+    let response = median(&idle.polls.iter().map(|p| p.1 as f64).collect::<Vec<_>>());
+    table.row(
+        "idle poll (manifest 304), HTTP bytes request + response",
+        [
+            format!("{} + {} = {} B", num(request, 0), num(response, 0), num(request + response, 0)),
+            String::new(),
+            String::new(),
+        ],
+    );
+    table.row(
+        &format!(
+            "first round of a lift board ({} items, {} requests), HTTP bytes",
+            demo.items, idle.first_round_requests
+        ),
+        [format!("{} KiB", num(idle.first_round_bytes as f64 / 1024.0, 0)), String::new(), String::new()],
+    );
+
+    let runs = if options.quick { 1 } else { options.runs.max(3) };
+    progress("sync: first syncs of the demo pack");
+    let first = sync::first_syncs(&demo, sync_bin, runs)?;
+    table.row(
+        &format!("first sync of the demo pack, lift 1080×1920, `sync-once` (median of {runs})"),
+        [with_unit(median(&first), 0, "ms"), String::new(), String::new()],
+    );
+
+    let trials = if options.quick { 5 } else { 20 };
+    progress("sync: publish to cache through the change hint");
+    let latencies = sync::publish_to_cache(&demo, trials)?;
+    table.row(
+        &format!("publish → cache through the change hint, p50 / p95 ({trials} trials)"),
+        [
+            format!("{} / {} ms", num(median(&latencies), 0), num(p95(&latencies), 0)),
+            String::new(),
+            String::new(),
+        ],
+    );
+
+    let (devices, connections, seconds) = if options.quick { (50, 16, 5) } else { (200, 32, 10) };
+    progress("platform: idle devices' polls served");
+    let served = sync::devices_served(&demo, devices, connections, seconds, options.runs)?;
+    let m = sync::median_run(&served).context("a load run")?;
+    let rps = m.run.per_second();
+    let platform_cores = m.platform.cpu_s / m.platform.seconds;
+    let generator_cores = m.generator_cpu_s / m.run.seconds;
+    let per_two_cores = rps * 2.0 / platform_cores;
+    table.row(
+        &format!("idle polls served per second ({devices} devices, {connections} connections, {seconds} s, median of {})", options.runs),
+        [format!("{} /s, p99 {} ms", num(rps, 0), num(p99(&m.run.latencies_ms), 1)), String::new(), String::new()],
+    );
+    table.row(
+        "… platform CPU meanwhile (load generator on the same 2 cores)",
+        [
+            format!("{} cores (generator {})", num(platform_cores, 2), num(generator_cores, 2)),
+            String::new(),
+            String::new(),
+        ],
+    );
+    table.row(
+        "… polls per second per 2 platform cores; devices at 1 poll/min",
+        [
+            format!("{} /s; {}", num(per_two_cores, 0), num(per_two_cores * 60.0, 0)),
+            String::new(),
+            String::new(),
+        ],
+    );
+    results.insert(
+        "sync".into(),
+        json!({
+            "platform_items": demo.items,
+            "platform_media_bytes": demo.media_bytes,
+            "idle_poll": sync::idle_json(&idle),
+            "idle_poll_median_bytes": {"request": request, "response": response},
+            "first_sync_ms": first,
+            "first_sync_median_ms": median(&first),
+            "publish_to_cache_ms": latencies,
+            "publish_to_cache_p50_ms": median(&latencies),
+            "publish_to_cache_p95_ms": p95(&latencies),
+        }),
+    );
+    results.insert(
+        "platform".into(),
+        json!({
+            "devices": devices,
+            "connections": connections,
+            "seconds": seconds,
+            "runs": served.iter().map(|s| json!({
+                "requests": s.run.requests,
+                "errors": s.run.errors,
+                "seconds": s.run.seconds,
+                "per_second": s.run.per_second(),
+                "p50_ms": median(&s.run.latencies_ms),
+                "p99_ms": p99(&s.run.latencies_ms),
+                "platform_cpu_s": s.platform.cpu_s,
+                "platform_threads": s.platform.threads,
+                "generator_cpu_s": s.generator_cpu_s,
+            })).collect::<Vec<_>>(),
+            "median_per_second": rps,
+            "platform_cores_used": platform_cores,
+            "per_second_per_two_platform_cores": per_two_cores,
+        }),
+    );
+    Ok(())
+}
