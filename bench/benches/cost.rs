@@ -121,14 +121,20 @@ fn run() -> anyhow::Result<()> {
     let mut table = Table::default();
     let mut results = Map::new();
 
+    // The 1-minute load average as each part starts: what else the machine was doing (the
+    // benchmark's own earlier parts included).
+    let mut loads: Vec<(&str, f64)> = Vec::new();
     if options.wants("windowed") {
+        loads.push(("windowed", load_average()[0]));
         windowed_section(&options, &bins.0, &assets, work.path(), &mut table, &mut results)?;
     }
     if options.wants("player") {
+        loads.push(("player", load_average()[0]));
         player_section(&options, &gpu, &bins.0, &assets, work.path(), &mut table, &mut results)?;
     }
     drop(gpu);
     if options.wants("sync") {
+        loads.push(("sync", load_average()[0]));
         sync_section(&options, &bins.2, &assets, &mut table, &mut results)?;
     }
 
@@ -141,8 +147,12 @@ fn run() -> anyhow::Result<()> {
     )];
     table.header.extend(machine.header());
     table.header.push(format!(
-        "load average (1, 5, 15 min): {:.2} {:.2} {:.2} at start, {:.2} {:.2} {:.2} at end",
-        load_start[0], load_start[1], load_start[2], load_end[0], load_end[1], load_end[2]
+        "1-minute load average: {:.2} at start; {}; {:.2} at end (5 and 15 min at start: {:.2} {:.2})",
+        load_start[0],
+        loads.iter().map(|(part, load)| format!("{load:.2} before {part}")).collect::<Vec<_>>().join(", "),
+        load_end[0],
+        load_start[1],
+        load_start[2]
     ));
     let rendered = table.render();
     println!("{rendered}");
@@ -150,7 +160,12 @@ fn run() -> anyhow::Result<()> {
     results.insert("generated_at".into(), json!(started.to_string()));
     results.insert("arguments".into(), json!(options.args));
     results.insert("machine".into(), machine.to_json());
-    results.insert("load_average".into(), json!({"start": load_start, "end": load_end}));
+    let before: Map<String, Value> =
+        loads.iter().map(|(part, load)| ((*part).to_owned(), json!(load))).collect();
+    results.insert(
+        "load_average".into(),
+        json!({"start": load_start, "before_part_1min": before, "end": load_end}),
+    );
     let dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| palier_tests::workspace_root().join("target"))
