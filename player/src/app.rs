@@ -250,13 +250,13 @@ impl App {
         let changed = self.engine.advance(now);
         for &index in &changed {
             state.fading_from[index] = state.shown[index].take();
-            let upcoming = self.engine.upcoming(index);
+            let upcoming = self.engine.upcoming(index).clone();
             let screen = &self.engine.screens()[index].config;
             state.slides.prefetch(self.engine.board(), screen, &upcoming, upcoming.start);
         }
         // Draw the next slides a little ahead of time.
         for index in 0..state.outputs.len() {
-            let upcoming = self.engine.upcoming(index);
+            let upcoming = self.engine.upcoming(index).clone();
             if upcoming.start - PREPARE_AHEAD <= now {
                 let generation = self.engine.board().snapshot.generation;
                 let key = SlideKey::new(index, &upcoming, upcoming.start, generation);

@@ -66,7 +66,7 @@ pub fn run(
                         last_ping = Instant::now();
                     }
                     shown[index] = Some(key);
-                    let upcoming = engine.upcoming(index);
+                    let upcoming = engine.upcoming(index).clone();
                     slides.prefetch(engine.board(), &config, &upcoming, upcoming.start);
                 }
                 Err(skip) => {

@@ -28,6 +28,9 @@ pub struct ScreenState {
     pub shown_since: Timestamp,
     /// What showed before, while the crossfade runs.
     pub previous: Option<Showing>,
+    /// What follows the current showing, to prepare ahead; recomputed whenever the current
+    /// showing or the playlist changes, not on every wake-up.
+    upcoming: Showing,
     /// The cache generation the current slide came from.
     pub generation: u64,
 }
@@ -93,9 +96,11 @@ impl Engine {
             .map(|screen| {
                 let playlist = engine.board.playlist(screen);
                 let current = playlist.showing_at(now);
+                let upcoming = playlist.showing_at(current.end);
                 ScreenState {
                     config: screen.clone(),
                     playlist,
+                    upcoming,
                     current,
                     shown_since: now,
                     previous: None,
@@ -127,9 +132,8 @@ impl Engine {
     }
 
     /// The showing that follows the current one on `screen`, to prepare ahead.
-    pub fn upcoming(&self, screen: usize) -> Showing {
-        let state = &self.screens[screen];
-        state.playlist.showing_at(state.current.end)
+    pub fn upcoming(&self, screen: usize) -> &Showing {
+        &self.screens[screen].upcoming
     }
 
     /// Moves time to `now`: probes the cache when due, ends slides whose time is up, and
@@ -189,6 +193,7 @@ impl Engine {
             let playlist = self.board.playlist(&self.screens[index].config);
             let wanted = playlist.showing_at(now);
             let state = &mut self.screens[index];
+            state.upcoming = playlist.showing_at(state.current.end);
             state.playlist = playlist;
             let still_allowed = match &state.current.slide {
                 SlideRef::Item { id, version } => {
@@ -218,6 +223,7 @@ impl Engine {
         let state = &mut self.screens[index];
         let previous = std::mem::replace(&mut state.current, next);
         state.previous = Some(previous);
+        state.upcoming = state.playlist.showing_at(state.current.end);
         state.shown_since = now;
         state.generation = generation;
         tracing::debug!(screen = %state.config.name, showing = ?state.current, "slide");
