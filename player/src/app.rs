@@ -75,7 +75,7 @@ struct App {
     demo: bool,
     stop: Arc<AtomicBool>,
     proxy: EventLoopProxy<()>,
-    state: Option<Gpu3>,
+    state: Option<Screens>,
     error: Option<AppError>,
     last_monitor_check: Instant,
     monitors: Vec<String>,
@@ -125,8 +125,8 @@ impl Service {
     }
 }
 
-/// The GPU side once windows exist.
-struct Gpu3 {
+/// The windows and the GPU side, once they exist.
+struct Screens {
     gpu: Gpu,
     outputs: Vec<OutputWindow>,
     compositor: Compositor,
@@ -135,6 +135,11 @@ struct Gpu3 {
     shown: Vec<Option<SlideKey>>,
     fading_from: Vec<Option<SlideKey>>,
     prepared: HashSet<SlideKey>,
+    /// On a software adapter every frame costs CPU: crossfades run at 30 frames a second,
+    /// paced by the timer list. On a GPU they run at the display's rate, paced by vsync.
+    crossfade_pacing: Option<Duration>,
+    /// When each window's next crossfade frame is due (software adapters only).
+    next_frame: Vec<Option<Instant>>,
 }
 
 struct OutputWindow {
@@ -144,7 +149,7 @@ struct OutputWindow {
 }
 
 impl App {
-    fn create(&mut self, event_loop: &ActiveEventLoop) -> Result<Gpu3, AppError> {
+    fn create(&mut self, event_loop: &ActiveEventLoop) -> Result<Screens, AppError> {
         let monitors: Vec<MonitorHandle> = event_loop.available_monitors().collect();
         self.monitors = monitors.iter().map(|m| m.name().unwrap_or_default()).collect();
         let primary = event_loop.primary_monitor().or_else(|| monitors.first().cloned());
@@ -230,7 +235,9 @@ impl App {
                 let _ = proxy.send_event(());
             });
             let count = outputs.len();
-            return Ok(Gpu3 {
+            let software = gpu.adapter.get_info().device_type == wgpu::DeviceType::Cpu;
+            let crossfade_pacing = software.then(|| Duration::from_millis(33));
+            return Ok(Screens {
                 gpu,
                 outputs,
                 compositor,
@@ -238,6 +245,8 @@ impl App {
                 shown: vec![None; count],
                 fading_from: vec![None; count],
                 prepared: HashSet::new(),
+                crossfade_pacing,
+                next_frame: vec![None; count],
             });
         }
         Err(last_error.unwrap_or(GpuError::NoAdapter { tried: "no backend".to_owned() }).into())
@@ -358,7 +367,10 @@ impl App {
         state.gpu.queue.present(frame);
         self.service.presented(index, screens);
         if progress < 1.0 {
-            output.window.request_redraw();
+            match state.crossfade_pacing {
+                Some(interval) => state.next_frame[index] = Some(Instant::now() + interval),
+                None => output.window.request_redraw(),
+            }
         } else {
             state.fading_from[index] = None;
         }
@@ -498,6 +510,14 @@ impl ApplicationHandler for App {
             self.last_monitor_check = Instant::now();
             self.check_monitors(event_loop);
         }
+        if let Some(state) = &mut self.state {
+            for (index, due) in state.next_frame.iter_mut().enumerate() {
+                if due.is_some_and(|at| at <= Instant::now()) {
+                    *due = None;
+                    state.outputs[index].window.request_redraw();
+                }
+            }
+        }
         let mut deadline = self.engine.next_deadline(now);
         for index in 0..self.engine.screens().len() {
             let prepare_at = self.engine.upcoming(index).start - PREPARE_AHEAD;
@@ -508,6 +528,11 @@ impl ApplicationHandler for App {
         let wait = deadline.duration_since(now).max(SignedDuration::ZERO);
         let monitor_wait = MONITOR_CHECK.saturating_sub(self.last_monitor_check.elapsed());
         let mut wait = Duration::try_from(wait).unwrap_or_default().min(monitor_wait);
+        if let Some(next_frame) =
+            self.state.as_ref().and_then(|s| s.next_frame.iter().flatten().min().copied())
+        {
+            wait = wait.min(next_frame.saturating_duration_since(Instant::now()));
+        }
         // A static screen presents nothing for minutes: re-present it to feed the watchdog.
         if let Some(ping_at) = self.service.next_ping() {
             if ping_at <= Instant::now()
