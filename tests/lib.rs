@@ -338,7 +338,7 @@ impl Board {
     /// Stops the player with SIGTERM (it records its last plays) and waits for it.
     pub fn stop_player(&mut self) {
         if let Some(mut child) = self.player.take() {
-            terminate(&mut child);
+            terminate(&mut child, Duration::from_secs(10));
         }
     }
 
@@ -409,10 +409,10 @@ fn log_file(data: &DataDir, name: &str) -> Stdio {
         .unwrap_or_else(|_| Stdio::null())
 }
 
-/// SIGTERM, then wait (SIGKILL after ten seconds).
-fn terminate(child: &mut Child) {
+/// SIGTERM, then wait for the process to exit (SIGKILL once `grace` has passed).
+pub fn terminate(child: &mut Child, grace: Duration) {
     let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + grace;
     while Instant::now() < deadline {
         if let Ok(Some(_)) = child.try_wait() {
             return;

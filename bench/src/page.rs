@@ -21,7 +21,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use jiff::{SignedDuration, Timestamp};
-use palier_content::config::ScreenConfig;
 use palier_content::demo::{DemoPack, PACK_FILE};
 use palier_content::{Cache, CacheReader, DataDir};
 use palier_player::board::Board;
@@ -47,32 +46,6 @@ pub fn timed_assets(assets: &Assets, seconds: u32, dir: &Path) -> anyhow::Result
     }
     std::fs::copy(assets.fallback_image(), dir.join("fallback.png"))?;
     Ok(Assets { dir: dir.to_path_buf() })
-}
-
-/// Where `palier-player --demo` puts each screen's window on one monitor: portrait screens
-/// on the left, landscape ones stacked on the right, scaled to fit (as `app::demo_layout`).
-pub fn demo_layout(screens: &[ScreenConfig], monitor: (u32, u32)) -> Vec<[f64; 4]> {
-    let (mw, mh) = (f64::from(monitor.0), f64::from(monitor.1));
-    let portrait: Vec<usize> = (0..screens.len()).filter(|&i| screens[i].height > screens[i].width).collect();
-    let landscape: Vec<usize> =
-        (0..screens.len()).filter(|&i| screens[i].height <= screens[i].width).collect();
-    let left_w: f64 = portrait.iter().map(|&i| f64::from(screens[i].width)).sum();
-    let left_h = portrait.iter().map(|&i| f64::from(screens[i].height)).fold(0.0, f64::max);
-    let right_w = landscape.iter().map(|&i| f64::from(screens[i].width)).fold(0.0, f64::max);
-    let right_h: f64 = landscape.iter().map(|&i| f64::from(screens[i].height)).sum();
-    let scale = (mw / (left_w + right_w)).min(mh / left_h.max(right_h)).min(1.0);
-    let mut out = vec![[0.0; 4]; screens.len()];
-    let mut x = 0.0;
-    for &i in &portrait {
-        out[i] = [x, 0.0, f64::from(screens[i].width) * scale, f64::from(screens[i].height) * scale];
-        x += out[i][2];
-    }
-    let mut y = 0.0;
-    for &i in &landscape {
-        out[i] = [x, y, f64::from(screens[i].width) * scale, f64::from(screens[i].height) * scale];
-        y += out[i][3];
-    }
-    out
 }
 
 /// What the page holds.
@@ -102,7 +75,7 @@ pub fn write_page(
     let snapshot = CacheReader::open(&data.cache())?.snapshot()?;
     let config = demo_config(data.path());
     let board = Board::new(snapshot, &config, assets);
-    let layout = demo_layout(&config.screens, monitor);
+    let layout = palier_player::demo_windows::layout(&config.screens, monitor);
     let fonts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/fonts").canonicalize()?;
 
     let mut body = String::new();
@@ -332,13 +305,5 @@ mod tests {
         assert_eq!(page.slides.len(), 4);
         // 10-second slides over three minutes: about 18 changes per screen.
         assert!(page.changes.iter().all(|&n| (14..=20).contains(&n)), "{:?}", page.changes);
-    }
-
-    #[test]
-    fn the_layout_matches_the_demo_windows() {
-        let config = demo_config(Path::new("/tmp"));
-        let layout = demo_layout(&config.screens, (1920, 1080));
-        assert_eq!(layout[0], [0.0, 0.0, 360.0, 640.0]);
-        assert_eq!(layout[3], [360.0, 720.0, 640.0, 360.0]);
     }
 }

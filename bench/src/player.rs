@@ -1,7 +1,7 @@
-//! The player's drawing costs, in this process with the player's own renderer, the way
-//! `player/benches/player.rs` measures them, in portrait (1080×1920) and landscape
-//! (1920×1080): each slide template drawn into its offscreen texture (layout, upload,
-//! render, waiting for the device), and a crossfade frame composed from two slide textures
+//! The player's drawing costs, in this process with the player's own renderer, in portrait
+//! (1080×1920) and landscape (1920×1080): each slide template drawn into its offscreen
+//! texture (layout, upload, render, waiting for the device), and a crossfade frame composed
+//! from two slide textures
 //! (what every frame of a 600 ms transition costs). On a machine without a GPU this is
 //! Mesa's software rasterizer, so wall time is CPU time.
 

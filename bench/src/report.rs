@@ -18,6 +18,14 @@ struct Section {
     rows: Vec<[String; 4]>,
 }
 
+impl Section {
+    /// The section's own heading row: its title and the names of its value columns, in bold.
+    fn heading_row(&self) -> [String; 4] {
+        let [a, b, c] = &self.columns;
+        [format!("**{}**", self.heading), bold(a), bold(b), bold(c)]
+    }
+}
+
 impl Table {
     /// Starts a section; its heading row names the three value columns.
     pub fn section(&mut self, heading: &str, columns: [&str; 3]) {
@@ -37,12 +45,7 @@ impl Table {
     pub fn render(&self) -> String {
         let mut widths = [6usize, 0, 0, 0];
         for section in &self.sections {
-            let heading = [
-                format!("**{}**", section.heading),
-                bold(&section.columns[0]),
-                bold(&section.columns[1]),
-                bold(&section.columns[2]),
-            ];
+            let heading = section.heading_row();
             for row in std::iter::once(&heading).chain(&section.rows) {
                 for (w, cell) in widths.iter_mut().zip(row) {
                     *w = (*w).max(cell.chars().count());
@@ -77,12 +80,7 @@ impl Table {
                 .collect();
         let _ = writeln!(out, "|{}|", rule.join("|"));
         for section in &self.sections {
-            let heading = [
-                format!("**{}**", section.heading),
-                bold(&section.columns[0]),
-                bold(&section.columns[1]),
-                bold(&section.columns[2]),
-            ];
+            let heading = section.heading_row();
             let _ = writeln!(out, "{}", line(&heading));
             for row in &section.rows {
                 let _ = writeln!(out, "{}", line(row));

@@ -72,16 +72,7 @@ impl Drop for Xvfb {
 
 /// SIGTERM, then SIGKILL after five seconds.
 pub fn terminate(child: &mut Child) {
-    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
+    palier_tests::terminate(child, Duration::from_secs(5));
 }
 
 /// What one windowed run measured.

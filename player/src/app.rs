@@ -171,7 +171,7 @@ impl App {
                     // Demo on fewer monitors than screens: windows scaled to fit side by side.
                     let monitor_size =
                         primary.as_ref().map_or((1920, 1080), |m| (m.size().width, m.size().height));
-                    let [x, y, w, h] = demo_layout(&screens, monitor_size)[index];
+                    let [x, y, w, h] = crate::demo_windows::layout(&screens, monitor_size)[index];
                     attributes = attributes
                         .with_inner_size(winit::dpi::PhysicalSize::new(w, h))
                         .with_position(winit::dpi::PhysicalPosition::new(x, y));
@@ -405,32 +405,6 @@ impl App {
             output.window.request_redraw();
         }
     }
-}
-
-/// Windows of a demo on one monitor: portrait screens side by side at full height on the
-/// left, landscape screens stacked in a column on the right, all at one scale.
-fn demo_layout(screens: &[palier_content::config::ScreenConfig], monitor: (u32, u32)) -> Vec<[f64; 4]> {
-    let (mw, mh) = (f64::from(monitor.0), f64::from(monitor.1));
-    let portrait: Vec<usize> = (0..screens.len()).filter(|&i| screens[i].height > screens[i].width).collect();
-    let landscape: Vec<usize> =
-        (0..screens.len()).filter(|&i| screens[i].height <= screens[i].width).collect();
-    let left_w: f64 = portrait.iter().map(|&i| f64::from(screens[i].width)).sum();
-    let left_h = portrait.iter().map(|&i| f64::from(screens[i].height)).fold(0.0, f64::max);
-    let right_w = landscape.iter().map(|&i| f64::from(screens[i].width)).fold(0.0, f64::max);
-    let right_h: f64 = landscape.iter().map(|&i| f64::from(screens[i].height)).sum();
-    let scale = (mw / (left_w + right_w)).min(mh / left_h.max(right_h)).min(1.0);
-    let mut out = vec![[0.0; 4]; screens.len()];
-    let mut x = 0.0;
-    for &i in &portrait {
-        out[i] = [x, 0.0, f64::from(screens[i].width) * scale, f64::from(screens[i].height) * scale];
-        x += out[i][2];
-    }
-    let mut y = 0.0;
-    for &i in &landscape {
-        out[i] = [x, y, f64::from(screens[i].width) * scale, f64::from(screens[i].height) * scale];
-        y += out[i][3];
-    }
-    out
 }
 
 /// The monitor a screen names, or the n-th when it names none.

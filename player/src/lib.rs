@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod board;
+pub mod demo_windows;
 pub mod engine;
 pub mod headless;
 pub mod live;
