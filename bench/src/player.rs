@@ -154,11 +154,11 @@ pub fn crossfade_frames(gpu: &Gpu, board: &Board, screen: &ScreenConfig, frames:
             let opacity = frame as f32 / frames as f32;
             let layers = [Layer { slide: &ba, opacity: 1.0 }, Layer { slide: &bb, opacity }];
             let start = Instant::now();
-            compositor.prepare(&gpu.queue, &layers, Rotation::R0, 1.0, size);
+            let prepared = compositor.prepare(&gpu.queue, &layers, Rotation::R0, 1.0, size);
             let mut encoder = gpu
                 .device
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("bench crossfade") });
-            compositor.render(&mut encoder, &view, &layers);
+            compositor.render(&mut encoder, &view, &layers, prepared);
             gpu.queue.submit([encoder.finish()]);
             wait_idle(gpu);
             start.elapsed().as_secs_f64() * 1000.0

@@ -358,10 +358,10 @@ impl App {
         };
         let view = frame.texture.create_view(&wgpu::TextureViewDescriptor::default());
         let size = (output.config.width, output.config.height);
-        state.compositor.prepare(&state.gpu.queue, &layers, screen.rotation, level, size);
+        let prepared = state.compositor.prepare(&state.gpu.queue, &layers, screen.rotation, level, size);
         let mut encoder =
             state.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
-        state.compositor.render(&mut encoder, &view, &layers);
+        state.compositor.render(&mut encoder, &view, &layers, prepared);
         state.gpu.queue.submit([encoder.finish()]);
         output.window.pre_present_notify();
         state.gpu.queue.present(frame);

@@ -1,8 +1,10 @@
 //! Composes slide textures onto an output, the only work done per frame.
 //!
-//! A static screen costs nothing; a crossfade draws the outgoing slide, then the incoming one
-//! at growing opacity. Rotation (panels hung in portrait) and night dimming happen here, in
-//! the renderer, never in the OS.
+//! A static screen costs nothing; a crossfade frame is one full-output draw that reads the
+//! outgoing and the incoming slide and writes every pixel once, opaque (no blending, which
+//! on a software rasterizer costs a read of the target and a second pass). Slides the size of
+//! the output are read texel by texel, without filtering; rotation (panels hung in portrait),
+//! letterboxing and night dimming happen in the same draw, in the renderer, never in the OS.
 
 use bytemuck::{Pod, Zeroable};
 
@@ -26,58 +28,64 @@ pub struct SlideBinding {
 
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
-struct LayerUniform {
-    m: [f32; 4],
-    area: [f32; 4],
-    opacity: f32,
+struct FrameUniform {
+    /// Per layer, output coordinates to slide coordinates (rotation and letterbox scale).
+    a: [f32; 4],
+    b: [f32; 4],
+    opacity: [f32; 2],
     brightness: f32,
-    _pad: [f32; 2],
+    _pad: f32,
 }
 
-/// The composition pipeline for one output format.
+/// What `prepare` decided for the frame `render` records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Prepared {
+    /// Every layer maps one to one onto output pixels: texels are read, not filtered.
+    exact: bool,
+}
+
+/// The composition pipelines for one output format.
 #[derive(Debug)]
 pub struct Compositor {
-    pipeline: wgpu::RenderPipeline,
+    /// For slides the size of the output (the usual case): one texel read per layer.
+    exact: wgpu::RenderPipeline,
+    /// For slides scaled to fit: filtered reads.
+    scaled: wgpu::RenderPipeline,
     slide_layout: wgpu::BindGroupLayout,
     sampler: wgpu::Sampler,
-    /// One uniform buffer per layer, so both layers of a crossfade go in one submission.
-    layers: [(wgpu::Buffer, wgpu::BindGroup); 2],
+    frame: (wgpu::Buffer, wgpu::BindGroup),
 }
 
 impl Compositor {
     pub fn new(device: &wgpu::Device, format: wgpu::TextureFormat) -> Compositor {
         let shader = device.create_shader_module(wgpu::include_wgsl!("compose.wgsl"));
-        let layer_layout =
-            layouts::uniform_layout(device, "compose layer layout", wgpu::ShaderStages::VERTEX_FRAGMENT);
+        let frame_layout =
+            layouts::uniform_layout(device, "compose frame layout", wgpu::ShaderStages::FRAGMENT);
         let slide_layout = layouts::texture_layout(device, "compose slide layout");
-        let pipeline = layouts::strip_pipeline(
-            device,
-            "compose pipeline",
-            &shader,
-            &[Some(&layer_layout), Some(&slide_layout)],
-            &[],
-            format,
-        );
-        let sampler = layouts::sampler(device, "compose sampler", wgpu::FilterMode::Linear);
-        let layer = |label| {
-            let buffer = device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size: size_of::<LayerUniform>() as u64,
-                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            });
-            let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some(label),
-                layout: &layer_layout,
-                entries: &[wgpu::BindGroupEntry { binding: 0, resource: buffer.as_entire_binding() }],
-            });
-            (buffer, bind_group)
+        let groups = [Some(&frame_layout), Some(&slide_layout), Some(&slide_layout)];
+        // Every pixel is written once, opaque: no blending with the target.
+        let pipeline = |label, entry| {
+            let target = layouts::Target { format, fragment_entry: entry, blend: None };
+            layouts::strip_pipeline(device, label, &shader, &groups, &[], target)
         };
+        let sampler = layouts::sampler(device, "compose sampler", wgpu::FilterMode::Linear);
+        let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("compose frame"),
+            size: size_of::<FrameUniform>() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("compose frame"),
+            layout: &frame_layout,
+            entries: &[wgpu::BindGroupEntry { binding: 0, resource: buffer.as_entire_binding() }],
+        });
         Compositor {
-            pipeline,
+            exact: pipeline("compose pipeline (exact)", "fs_exact"),
+            scaled: pipeline("compose pipeline (scaled)", "fs_scaled"),
             slide_layout,
             sampler,
-            layers: [layer("compose layer 0"), layer("compose layer 1")],
+            frame: (buffer, bind_group),
         }
     }
 
@@ -95,8 +103,9 @@ impl Compositor {
         SlideBinding { bind_group, size: (slide.width(), slide.height()) }
     }
 
-    /// Writes the layers' parameters: the prepare half. At most two layers. A slide whose
-    /// shape (after rotation) differs from the output's is letterboxed, never stretched.
+    /// Writes the frame's parameters: the prepare half. One or two layers (more are
+    /// ignored): the first over black, the second over the first. A slide whose shape
+    /// (after rotation) differs from the output's is letterboxed, never stretched.
     pub fn prepare(
         &self,
         queue: &wgpu::Queue,
@@ -104,26 +113,30 @@ impl Compositor {
         rotation: Rotation,
         brightness: f32,
         output: (u32, u32),
-    ) {
-        for (index, layer) in layers.iter().take(2).enumerate() {
-            let area = fit_area(output, layer.slide.size, rotation);
-            let uniform = LayerUniform {
-                m: rotation_matrix(rotation),
-                area,
-                opacity: layer.opacity.clamp(0.0, 1.0),
-                brightness: brightness.clamp(0.0, 1.0),
-                _pad: [0.0; 2],
-            };
-            queue.write_buffer(&self.layers[index].0, 0, bytemuck::bytes_of(&uniform));
-        }
+    ) -> Prepared {
+        let matrix = |layer: Option<&Layer<'_>>| {
+            layer.map_or([0.0; 4], |l| slide_matrix(rotation, fit_extent(output, l.slide.size, rotation)))
+        };
+        let opacity = |layer: Option<&Layer<'_>>| layer.map_or(0.0, |l| l.opacity.clamp(0.0, 1.0));
+        let uniform = FrameUniform {
+            a: matrix(layers.first()),
+            b: matrix(layers.get(1)),
+            opacity: [opacity(layers.first()), opacity(layers.get(1))],
+            brightness: brightness.clamp(0.0, 1.0),
+            _pad: 0.0,
+        };
+        queue.write_buffer(&self.frame.0, 0, bytemuck::bytes_of(&uniform));
+        let exact = layers.iter().take(2).all(|l| turned(l.slide.size, rotation) == output);
+        Prepared { exact }
     }
 
-    /// Records the frame into `target`: black, then each layer in order.
+    /// Records the frame into `target`: every pixel, in one draw.
     pub fn render(
         &self,
         encoder: &mut wgpu::CommandEncoder,
         target: &wgpu::TextureView,
         layers: &[Layer<'_>],
+        prepared: Prepared,
     ) {
         let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
             label: Some("compose pass"),
@@ -141,25 +154,39 @@ impl Compositor {
             occlusion_query_set: None,
             multiview_mask: None,
         });
-        pass.set_pipeline(&self.pipeline);
-        for (index, layer) in layers.iter().take(2).enumerate() {
-            pass.set_bind_group(0, &self.layers[index].1, &[]);
-            pass.set_bind_group(1, &layer.slide.bind_group, &[]);
-            pass.draw(0..4, 0..1);
-        }
+        let Some(first) = layers.first() else { return };
+        // A single layer is bound twice; the second binding has opacity 0.
+        let second = layers.get(1).unwrap_or(first);
+        pass.set_pipeline(if prepared.exact { &self.exact } else { &self.scaled });
+        pass.set_bind_group(0, &self.frame.1, &[]);
+        pass.set_bind_group(1, &first.slide.bind_group, &[]);
+        pass.set_bind_group(2, &second.slide.bind_group, &[]);
+        pass.draw(0..4, 0..1);
     }
 }
 
-/// The clip-space rectangle where a `slide` turned by `rotation` fits the `output`, centred.
-fn fit_area(output: (u32, u32), slide: (u32, u32), rotation: Rotation) -> [f32; 4] {
-    let (sw, sh) = match rotation {
+/// A slide's size once turned by `rotation`.
+fn turned(slide: (u32, u32), rotation: Rotation) -> (u32, u32) {
+    match rotation {
         Rotation::R0 | Rotation::R180 => slide,
         Rotation::R90 | Rotation::R270 => (slide.1, slide.0),
-    };
+    }
+}
+
+/// The share of the output's width and height that a `slide` turned by `rotation` covers
+/// once fitted inside it, centred.
+fn fit_extent(output: (u32, u32), slide: (u32, u32), rotation: Rotation) -> (f32, f32) {
+    let (sw, sh) = turned(slide, rotation);
     let (ow, oh) = (output.0.max(1) as f32, output.1.max(1) as f32);
     let scale = (ow / sw.max(1) as f32).min(oh / sh.max(1) as f32);
-    let (w, h) = (sw as f32 * scale / ow, sh as f32 * scale / oh);
-    [-w, h, w, -h]
+    (sw as f32 * scale / ow, sh as f32 * scale / oh)
+}
+
+/// Output coordinates to slide coordinates, around the centre: the content turns clockwise
+/// by `rotation` on the panel and covers `extent` of the output.
+fn slide_matrix(rotation: Rotation, extent: (f32, f32)) -> [f32; 4] {
+    let [c0x, c0y, c1x, c1y] = rotation_matrix(rotation);
+    [c0x / extent.0, c0y / extent.0, c1x / extent.1, c1y / extent.1]
 }
 
 /// Output coordinates to slide coordinates, around the centre: the content turns clockwise
@@ -180,17 +207,46 @@ mod tests {
 
     #[test]
     fn slides_fill_matching_outputs_and_are_letterboxed_otherwise() {
+        let third = 1080.0 * 1080.0 / 1920.0 / 1920.0;
         let cases = [
-            ((1920, 1080), (1920, 1080), Rotation::R0, [-1.0, 1.0, 1.0, -1.0]),
-            ((1920, 1080), (1080, 1920), Rotation::R90, [-1.0, 1.0, 1.0, -1.0]),
-            ((1920, 1080), (1080, 1920), Rotation::R0, [-0.31640625, 1.0, 0.31640625, -1.0]),
-            ((1080, 1920), (1920, 1080), Rotation::R0, [-1.0, 0.31640625, 1.0, -0.31640625]),
+            ((1920, 1080), (1920, 1080), Rotation::R0, (1.0, 1.0)),
+            ((1920, 1080), (1080, 1920), Rotation::R90, (1.0, 1.0)),
+            ((1920, 1080), (1080, 1920), Rotation::R0, (third, 1.0)),
+            ((1080, 1920), (1920, 1080), Rotation::R0, (1.0, third)),
         ];
-        for (output, slide, rotation, expected) in cases {
-            let area = fit_area(output, slide, rotation);
-            for (got, want) in area.iter().zip(expected) {
-                assert!((got - want).abs() < 1e-5, "{output:?} {slide:?} {rotation:?}: {area:?}");
-            }
+        for (output, slide, rotation, (w, h)) in cases {
+            let extent = fit_extent(output, slide, rotation);
+            assert!(
+                (extent.0 - w).abs() < 1e-5 && (extent.1 - h).abs() < 1e-5,
+                "{output:?} {slide:?}: {extent:?}"
+            );
+        }
+    }
+
+    /// Where an output point (0..1, y down) lands on the slide, as the shader computes it.
+    fn slide_uv(m: [f32; 4], p: (f32, f32)) -> (f32, f32) {
+        let (x, y) = (p.0 - 0.5, p.1 - 0.5);
+        (m[0] * x + m[2] * y + 0.5, m[1] * x + m[3] * y + 0.5)
+    }
+
+    #[test]
+    fn output_corners_land_on_the_right_slide_corners() {
+        let third = 1080.0 * 1080.0 / 1920.0 / 1920.0;
+        let cases = [
+            ("upright", Rotation::R0, (1.0, 1.0), (0.0, 0.0), (0.0, 0.0)),
+            ("upright, bottom right", Rotation::R0, (1.0, 1.0), (1.0, 1.0), (1.0, 1.0)),
+            // Turned clockwise: the slide's top left is at the panel's top right.
+            ("turned 90°", Rotation::R90, (1.0, 1.0), (1.0, 0.0), (0.0, 0.0)),
+            ("turned 180°", Rotation::R180, (1.0, 1.0), (1.0, 1.0), (0.0, 0.0)),
+            ("turned 270°", Rotation::R270, (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)),
+            // A portrait slide letterboxed on a landscape output: its left edge is a third
+            // of the way in from the centre.
+            ("letterboxed left edge", Rotation::R0, (third, 1.0), (0.5 - third / 2.0, 0.0), (0.0, 0.0)),
+            ("letterbox bar", Rotation::R0, (third, 1.0), (0.1, 0.5), (-0.764_2, 0.5)),
+        ];
+        for (name, rotation, extent, output_point, want) in cases {
+            let got = slide_uv(slide_matrix(rotation, extent), output_point);
+            assert!((got.0 - want.0).abs() < 1e-3 && (got.1 - want.1).abs() < 1e-3, "{name}: {got:?}");
         }
     }
 }

@@ -29,10 +29,10 @@ pub fn compose_offscreen(
         view_formats: &[],
     });
     let view = target.create_view(&wgpu::TextureViewDescriptor::default());
-    compositor.prepare(&gpu.queue, layers, rotation, brightness, size);
+    let prepared = compositor.prepare(&gpu.queue, layers, rotation, brightness, size);
     let mut encoder =
         gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("offscreen frame") });
-    compositor.render(&mut encoder, &view, layers);
+    compositor.render(&mut encoder, &view, layers, prepared);
     gpu.queue.submit([encoder.finish()]);
     read_rgba(gpu, &target)
 }

@@ -1,5 +1,5 @@
 //! Pieces shared by the quad and composition pipelines: the bind group layouts of a uniform
-//! buffer and of a sampled texture, and an alpha-blended triangle-strip pipeline.
+//! buffer and of a sampled texture, and a triangle-strip pipeline.
 
 /// A single uniform buffer at binding 0.
 pub fn uniform_layout(
@@ -47,15 +47,25 @@ pub fn texture_layout(device: &wgpu::Device, label: &str) -> wgpu::BindGroupLayo
     })
 }
 
-/// A pipeline drawing 4-vertex triangle strips from `shader` (`vs_main`, `fs_main`) with
-/// straight-alpha blending into `format`.
+/// What a strip pipeline's fragment stage writes, and how.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub format: wgpu::TextureFormat,
+    /// The fragment shader's entry point.
+    pub fragment_entry: &'a str,
+    /// `None` writes opaque pixels over the target.
+    pub blend: Option<wgpu::BlendState>,
+}
+
+/// A pipeline drawing 4-vertex triangle strips from `shader` (`vs_main` and the target's
+/// fragment entry point) into `target`.
 pub fn strip_pipeline(
     device: &wgpu::Device,
     label: &str,
     shader: &wgpu::ShaderModule,
     bind_group_layouts: &[Option<&wgpu::BindGroupLayout>],
     buffers: &[Option<wgpu::VertexBufferLayout<'_>>],
-    format: wgpu::TextureFormat,
+    target: Target<'_>,
 ) -> wgpu::RenderPipeline {
     let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
         label: Some(label),
@@ -79,11 +89,11 @@ pub fn strip_pipeline(
         multisample: wgpu::MultisampleState::default(),
         fragment: Some(wgpu::FragmentState {
             module: shader,
-            entry_point: Some("fs_main"),
+            entry_point: Some(target.fragment_entry),
             compilation_options: wgpu::PipelineCompilationOptions::default(),
             targets: &[Some(wgpu::ColorTargetState {
-                format,
-                blend: Some(wgpu::BlendState::ALPHA_BLENDING),
+                format: target.format,
+                blend: target.blend,
                 write_mask: wgpu::ColorWrites::ALL,
             })],
         }),

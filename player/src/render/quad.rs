@@ -71,7 +71,11 @@ impl QuadPipeline {
             &shader,
             &[Some(&globals_layout), Some(&texture_layout)],
             &[Some(instances)],
-            format,
+            layouts::Target {
+                format,
+                fragment_entry: "fs_main",
+                blend: Some(wgpu::BlendState::ALPHA_BLENDING),
+            },
         );
         QuadPipeline {
             pipeline,
