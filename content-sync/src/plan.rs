@@ -99,10 +99,13 @@ pub fn plan(items: &[Item], listing: &MediaListing, display_side: u32, rendition
 
 /// File names in `media/` to delete once the cache references only `referenced`: pictures
 /// nobody uses, renditions of those or of pictures that no longer need one, and partial
-/// downloads older than [`STALE_PARTIAL`].
+/// downloads of pictures the platform's manifest no longer `wanted` (a later version of an
+/// item replaced them) or older than [`STALE_PARTIAL`]. A partial the manifest still wants
+/// is kept for the next round to resume.
 pub fn garbage(
     listing: &MediaListing,
     referenced: &[MediaRef],
+    wanted: &HashSet<String>,
     display_side: u32,
     now: Timestamp,
 ) -> Vec<String> {
@@ -125,7 +128,9 @@ pub fn garbage(
             listing
                 .partials
                 .iter()
-                .filter(|(_, modified)| now.duration_since(*modified) > STALE_PARTIAL)
+                .filter(|(sha, modified)| {
+                    !wanted.contains(sha) || now.duration_since(*modified) > STALE_PARTIAL
+                })
                 .map(|(sha, _)| format!("{sha}.partial")),
         )
         .collect();

@@ -238,6 +238,10 @@ impl SyncRound<'_> {
                 .map_err(|source| SyncError::Io { path: media_dir.clone(), source })?;
         }
 
+        // Every picture the platform's manifest names, held-back items' included: their
+        // partial downloads stay for the next round.
+        let wanted: HashSet<String> =
+            manifest.items.iter().flat_map(|i| i.media.iter().map(|m| m.sha256.clone())).collect();
         let validation_quarantined = manifest.quarantined.len();
         let held_back = settle_media_failures(&mut manifest, &snapshot, &failures);
         let quarantined = manifest.quarantined.len();
@@ -245,7 +249,7 @@ impl SyncRound<'_> {
         let generation = manifest.generation;
         let referenced: Vec<MediaRef> = manifest.items.iter().flat_map(|i| i.media.clone()).collect();
         let outcome = with_cache(self.cache, move |c| c.apply(&manifest, Timestamp::now())).await?;
-        collect_garbage(&media_dir, &referenced, side)?;
+        collect_garbage(&media_dir, &referenced, &wanted, side)?;
         let stored_etag = if held_back == 0 && media_quarantined == 0 { etag } else { None };
         with_cache(self.cache, move |c| c.record_success(stored_etag.as_deref(), Timestamp::now())).await?;
         Ok(RoundReport {
@@ -346,9 +350,14 @@ pub fn list_media(dir: &Path) -> Result<MediaListing, SyncError> {
 }
 
 /// Deletes what [`plan::garbage`] names.
-fn collect_garbage(dir: &Path, referenced: &[MediaRef], side: u32) -> Result<(), SyncError> {
+fn collect_garbage(
+    dir: &Path,
+    referenced: &[MediaRef],
+    wanted: &HashSet<String>,
+    side: u32,
+) -> Result<(), SyncError> {
     let listing = list_media(dir)?;
-    let names = plan::garbage(&listing, referenced, side, Timestamp::now());
+    let names = plan::garbage(&listing, referenced, wanted, side, Timestamp::now());
     for name in &names {
         let path = dir.join(name);
         if let Err(e) = std::fs::remove_file(&path)

@@ -74,34 +74,50 @@ fn garbage_is_what_nothing_references_and_old_partials() {
     let names = |names: Vec<String>| -> Vec<String> {
         names.iter().map(|n| format!("{}{}", &n[..1], n.get(64..).unwrap_or(""))).collect()
     };
-    let cases: [(&str, Vec<MediaRef>, u32, Vec<&str>); 4] = [
+    // The manifest still wants c and d (items held back while they download), or nothing.
+    let both: HashSet<String> = ["c".repeat(64), "d".repeat(64)].into();
+    let none = HashSet::new();
+    // What the case shows, the cache's media, the manifest's, the display side, the garbage.
+    type Case<'a> = (&'a str, Vec<MediaRef>, &'a HashSet<String>, u32, Vec<&'a str>);
+    let cases: [Case<'_>; 5] = [
         (
             "both kept",
             vec![big.clone(), small.clone()],
+            &both,
             1920,
             vec!["b.display", "d.partial", "e", "f.display"],
         ),
         (
             "the big one withdrawn",
             vec![small.clone()],
+            &both,
             1920,
             vec!["a", "a.display", "b.display", "d.partial", "e", "f.display"],
         ),
         (
             "a small screen keeps both renditions",
             vec![big.clone(), small.clone()],
+            &both,
             640,
             vec!["d.partial", "e", "f.display"],
         ),
         (
             "nothing left",
             vec![],
+            &both,
             1920,
             vec!["a", "a.display", "b", "b.display", "d.partial", "e", "f.display"],
         ),
+        (
+            "a fresh partial the manifest no longer wants",
+            vec![big.clone(), small.clone()],
+            &none,
+            1920,
+            vec!["b.display", "c.partial", "d.partial", "e", "f.display"],
+        ),
     ];
-    for (case, referenced, side, expected) in cases {
-        assert_eq!(names(garbage(&files, &referenced, side, now)), expected, "{case}");
+    for (case, referenced, wanted, side, expected) in cases {
+        assert_eq!(names(garbage(&files, &referenced, wanted, side, now)), expected, "{case}");
     }
 }
 

@@ -34,8 +34,10 @@ async fn kill_9_at_random_moments_leaves_the_old_or_the_new_generation() {
     let building = platform.building();
     let shop = platform.publisher(Role::Shop, &building);
     let board = TestBoard::new(&platform, &platform.code(&building));
-    let seed: u64 = rand::random();
-    println!("kill moments drawn with seed {seed}");
+    // PALIER_CRASH_SEED=N draws the same kill moments again (the round's timing still varies).
+    let seed: u64 =
+        std::env::var("PALIER_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(rand::random);
+    println!("kill moments drawn with seed {seed} (PALIER_CRASH_SEED={seed} draws them again)");
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
 
     // A round's length, measured once (it brings two big pictures and their renditions).
