@@ -136,16 +136,7 @@ pub fn crossfade_frames(gpu: &Gpu, board: &Board, screen: &ScreenConfig, frames:
     let compositor = Compositor::new(&gpu.device, SLIDE_FORMAT);
     let (ba, bb) = (compositor.bind(&gpu.device, &a.texture), compositor.bind(&gpu.device, &b.texture));
     let size = (screen.width, screen.height);
-    let target = gpu.device.create_texture(&wgpu::TextureDescriptor {
-        label: Some("bench crossfade output"),
-        size: wgpu::Extent3d { width: size.0, height: size.1, depth_or_array_layers: 1 },
-        mip_level_count: 1,
-        sample_count: 1,
-        dimension: wgpu::TextureDimension::D2,
-        format: SLIDE_FORMAT,
-        usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
-        view_formats: &[],
-    });
+    let target = palier_player::render::frame::offscreen_output(gpu, size);
     let view = target.create_view(&wgpu::TextureViewDescriptor::default());
     let me = std::process::id();
     let cpu_before = cpu_ticks(me).unwrap_or(0);

@@ -6,7 +6,7 @@
 //! beside (it receives every frame both programs present).
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -26,37 +26,32 @@ pub struct Xvfb {
 }
 
 impl Xvfb {
-    /// Starts `Xvfb` on the first free display from :90 with one `size` screen.
+    /// Starts `Xvfb` with one `size` screen on a display number it picks itself, and
+    /// returns once it accepts clients (it prints the number then: `-displayfd`).
     pub fn start(size: (u32, u32)) -> anyhow::Result<Xvfb> {
-        let number = (90..130)
-            .find(|n| {
-                !Path::new(&format!("/tmp/.X{n}-lock")).exists()
-                    && !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-            })
-            .context("no free X display number between :90 and :129")?;
-        let display = format!(":{number}");
-        let child = Command::new("Xvfb")
+        let mut child = Command::new("Xvfb")
             .args([
-                display.as_str(),
+                "-displayfd",
+                "1",
                 "-screen",
                 "0",
                 &format!("{}x{}x24", size.0, size.1),
                 "-nolisten",
                 "tcp",
             ])
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .context("starting Xvfb (apt-get install xvfb)")?;
-        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
-        let start = Instant::now();
-        while !socket.exists() {
-            if start.elapsed() > Duration::from_secs(10) {
-                bail!("Xvfb {display} did not come up");
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        let mut line = String::new();
+        let stdout = child.stdout.take().context("Xvfb's stdout")?;
+        BufReader::new(stdout).read_line(&mut line).context("reading Xvfb's display number")?;
+        let number = line.trim();
+        if number.is_empty() {
+            terminate(&mut child);
+            bail!("Xvfb exited before it opened a display");
         }
-        Ok(Xvfb { child, display })
+        Ok(Xvfb { display: format!(":{number}"), child })
     }
 
     pub fn pid(&self) -> u32 {

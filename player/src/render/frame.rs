@@ -18,7 +18,19 @@ pub fn compose_offscreen(
     rotation: Rotation,
     brightness: f32,
 ) -> Result<image::RgbaImage, ReadbackError> {
-    let target = gpu.device.create_texture(&wgpu::TextureDescriptor {
+    let target = offscreen_output(gpu, size);
+    let view = target.create_view(&wgpu::TextureViewDescriptor::default());
+    let prepared = compositor.prepare(&gpu.queue, layers, rotation, brightness, size);
+    let mut encoder =
+        gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("offscreen frame") });
+    compositor.render(&mut encoder, &view, layers, prepared);
+    gpu.queue.submit([encoder.finish()]);
+    read_rgba(gpu, &target)
+}
+
+/// An output texture of `size` that frames are composed into and read back from.
+pub fn offscreen_output(gpu: &Gpu, size: (u32, u32)) -> wgpu::Texture {
+    gpu.device.create_texture(&wgpu::TextureDescriptor {
         label: Some("offscreen output"),
         size: wgpu::Extent3d { width: size.0, height: size.1, depth_or_array_layers: 1 },
         mip_level_count: 1,
@@ -27,14 +39,7 @@ pub fn compose_offscreen(
         format: SLIDE_FORMAT,
         usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
         view_formats: &[],
-    });
-    let view = target.create_view(&wgpu::TextureViewDescriptor::default());
-    let prepared = compositor.prepare(&gpu.queue, layers, rotation, brightness, size);
-    let mut encoder =
-        gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("offscreen frame") });
-    compositor.render(&mut encoder, &view, layers, prepared);
-    gpu.queue.submit([encoder.finish()]);
-    read_rgba(gpu, &target)
+    })
 }
 
 /// What the self-test found.
