@@ -6,15 +6,14 @@
 //! `cargo test --workspace` builds them before any test runs.
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use jiff::Timestamp;
+use palier_content::sample::requests;
 use palier_content::wire::{PlayRecord, ScreenStatus};
-use palier_content::{DataDir, PlaysJournal};
-use serde_json::{Value, json};
+use palier_content::{DataDir, PlaysJournal, Severity};
+use serde_json::Value;
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
@@ -52,11 +51,6 @@ pub fn wait_until(timeout: Duration, what: &str, mut condition: impl FnMut() -> 
     }
 }
 
-/// A free loopback port (the platform of some scenarios must come up later on a known port).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
-}
-
 /// Runs an admin command of the platform and returns its standard output, trimmed.
 fn admin(data: &Path, args: &[&str]) -> String {
     let output = Command::new(binary("palier-platform"))
@@ -80,13 +74,14 @@ fn printed_value(output: &str) -> String {
         .to_owned()
 }
 
-/// A reference platform with one building, a landlord and the neighbourhood app.
+/// A reference platform with one building, a landlord and the neighbourhood app. It listens
+/// on a port it chose itself the first time it serves, and on that same port after a stop.
 #[derive(Debug)]
 pub struct Platform {
     _dir: tempfile::TempDir,
     data: PathBuf,
     server: Option<Child>,
-    pub port: u16,
+    /// `http://127.0.0.1:PORT` once it served; boards are written after the first `serve`.
     pub url: String,
     /// `ed25519:…`, to pin on boards.
     pub key: String,
@@ -126,13 +121,11 @@ impl Platform {
             &data,
             &["publisher", "add", "--role", "neighbourhood", "--building", &building],
         ));
-        let port = free_port();
         Platform {
             _dir: dir,
             data,
             server: None,
-            port,
-            url: format!("http://127.0.0.1:{port}"),
+            url: String::new(),
             key,
             building,
             landlord,
@@ -155,13 +148,15 @@ impl Platform {
         printed_value(&admin(&self.data, &["device", "code", "--building", &self.building, "--roles", roles]))
     }
 
-    /// Starts serving on the platform's port and waits until it listens.
+    /// Starts serving and waits until it listens: the first time on a port the platform
+    /// picks (and reports), later on the same port, so boards find it again.
     pub fn serve(&mut self) {
         assert!(self.server.is_none(), "already serving");
+        let listen = if self.url.is_empty() { "127.0.0.1:0".to_owned() } else { self.addr().to_owned() };
         let mut child = Command::new(binary("palier-platform"))
             .arg("--data")
             .arg(&self.data)
-            .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
+            .args(["serve", "--listen", &listen])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -169,8 +164,19 @@ impl Platform {
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).expect("the platform says where it listens");
-        assert!(line.starts_with("listening on http://"), "{line:?}");
+        let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{line:?}"));
+        self.url = url.to_owned();
         self.server = Some(child);
+    }
+
+    /// The serving process's id, while it serves.
+    pub fn pid(&self) -> Option<u32> {
+        self.server.as_ref().map(Child::id)
+    }
+
+    /// `127.0.0.1:PORT`, once it served.
+    pub fn addr(&self) -> &str {
+        self.url.strip_prefix("http://").unwrap_or(&self.url)
     }
 
     /// Stops the server at once (SIGKILL): the network is gone for the boards.
@@ -238,32 +244,14 @@ impl Drop for Platform {
     }
 }
 
-/// An urgent flash valid from a minute ago for `minutes`.
+/// An urgent flash valid for the next `minutes`.
 pub fn urgent_flash(id: &str, title: &str, minutes: i64) -> Value {
-    let now = Timestamp::now();
-    json!({
-        "id": id, "kind": "flash", "severity": "urgent",
-        "valid_from": (now - jiff::SignedDuration::from_mins(1)).to_string(),
-        "valid_until": (now + jiff::SignedDuration::from_mins(minutes)).to_string(),
-        "title": title, "body": "Merci de votre compréhension.",
-    })
+    requests::lasting(requests::flash(id, Severity::Urgent, title), jiff::SignedDuration::from_mins(minutes))
 }
 
-/// A neighbour's offer, valid for a day.
+/// A neighbour's offer, valid for a week, with a photo when given.
 pub fn offer(id: &str, person: &str, first_name: &str, media: Option<&str>) -> Value {
-    let now = Timestamp::now();
-    let mut item = json!({
-        "id": id, "kind": "offer", "offer_type": "offer", "category": "lending",
-        "valid_from": (now - jiff::SignedDuration::from_mins(1)).to_string(),
-        "valid_until": (now + jiff::SignedDuration::from_hours(24)).to_string(),
-        "title": format!("{first_name} prête sa perceuse"),
-        "author": {"person_id": person, "first_name": first_name, "building": "Bâtiment B"},
-        "link": format!("https://voisins.example.org/r/{id}"),
-    });
-    if let Some(sha) = media {
-        item["media"] = json!([{ "sha256": sha }]);
-    }
-    item
+    requests::offer(id, person, first_name, media.as_slice())
 }
 
 /// A board: its data directory, configuration, and its two services when running.
@@ -281,8 +269,10 @@ pub struct Board {
 pub type ScreenSpec<'a> = (&'a str, u32, u32);
 
 impl Board {
-    /// Writes the board's `palier.toml` for `platform`, enrolling with `code`.
+    /// Writes the board's `palier.toml` for `platform` (which has served once, so its address
+    /// is known), enrolling with `code`.
     pub fn new(platform: &Platform, code: &str, screens: &[ScreenSpec<'_>], poll_interval_s: u64) -> Board {
+        assert!(!platform.url.is_empty(), "serve the platform once before writing boards for it");
         let dir = tempfile::tempdir().expect("temp dir");
         let data = DataDir::new(dir.path().join("data"));
         std::fs::create_dir_all(data.path()).expect("data dir");
@@ -411,16 +401,20 @@ fn log_file(data: &DataDir, name: &str) -> Stdio {
 
 /// SIGTERM, then wait for the process to exit (SIGKILL once `grace` has passed).
 pub fn terminate(child: &mut Child, grace: Duration) {
-    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
-    let deadline = Instant::now() + grace;
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
+    let pid = child.id().to_string();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    // A thread waits for the exit itself; the process stays unreaped (its pid cannot be
+    // reused) until that wait returns, so the SIGKILL below can only reach it.
+    std::thread::scope(|scope| {
+        let (done, exited) = std::sync::mpsc::channel();
+        scope.spawn(move || {
+            let _ = child.wait();
+            let _ = done.send(());
+        });
+        if exited.recv_timeout(grace).is_err() {
+            let _ = Command::new("kill").args(["-KILL", &pid]).status();
         }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
+    });
 }
 
 /// The lift board (one portrait screen) and the lobby unit (three landscape screens), small

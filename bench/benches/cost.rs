@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
+use clap::{Parser, ValueEnum};
 use jiff::{SignedDuration, Timestamp};
 use palier_bench::machine::{Machine, load_average};
 use palier_bench::procs::Usage;
@@ -25,67 +26,71 @@ use serde_json::{Map, Value, json};
 /// Seconds per slide in the windowed runs, and the crossfade (the player's default).
 const SLIDE_SECONDS: u32 = 10;
 const CROSSFADE_MS: u32 = 600;
-/// An Xvfb screen on which the demo's windows (one 1080×1920, three 1920×1080) all fit at
-/// their native size: every pixel a board would drive is drawn, by both players.
-const NATIVE: (u32, u32) = (3000, 3240);
+// The default --monitor, 3000x3240: an Xvfb screen on which the demo's windows (one
+// 1080×1920, three 1920×1080) all fit at their native size, so every pixel a board would
+// drive is drawn, by both players.
 
-#[derive(Debug, Clone)]
+/// What a screen costs, beside a Chromium kiosk showing the same rotation.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "cost", about = "Palier's benchmark (run it with bench/run)")]
 struct Options {
+    /// Runs of each windowed measurement (the table shows medians).
+    #[arg(long, default_value_t = 3, value_parser = parse_runs)]
     runs: usize,
+    /// Seconds each windowed run measures.
+    #[arg(long, default_value_t = 60)]
     window: u64,
+    /// One short run of everything (20-second windows), to check the benchmark itself.
+    #[arg(long)]
     quick: bool,
+    /// Only these parts; repeat for several.
+    #[arg(long, value_parser = ["windowed", "player", "sync"])]
     only: Vec<String>,
-    chromium_gpu: ChromiumGpu,
+    /// Whether Chromium may use its GPU process.
+    #[arg(long, value_enum, default_value = "disabled")]
+    chromium_gpu: ChromiumGpuArg,
     /// The Xvfb screen both players run on.
+    #[arg(long, value_name = "WIDTHxHEIGHT", value_parser = parse_monitor, default_value = "3000x3240")]
     monitor: (u32, u32),
-    args: Vec<String>,
+    /// `cargo bench` passes this; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ChromiumGpuArg {
+    Disabled,
+    Default,
+}
+
+fn parse_runs(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("at least 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn parse_monitor(text: &str) -> Result<(u32, u32), String> {
+    let (w, h) = text.split_once('x').ok_or("WIDTHxHEIGHT, e.g. 3000x3240")?;
+    Ok((w.parse().map_err(|e| format!("width: {e}"))?, h.parse().map_err(|e| format!("height: {e}"))?))
 }
 
 impl Options {
-    fn parse() -> anyhow::Result<Options> {
-        let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
-        let mut options = Options {
-            runs: 3,
-            window: 60,
-            quick: false,
-            only: Vec::new(),
-            chromium_gpu: ChromiumGpu::Disabled,
-            monitor: NATIVE,
-            args,
-        };
-        let mut it = options.args.clone().into_iter();
-        while let Some(arg) = it.next() {
-            let mut value = |name: &str| it.next().with_context(|| format!("{name} needs a value"));
-            match arg.as_str() {
-                "--quick" => {
-                    options.quick = true;
-                    options.runs = 1;
-                    options.window = 20;
-                }
-                "--runs" => options.runs = value("--runs")?.parse().context("--runs N")?,
-                "--window" => options.window = value("--window")?.parse().context("--window SECONDS")?,
-                "--only" => options.only.push(value("--only")?),
-                "--monitor" => {
-                    let text = value("--monitor")?;
-                    let (w, h) = text.split_once('x').context("--monitor WIDTHxHEIGHT")?;
-                    options.monitor =
-                        (w.parse().context("--monitor width")?, h.parse().context("--monitor height")?);
-                }
-                "--chromium-gpu" => {
-                    options.chromium_gpu = match value("--chromium-gpu")?.as_str() {
-                        "disabled" => ChromiumGpu::Disabled,
-                        "default" => ChromiumGpu::Default,
-                        other => anyhow::bail!("--chromium-gpu {other:?}: disabled or default"),
-                    }
-                }
-                other => anyhow::bail!(
-                    "unknown argument {other:?}; use --quick, --runs N, --window SECONDS, \
-                     --only windowed|player|sync, --chromium-gpu disabled|default, --monitor WIDTHxHEIGHT"
-                ),
-            }
+    fn parse_args() -> Options {
+        let mut options = Options::parse();
+        if options.quick {
+            options.runs = 1;
+            options.window = 20;
         }
-        options.runs = options.runs.max(1);
-        Ok(options)
+        options
+    }
+
+    fn chromium_gpu(&self) -> ChromiumGpu {
+        match self.chromium_gpu {
+            ChromiumGpuArg::Disabled => ChromiumGpu::Disabled,
+            ChromiumGpuArg::Default => ChromiumGpu::Default,
+        }
     }
 
     fn wants(&self, part: &str) -> bool {
@@ -105,7 +110,7 @@ fn progress(message: &str) {
 }
 
 fn run() -> anyhow::Result<()> {
-    let options = Options::parse()?;
+    let options = Options::parse_args();
     let load_start = load_average();
     let started = Timestamp::now();
     let bins = (
@@ -158,7 +163,8 @@ fn run() -> anyhow::Result<()> {
     println!("{rendered}");
 
     results.insert("generated_at".into(), json!(started.to_string()));
-    results.insert("arguments".into(), json!(options.args));
+    let arguments: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    results.insert("arguments".into(), json!(arguments));
     results.insert("machine".into(), machine.to_json());
     let before: Map<String, Value> =
         loads.iter().map(|(part, load)| ((*part).to_owned(), json!(load))).collect();
@@ -266,7 +272,7 @@ fn windowed_section(
                 json!({"slides_per_screen": page.slides, "changes_per_screen_in_15_min": page.changes});
             chromium_runs.push(windowed::chromium(
                 &page.path,
-                options.chromium_gpu,
+                options.chromium_gpu(),
                 options.monitor,
                 warmup + Duration::from_secs(5),
                 window,
@@ -309,7 +315,7 @@ fn windowed_section(
         "start to first frame on all 4 windows",
         [with_unit(p.first_frame_ms, 0, "ms"), "–".into(), String::new()],
     );
-    let flags = chromium_flags(options.chromium_gpu, options.monitor);
+    let flags = chromium_flags(options.chromium_gpu(), options.monitor);
     results.insert(
         "windowed".into(),
         json!({
@@ -326,7 +332,7 @@ fn windowed_section(
             },
             "chromium": c.as_ref().map(|c| json!({
                 "flags": flags,
-                "gpu": options.chromium_gpu.label(),
+                "gpu": options.chromium_gpu().label(),
                 "gpu_process": chromium_runs.first().map(|r| r.adapter.clone()),
                 "page": page_info,
                 "runs": chromium_runs.iter().map(|r| json!({"program": usage_json(&r.program), "xvfb": usage_json(&r.xvfb)})).collect::<Vec<_>>(),

@@ -52,16 +52,9 @@ impl DemoPlatform {
         Ok(DemoPlatform { platform, items: published.items.len(), media_bytes: published.media_bytes })
     }
 
-    /// The platform server's process id, found by the address it listens on.
+    /// The platform server's process id.
     pub fn pid(&self) -> Option<u32> {
-        let listen = format!("127.0.0.1:{}", self.platform.port);
-        std::fs::read_dir("/proc").ok()?.flatten().find_map(|entry| {
-            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
-            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-            let cmdline = String::from_utf8_lossy(&cmdline);
-            (cmdline.contains("palier-platform") && cmdline.contains("serve") && cmdline.contains(&listen))
-                .then_some(pid)
-        })
+        self.platform.pid()
     }
 
     /// A board with `screens`, enrolled on first contact, that reaches the platform at `url`.
@@ -105,7 +98,7 @@ pub struct IdlePolls {
 /// Runs a board polling every 5 s without hints through the counting proxy until `polls`
 /// idle polls went by.
 pub fn idle_polls(demo: &DemoPlatform, polls: usize) -> anyhow::Result<IdlePolls> {
-    let upstream = format!("127.0.0.1:{}", demo.platform.port).parse()?;
+    let upstream = demo.platform.addr().parse()?;
     let proxy = CountingProxy::start(upstream)?;
     let url = format!("http://{}", proxy.addr);
     let code = demo.platform.device_code("lift");
@@ -237,7 +230,7 @@ pub fn devices_served(
         })
         .collect::<anyhow::Result<_>>()?;
     let pid = demo.pid().context("the platform's process")?;
-    let addr = format!("127.0.0.1:{}", demo.platform.port).parse()?;
+    let addr = demo.platform.addr().parse()?;
     // A short warm-up: connections opened, SQLite pages cached.
     load::hammer(addr, &enrolled, connections, Duration::from_secs(2));
     let me = std::process::id();

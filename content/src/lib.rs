@@ -14,6 +14,7 @@ pub mod limits;
 pub mod model;
 pub mod notify;
 pub mod sample;
+pub mod sqlite;
 pub mod validate;
 pub mod wire;
 

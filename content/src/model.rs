@@ -137,6 +137,19 @@ pub enum Severity {
     Urgent,
 }
 
+impl Severity {
+    pub const ALL: [Severity; 3] = [Severity::Info, Severity::Important, Severity::Urgent];
+
+    /// The name in the wire format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Important => "important",
+            Severity::Urgent => "urgent",
+        }
+    }
+}
+
 /// A neighbour's offer or request. Only the author's first name ever reaches a screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Offer {

@@ -111,3 +111,63 @@ pub fn manifest(generation: u64, items: &[Item]) -> Manifest {
     let at = now();
     Manifest::from_items("dev-1", generation, at, at + (7 * 24).hours(), building(), Vec::new(), items)
 }
+
+/// Bodies as the platform's publishing API takes them (`POST /v1/publish/items`), valid from
+/// an hour ago for a week of real time: what the platform, sync and end-to-end tests publish.
+/// `version` and `channel` are left out (the platform assigns them); offers and events carry
+/// the neighbourhood app's `author`.
+pub mod requests {
+    use jiff::{SignedDuration, Timestamp};
+    use serde_json::{Value, json};
+
+    use crate::model::Severity;
+
+    fn window() -> (String, String) {
+        let now = Timestamp::now();
+        (
+            (now - SignedDuration::from_hours(1)).to_string(),
+            (now + SignedDuration::from_hours(24 * 7)).to_string(),
+        )
+    }
+
+    fn media_list(media: &[&str]) -> Value {
+        Value::Array(media.iter().map(|sha| json!({"sha256": sha})).collect())
+    }
+
+    /// A landlord's flash.
+    pub fn flash(id: &str, severity: Severity, title: &str) -> Value {
+        let (from, until) = window();
+        json!({"id": id, "kind": "flash", "severity": severity.as_str(), "valid_from": from,
+               "valid_until": until, "title": title,
+               "body": "Intervention sur la colonne montante.\nMerci de votre compréhension."})
+    }
+
+    /// A shop's promotion, with pictures given by address.
+    pub fn promo(id: &str, media: &[&str]) -> Value {
+        let (from, until) = window();
+        json!({"id": id, "kind": "promo", "shop": "Café Pradel", "price": "1,20 €", "valid_from": from,
+               "valid_until": until, "title": "L’espresso du matin à 1,20 €", "media": media_list(media)})
+    }
+
+    /// A neighbour's offer, published by the neighbourhood app for `person`.
+    pub fn offer(id: &str, person: &str, first_name: &str, media: &[&str]) -> Value {
+        let (from, until) = window();
+        json!({"id": id, "kind": "offer", "offer_type": "offer", "category": "lending", "valid_from": from,
+               "valid_until": until, "title": format!("{first_name} prête sa perceuse"),
+               "author": {"person_id": person, "first_name": first_name, "building": "Bâtiment B"},
+               "link": format!("https://voisins.example.org/r/{id}"), "media": media_list(media)})
+    }
+
+    /// An association's event, published by the neighbourhood app for `person`.
+    pub fn event(id: &str, person: &str) -> Value {
+        let (from, until) = window();
+        json!({"id": id, "kind": "event", "starts_at": until, "valid_from": from, "valid_until": until,
+               "title": "Atelier lampions", "author": {"person_id": person}})
+    }
+
+    /// The same body, valid until `lasting` from now.
+    pub fn lasting(mut item: Value, lasting: SignedDuration) -> Value {
+        item["valid_until"] = json!((Timestamp::now() + lasting).to_string());
+        item
+    }
+}

@@ -2,16 +2,18 @@
 //! building, a publisher (token printed once), an enrolment code, and render the device list.
 //!
 //! The binary only parses arguments and prints; the tests call these functions directly.
+//! Publishing itself (items, withdrawals) goes through [`crate::publishing`], never here.
 
 use std::fmt::Write as _;
 
 use jiff::{SignedDuration, Timestamp};
 use palier_content::Building;
-use palier_content::validate::{check_id, check_role, validate_building};
+use palier_content::validate::{check_role, validate_building};
 
-use crate::scope::Role;
+use crate::ids::{BuildingId, PublisherId};
+use crate::rules::Role;
 use crate::secret;
-use crate::store::{DeviceReport, Publisher, Store, StoreError};
+use crate::store::{DeviceReport, EnrolmentCode, Publisher, Store, StoreError};
 
 /// How long an enrolment code works.
 pub const ENROLMENT_CODE_TTL: SignedDuration = SignedDuration::from_hours(24);
@@ -22,7 +24,18 @@ pub enum AdminError {
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
+}
+
+impl From<StoreError> for AdminError {
+    fn from(e: StoreError) -> AdminError {
+        match e {
+            StoreError::NotFound { what: "building", id } => AdminError::Invalid(format!(
+                "building {id} does not exist; `palier-platform building list` shows them"
+            )),
+            other => AdminError::Store(other),
+        }
+    }
 }
 
 /// `building add`: the settings, with an optional explicit id.
@@ -36,28 +49,38 @@ pub struct NewBuilding {
 }
 
 /// Adds a building. Without an explicit id, one is made from the name (`bld-les-tilleuls`).
-pub fn add_building(store: &Store, new: NewBuilding, now: Timestamp) -> Result<Building, AdminError> {
+pub async fn add_building(
+    store: &dyn Store,
+    new: NewBuilding,
+    now: Timestamp,
+) -> Result<Building, AdminError> {
     let id = match new.id {
         Some(id) => id,
-        None => free_building_id(store, &new.name)?,
+        None => free_building_id(store, &new.name).await?,
     };
     let building =
         Building { id, name: new.name, address: new.address, time_zone: new.time_zone, locale: new.locale };
     validate_building(&building).map_err(AdminError::Invalid)?;
-    store.add_building(&building, now)?;
+    store.add_building(&building, now).await?;
     Ok(building)
 }
 
-fn free_building_id(store: &Store, name: &str) -> Result<String, AdminError> {
+async fn free_building_id(store: &dyn Store, name: &str) -> Result<String, AdminError> {
     let slug = slug(name);
     let base = if slug.is_empty() { "bld".to_owned() } else { format!("bld-{slug}") };
     for n in 1.. {
         let candidate = if n == 1 { base.clone() } else { format!("{base}-{n}") };
-        if store.building(&candidate)?.is_none() {
+        let id = BuildingId::parse(&candidate).map_err(AdminError::Invalid)?;
+        if store.building(&id).await?.is_none() {
             return Ok(candidate);
         }
     }
     unreachable!("some suffix is free")
+}
+
+/// Checks building ids given on a command line.
+pub fn building_ids(ids: &[String]) -> Result<Vec<BuildingId>, AdminError> {
+    ids.iter().map(|id| BuildingId::parse(id).map_err(AdminError::Invalid)).collect()
 }
 
 /// Lowercase ASCII words of `name` joined by '-', accents folded, at most 40 characters.
@@ -97,8 +120,8 @@ fn fold(c: char) -> Vec<char> {
 }
 
 /// Adds a publisher for these buildings and returns it with its token, shown only now.
-pub fn add_publisher(
-    store: &Store,
+pub async fn add_publisher(
+    store: &dyn Store,
     name: &str,
     role: Role,
     buildings: &[String],
@@ -107,26 +130,26 @@ pub fn add_publisher(
     if buildings.is_empty() {
         return Err(AdminError::Invalid("a publisher needs at least one --building".to_owned()));
     }
-    let mut buildings = buildings.to_vec();
+    let mut buildings = building_ids(buildings)?;
     buildings.sort();
     buildings.dedup();
-    let id = secret::new_id("pub");
+    let id = PublisherId::parse(&secret::new_id("pub")).map_err(AdminError::Invalid)?;
     let name = if name.trim().is_empty() { format!("{role} {id}") } else { name.trim().to_owned() };
     let publisher = Publisher { id, name, role, buildings };
     let token = secret::new_token(secret::PUBLISHER_TOKEN_PREFIX);
-    store.add_publisher(&publisher, &secret::hash_secret(&token), now)?;
+    store.add_publisher(&publisher, &secret::hash_secret(&token), now).await?;
     Ok((publisher, token))
 }
 
 /// Creates a one-time enrolment code for a building and screen roles, valid for `ttl`.
-pub fn create_enrolment_code(
-    store: &Store,
+pub async fn create_enrolment_code(
+    store: &dyn Store,
     building_id: &str,
     roles: &[String],
     now: Timestamp,
     ttl: SignedDuration,
 ) -> Result<(String, Timestamp), AdminError> {
-    check_id("building id", building_id).map_err(AdminError::Invalid)?;
+    let building_id = BuildingId::parse(building_id).map_err(AdminError::Invalid)?;
     if roles.is_empty() {
         return Err(AdminError::Invalid(
             "a device needs at least one screen role, e.g. --roles lift".to_owned(),
@@ -140,13 +163,14 @@ pub fn create_enrolment_code(
     roles.dedup();
     let code = secret::new_enrolment_code();
     let expires = now + ttl;
-    store.add_enrolment_code(
-        &secret::hash_secret(&secret::normalize_code(&code)),
+    let stored = EnrolmentCode {
+        code_hash: secret::hash_secret(&secret::normalize_code(&code)),
         building_id,
-        &roles,
-        now,
+        roles,
+        created: now,
         expires,
-    )?;
+    };
+    store.add_enrolment_code(&stored).await?;
     Ok((code, expires))
 }
 

@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::signing::{KeyError, ManifestSigner};
-use crate::store::{Store, StoreError};
+use std::sync::Arc;
+
+use crate::store::{SqliteStore, Store, StoreError};
 
 pub const DATABASE_FILE: &str = "platform.sqlite";
 pub const KEY_FILE: &str = "signing.key";
@@ -100,7 +102,7 @@ impl DataDir {
             signer.save_new(&key_path)?;
             (signer, true)
         };
-        Store::open(&self.database_path())?;
+        SqliteStore::open(&self.database_path())?;
         Ok(InitOutcome { public_key: signer.public_key(), created_key })
     }
 
@@ -113,9 +115,9 @@ impl DataDir {
     }
 
     /// Opens the database of an initialised directory.
-    pub fn open_store(&self) -> Result<Store, DataDirError> {
+    pub fn open_store(&self) -> Result<Arc<dyn Store>, DataDirError> {
         self.require_initialised()?;
-        Ok(Store::open(&self.database_path())?)
+        Ok(Arc::new(SqliteStore::open(&self.database_path())?))
     }
 
     pub fn load_signer(&self) -> Result<ManifestSigner, DataDirError> {

@@ -13,6 +13,8 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast;
 
+use crate::ids::BuildingId;
+
 /// How many hints a slow stream may fall behind before it skips to the latest.
 const CHANNEL_CAPACITY: usize = 64;
 
@@ -27,7 +29,7 @@ pub struct Hint {
 /// The per-building fan-out.
 #[derive(Debug, Clone, Default)]
 pub struct Hints {
-    channels: Arc<Mutex<HashMap<String, broadcast::Sender<Hint>>>>,
+    channels: Arc<Mutex<HashMap<BuildingId, broadcast::Sender<Hint>>>>,
 }
 
 impl Hints {
@@ -36,16 +38,13 @@ impl Hints {
     }
 
     /// Listens to a building's hints from now on.
-    pub fn subscribe(&self, building_id: &str) -> broadcast::Receiver<Hint> {
+    pub fn subscribe(&self, building: &BuildingId) -> broadcast::Receiver<Hint> {
         let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
-        channels
-            .entry(building_id.to_owned())
-            .or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0)
-            .subscribe()
+        channels.entry(building.clone()).or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0).subscribe()
     }
 
     /// Tells every listener of these buildings; forgets buildings nobody listens to.
-    pub fn notify(&self, buildings: &[String], generation: u64, reason: &str) {
+    pub fn notify(&self, buildings: &[BuildingId], generation: u64, reason: &str) {
         let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
         for building in buildings {
             if let Some(sender) = channels.get(building)
@@ -64,15 +63,16 @@ mod tests {
     #[tokio::test]
     async fn hints_reach_only_their_building() {
         let hints = Hints::new();
-        let mut a1 = hints.subscribe("bld-a");
-        let mut a2 = hints.subscribe("bld-a");
-        let mut b = hints.subscribe("bld-b");
-        hints.notify(&["bld-a".to_owned()], 7, "publish");
+        let (bld_a, bld_b) = (BuildingId::parse("bld-a").unwrap(), BuildingId::parse("bld-b").unwrap());
+        let mut a1 = hints.subscribe(&bld_a);
+        let mut a2 = hints.subscribe(&bld_a);
+        let mut b = hints.subscribe(&bld_b);
+        hints.notify(std::slice::from_ref(&bld_a), 7, "publish");
         assert_eq!(a1.recv().await.unwrap().generation, 7);
         assert_eq!(a2.recv().await.unwrap().generation, 7);
         assert!(b.try_recv().is_err());
         drop((a1, a2));
-        hints.notify(&["bld-a".to_owned()], 8, "withdraw");
-        assert!(!hints.channels.lock().unwrap().contains_key("bld-a"));
+        hints.notify(std::slice::from_ref(&bld_a), 8, "withdraw");
+        assert!(!hints.channels.lock().unwrap().contains_key(&bld_a));
     }
 }

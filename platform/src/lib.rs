@@ -2,28 +2,37 @@
 //! landlords, shops and the neighbourhood app publish to, on one machine with an embedded
 //! SQLite database.
 //!
+//! Where things live:
+//! - [`rules`]: every authorization rule (the role table, building scope, ownership, people).
+//! - [`publishing`]: the one service every interface calls to publish, withdraw, erase a
+//!   person, expire and read proof of play; [`publishing::draft`] reads a publication.
+//! - [`store`]: the storage interface and its SQLite implementation; all SQL is there.
+//! - [`manifest`]: what a device's manifest holds.
+//! - [`server`]: the HTTP API, `serve(listener, state, shutdown)`: thin handlers.
 //! - [`admin`]: what the administration commands do (buildings, publishers, enrolment codes,
 //!   the device list).
-//! - [`server`]: the HTTP API, `serve(listener, state, shutdown)`.
-//! - [`store`]: all storage, behind one narrow interface.
-//! - [`publish`], [`privacy`], [`scope`]: the publishing rules; [`media`]: picture uploads
-//!   and byte ranges; [`hints`]: the change-hint fan-out; [`signing`]: the manifest key;
-//!   [`secret`]: tokens and codes; [`datadir`]: the data directory and its config file.
+//! - [`ids`]: typed identifiers; [`privacy`]: contact details kept off screens; [`media`]:
+//!   picture uploads and byte ranges; [`hints`]: the change-hint fan-out; [`signing`]: the
+//!   manifest key; [`secret`]: tokens and codes; [`datadir`]: the data directory and its
+//!   config file.
 
 pub mod admin;
 pub mod datadir;
 pub mod hints;
+pub mod ids;
+pub mod manifest;
 pub mod media;
 pub mod privacy;
-pub mod publish;
-pub mod scope;
+pub mod publishing;
+pub mod rules;
 pub mod secret;
 pub mod server;
 pub mod signing;
 pub mod store;
 
 pub use datadir::{Config, DataDir};
-pub use scope::Role;
+pub use publishing::Publishing;
+pub use rules::Role;
 pub use server::{AppState, Settings, serve};
 pub use signing::ManifestSigner;
-pub use store::Store;
+pub use store::{SqliteStore, Store};

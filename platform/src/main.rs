@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use jiff::Timestamp;
 use palier_platform::admin::{self, ENROLMENT_CODE_TTL, NewBuilding};
+use palier_platform::ids::{DeviceId, PublisherId};
 use palier_platform::{AppState, DataDir, Role, Settings, serve};
 
 /// Palier's reference platform: publishing API, device API, administration.
@@ -111,13 +112,20 @@ fn main() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    if let Err(e) = run(Cli::parse()) {
+    let cli = Cli::parse();
+    let outcome = tokio::runtime::Runtime::new().context("starting the async runtime").and_then(|runtime| {
+        let outcome = runtime.block_on(run(cli));
+        // Open event streams and blocking store calls must not hold the exit up.
+        runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+        outcome
+    });
+    if let Err(e) = outcome {
         eprintln!("palier-platform: error: {e:#}");
         std::process::exit(1);
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
+async fn run(cli: Cli) -> Result<()> {
     let data = DataDir::new(&cli.data);
     let now = Timestamp::now();
     match cli.command {
@@ -132,34 +140,40 @@ fn run(cli: Cli) -> Result<()> {
         Command::Building(BuildingCommand::Add { name, address, time_zone, locale, id }) => {
             let store = data.open_store()?;
             let building =
-                admin::add_building(&store, NewBuilding { id, name, address, time_zone, locale }, now)?;
+                admin::add_building(&*store, NewBuilding { id, name, address, time_zone, locale }, now)
+                    .await?;
             println!("{}", building.id);
         }
         Command::Building(BuildingCommand::List) => {
-            for b in data.open_store()?.buildings()? {
+            for b in data.open_store()?.buildings().await? {
                 println!("{}  {:?}  {:?}  {}  {}", b.id, b.name, b.address, b.time_zone, b.locale);
             }
         }
         Command::Publisher(PublisherCommand::Add { role, buildings, name }) => {
             let store = data.open_store()?;
-            let (publisher, token) = admin::add_publisher(&store, &name, role, &buildings, now)?;
+            let (publisher, token) = admin::add_publisher(&*store, &name, role, &buildings, now).await?;
+            let buildings: Vec<&str> = publisher.buildings.iter().map(|b| b.as_str()).collect();
             eprintln!(
                 "publisher {} ({}) for {}; the token below is shown only now",
                 publisher.id,
                 publisher.role,
-                publisher.buildings.join(", ")
+                buildings.join(", ")
             );
             println!("{token}");
         }
         Command::Publisher(PublisherCommand::List) => {
-            for (p, revoked) in data.open_store()?.publishers()? {
-                let status =
-                    revoked.map_or("active".to_owned(), |at| format!("revoked {}", admin::whole_seconds(at)));
-                println!("{}  {}  {:?}  {}  {status}", p.id, p.role, p.name, p.buildings.join(","));
+            for entry in data.open_store()?.publishers().await? {
+                let p = &entry.publisher;
+                let status = entry
+                    .revoked_at
+                    .map_or("active".to_owned(), |at| format!("revoked {}", admin::whole_seconds(at)));
+                let buildings: Vec<&str> = p.buildings.iter().map(|b| b.as_str()).collect();
+                println!("{}  {}  {:?}  {}  {status}", p.id, p.role, p.name, buildings.join(","));
             }
         }
         Command::Publisher(PublisherCommand::Revoke { id }) => {
-            if data.open_store()?.revoke_publisher(&id, now)? {
+            let id = PublisherId::parse(&id).map_err(anyhow::Error::msg)?;
+            if data.open_store()?.revoke_publisher(&id, now).await? {
                 println!("publisher {id} revoked");
             } else {
                 println!("publisher {id} was already revoked");
@@ -168,7 +182,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Device(DeviceCommand::Code { building, roles }) => {
             let store = data.open_store()?;
             let (code, expires) =
-                admin::create_enrolment_code(&store, &building, &roles, now, ENROLMENT_CODE_TTL)?;
+                admin::create_enrolment_code(&*store, &building, &roles, now, ENROLMENT_CODE_TTL).await?;
             eprintln!(
                 "one-time enrolment code for {building} ({}), valid until {}",
                 roles.join(","),
@@ -177,38 +191,35 @@ fn run(cli: Cli) -> Result<()> {
             println!("{code}");
         }
         Command::Device(DeviceCommand::List) => {
-            print!("{}", admin::render_device_list(&data.open_store()?.device_reports()?, now));
+            print!("{}", admin::render_device_list(&data.open_store()?.device_reports().await?, now));
         }
         Command::Device(DeviceCommand::Revoke { id }) => {
-            if data.open_store()?.revoke_device(&id, now)? {
+            let id = DeviceId::parse(&id).map_err(anyhow::Error::msg)?;
+            if data.open_store()?.revoke_device(&id, now).await? {
                 println!("device {id} revoked");
             } else {
                 println!("device {id} was already revoked");
             }
         }
-        Command::Serve { listen } => serve_until_signal(&data, listen)?,
+        Command::Serve { listen } => serve_until_signal(&data, listen).await?,
     }
     Ok(())
 }
 
-fn serve_until_signal(data: &DataDir, listen: Option<SocketAddr>) -> Result<()> {
+async fn serve_until_signal(data: &DataDir, listen: Option<SocketAddr>) -> Result<()> {
     let config = data.config()?;
     let addr = listen.or(config.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
     let state = AppState::open(data, Settings::default())?;
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(async {
-        let listener =
-            tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
-        let bound = listener.local_addr().context("reading the bound address")?;
-        let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "listening on http://{bound}")
-            .and_then(|_| stdout.flush())
-            .context("writing to stdout")?;
-        drop(stdout);
-        serve(listener, state, shutdown_signal()).await.context("serving")?;
-        tracing::info!("stopped");
-        anyhow::Ok(())
-    })?;
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let bound = listener.local_addr().context("reading the bound address")?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "listening on http://{bound}")
+        .and_then(|_| stdout.flush())
+        .context("writing to stdout")?;
+    drop(stdout);
+    serve(listener, state, shutdown_signal()).await.context("serving")?;
+    tracing::info!("stopped");
     Ok(())
 }
 

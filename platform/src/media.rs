@@ -54,11 +54,6 @@ pub fn inspect_upload(bytes: &[u8]) -> Result<MediaRef, UploadError> {
     Ok(media)
 }
 
-/// True for 64 lowercase hexadecimal digits: a media address.
-pub fn is_address(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
 /// The media directory.
 #[derive(Debug, Clone)]
 pub struct MediaFiles {
@@ -70,7 +65,8 @@ impl MediaFiles {
         MediaFiles { dir: dir.into() }
     }
 
-    /// The file of a media address (which the caller has checked with [`is_address`]).
+    /// The file of a media address (which the caller has checked with
+    /// [`crate::ids::is_address`]).
     pub fn path(&self, sha256: &str) -> PathBuf {
         self.dir.join(sha256)
     }

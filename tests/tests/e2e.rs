@@ -183,6 +183,9 @@ fn plays_recorded_offline_are_counted_once_when_the_platform_returns() {
 fn a_board_without_network_shows_the_fallback_then_content() {
     let _serial = serial();
     let mut platform = Platform::init();
+    // Served once so its address is known, then gone before the board ever starts.
+    platform.serve();
+    platform.stop();
     let mut lobby =
         Board::new(&platform, &platform.device_code("lobby-left,lobby-centre,lobby-right"), LOBBY, 5);
     // No cache and no platform: the player starts on the fallback slide and keeps probing.

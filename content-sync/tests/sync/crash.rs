@@ -31,9 +31,9 @@ fn checked_generation(board: &TestBoard) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_at_random_moments_leaves_the_old_or_the_new_generation() {
     let platform = Platform::start().await;
-    let building = platform.building();
-    let shop = platform.publisher(Role::Shop, &building);
-    let board = TestBoard::new(&platform, &platform.code(&building));
+    let building = platform.building().await;
+    let shop = platform.publisher(Role::Shop, &building).await;
+    let board = TestBoard::new(&platform, &platform.code(&building).await);
     // PALIER_CRASH_SEED=N draws the same kill moments again (the round's timing still varies).
     let seed: u64 =
         std::env::var("PALIER_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(rand::random);

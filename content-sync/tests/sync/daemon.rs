@@ -9,10 +9,10 @@ use crate::support::*;
 #[tokio::test]
 async fn a_publish_reaches_the_cache_through_the_change_hint() {
     let platform = Platform::start().await;
-    let building = platform.building();
-    let landlord = platform.publisher(Role::Landlord, &building);
+    let building = platform.building().await;
+    let landlord = platform.publisher(Role::Landlord, &building).await;
     platform.publish(&landlord, &flash("flash-eau", "Coupure d’eau mardi, 9 h – 12 h")).await;
-    let board = TestBoard::new(&platform, &platform.code(&building));
+    let board = TestBoard::new(&platform, &platform.code(&building).await);
     // An hour between polls: only the hint can explain a second round within the deadline.
     let (mut status, stop, task) = spawn_daemon(board.fast_config(Duration::from_secs(3600)));
     let first = wait_for(&mut status, "a first round and an open stream", |s| {
@@ -34,11 +34,11 @@ async fn a_publish_reaches_the_cache_through_the_change_hint() {
 #[tokio::test]
 async fn a_platform_that_goes_away_leaves_the_content_and_is_retried_until_it_returns() {
     let mut platform = Platform::start().await;
-    let building = platform.building();
-    let shop = platform.publisher(Role::Shop, &building);
+    let building = platform.building().await;
+    let shop = platform.publisher(Role::Shop, &building).await;
     let picture = platform.upload(&shop, jpeg(800, 600, 3)).await;
     platform.publish(&shop, &promo("promo-cafe", &[&picture])).await;
-    let board = TestBoard::new(&platform, &platform.code(&building));
+    let board = TestBoard::new(&platform, &platform.code(&building).await);
     let (mut status, stop, task) = spawn_daemon(board.fast_config(Duration::from_millis(300)));
     wait_for(&mut status, "a first round", |s| s.last_round_ok == Some(true)).await;
     let before = board.snapshot();

@@ -25,10 +25,10 @@ fn play(n: usize) -> PlayRecord {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plays_survive_restarts_and_the_platform_counts_each_once() {
     let mut platform = Platform::start().await;
-    let building = platform.building();
-    let shop = platform.publisher(Role::Shop, &building);
+    let building = platform.building().await;
+    let shop = platform.publisher(Role::Shop, &building).await;
     platform.publish(&shop, &promo("promo-cafe", &[])).await;
-    let board = TestBoard::new(&platform, &platform.code(&building));
+    let board = TestBoard::new(&platform, &platform.code(&building).await);
     let first = run_binary(&board.config_path, &["sync-once"]).await;
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
 

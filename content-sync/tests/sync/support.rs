@@ -9,14 +9,18 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use palier_content::{Cache, CacheReader, DataDir as BoardData, Snapshot};
 use palier_platform::admin::{self, ENROLMENT_CODE_TTL, NewBuilding};
+use std::sync::Arc;
+
+use palier_content::Severity;
+use palier_content::sample::requests;
 use palier_platform::{AppState, DataDir, Role, Settings, Store};
 use palier_sync::backoff::Backoff;
 use palier_sync::board::DaemonConfig;
 use palier_sync::daemon::DaemonStatus;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
@@ -28,7 +32,7 @@ pub struct Platform {
     pub addr: SocketAddr,
     pub data: DataDir,
     pub public_key: String,
-    pub store: Store,
+    pub store: Arc<dyn Store>,
     http: reqwest::Client,
     running: Option<(oneshot::Sender<()>, JoinHandle<std::io::Result<()>>)>,
     _dir: tempfile::TempDir,
@@ -80,7 +84,7 @@ impl Platform {
         format!("http://{}{path}", self.addr)
     }
 
-    pub fn building(&self) -> String {
+    pub async fn building(&self) -> String {
         let new = NewBuilding {
             id: Some("bld-tilleuls".into()),
             name: "Résidence Les Tilleuls".into(),
@@ -88,16 +92,20 @@ impl Platform {
             time_zone: "Europe/Paris".into(),
             locale: "fr-FR".into(),
         };
-        admin::add_building(&self.store, new, Timestamp::now()).unwrap().id
+        admin::add_building(&*self.store, new, Timestamp::now()).await.unwrap().id
     }
 
-    pub fn publisher(&self, role: Role, building: &str) -> String {
-        admin::add_publisher(&self.store, "test", role, &[building.to_owned()], Timestamp::now()).unwrap().1
+    pub async fn publisher(&self, role: Role, building: &str) -> String {
+        admin::add_publisher(&*self.store, "test", role, &[building.to_owned()], Timestamp::now())
+            .await
+            .unwrap()
+            .1
     }
 
-    pub fn code(&self, building: &str) -> String {
+    pub async fn code(&self, building: &str) -> String {
         let roles = vec!["lift".to_owned()];
-        admin::create_enrolment_code(&self.store, building, &roles, Timestamp::now(), ENROLMENT_CODE_TTL)
+        admin::create_enrolment_code(&*self.store, building, &roles, Timestamp::now(), ENROLMENT_CODE_TTL)
+            .await
             .unwrap()
             .0
     }
@@ -163,23 +171,12 @@ impl Platform {
     }
 }
 
-/// A validity window around now.
-fn window() -> (String, String) {
-    let now = Timestamp::now();
-    ((now - SignedDuration::from_hours(1)).to_string(), (now + SignedDuration::from_hours(48)).to_string())
-}
-
+/// An urgent flash of the landlord.
 pub fn flash(id: &str, title: &str) -> Value {
-    let (from, until) = window();
-    json!({"id": id, "kind": "flash", "severity": "urgent", "valid_from": from, "valid_until": until, "title": title})
+    requests::flash(id, Severity::Urgent, title)
 }
 
-pub fn promo(id: &str, media: &[&str]) -> Value {
-    let (from, until) = window();
-    let media: Vec<Value> = media.iter().map(|sha| json!({"sha256": sha})).collect();
-    json!({"id": id, "kind": "promo", "shop": "Café Pradel", "price": "1,20 €", "valid_from": from,
-           "valid_until": until, "title": "L’espresso du matin à 1,20 €", "media": media})
-}
+pub use requests::promo;
 
 /// A JPEG with some texture (so it weighs what a photo weighs), different for each seed.
 pub fn jpeg(width: u32, height: u32, seed: u32) -> Vec<u8> {

@@ -16,6 +16,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, TransactionBehavior, params};
 
 use crate::model::Item;
+use crate::sqlite::OpenError;
 use crate::validate::ValidatedManifest;
 use crate::wire::QuarantinedItem;
 
@@ -50,17 +51,25 @@ pub enum CacheError {
     Sqlite { path: PathBuf, source: rusqlite::Error },
 }
 
+impl From<OpenError> for CacheError {
+    fn from(e: OpenError) -> CacheError {
+        match e {
+            OpenError::Missing { path } => CacheError::Missing { path },
+            OpenError::NotADatabase { path } => CacheError::NotADatabase { path },
+            OpenError::NewerSchema { path, found, supported } => {
+                CacheError::NewerSchema { path, found, supported }
+            }
+            OpenError::NotInitialised { path, .. } => CacheError::NotInitialised { path },
+            OpenError::NotWal { path, mode } => CacheError::NotWal { path, mode },
+            OpenError::Migration { path, version, source } => CacheError::Migration { path, version, source },
+            OpenError::Sqlite { path, source } => CacheError::Sqlite { path, source },
+        }
+    }
+}
+
 impl CacheError {
     pub(crate) fn sqlite(path: &Path, source: rusqlite::Error) -> CacheError {
         CacheError::Sqlite { path: path.to_path_buf(), source }
-    }
-
-    /// Maps SQLite's "not a database" code to the error that tells the operator what to do.
-    pub(crate) fn classify(path: &Path, source: rusqlite::Error) -> CacheError {
-        match source.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::NotADatabase) => CacheError::NotADatabase { path: path.to_path_buf() },
-            _ => CacheError::sqlite(path, source),
-        }
     }
 }
 

@@ -1,15 +1,12 @@
-//! Opening Palier's SQLite files and migrating their schema.
-//!
-//! Migrations are append-only: each entry runs once, in order, and `PRAGMA user_version`
-//! records how many have run. Never edit a shipped entry; add a new one. A file whose
-//! version is newer than this build knows is refused rather than misread.
+//! The schemas of the board's cache and plays journal, as append-only migrations (opened and
+//! migrated by [`crate::sqlite`]).
 
 use std::path::Path;
-use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 
 use super::CacheError;
+use crate::sqlite;
 
 /// The content cache, written by `palier-sync` only.
 pub(crate) const CACHE_MIGRATIONS: &[&str] = &[
@@ -95,86 +92,12 @@ pub(crate) const JOURNAL_MIGRATIONS: &[&str] = &[
      );",
 ];
 
-/// Opens (creating if needed) a writable database, in WAL mode, migrated to the latest schema.
+/// Opens (creating if needed) a writable cache or journal, migrated to the latest schema.
 pub(crate) fn open_writable(path: &Path, migrations: &[&str]) -> Result<Connection, CacheError> {
-    let conn = Connection::open(path).map_err(|e| CacheError::classify(path, e))?;
-    configure(&conn, path)?;
-    let wal: String = conn
-        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
-        .map_err(|e| CacheError::classify(path, e))?;
-    if !wal.eq_ignore_ascii_case("wal") {
-        return Err(CacheError::NotWal { path: path.to_path_buf(), mode: wal });
-    }
-    // A board loses power without warning: every commit reaches the disk before it returns.
-    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
-        .map_err(|e| CacheError::sqlite(path, e))?;
-    migrate(&conn, path, migrations)?;
-    Ok(conn)
+    Ok(sqlite::open_writable(path, migrations)?)
 }
 
-/// Opens an existing database read-only; refuses one of an unknown schema version.
+/// Opens an existing cache read-only; refuses one of another schema version.
 pub(crate) fn open_read_only(path: &Path, migrations: &[&str]) -> Result<Connection, CacheError> {
-    if !path.exists() {
-        return Err(CacheError::Missing { path: path.to_path_buf() });
-    }
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).map_err(|e| CacheError::classify(path, e))?;
-    configure(&conn, path)?;
-    let version = user_version(&conn, path)?;
-    if version > migrations.len() {
-        return Err(CacheError::NewerSchema {
-            path: path.to_path_buf(),
-            found: version,
-            supported: migrations.len(),
-        });
-    }
-    if version < migrations.len() {
-        return Err(CacheError::NotInitialised { path: path.to_path_buf() });
-    }
-    Ok(conn)
-}
-
-fn configure(conn: &Connection, path: &Path) -> Result<(), CacheError> {
-    conn.busy_timeout(Duration::from_secs(5)).map_err(|e| CacheError::sqlite(path, e))?;
-    // Reading the header early turns "file is not a database" into a clear error here.
-    user_version(conn, path).map(|_| ())
-}
-
-fn user_version(conn: &Connection, path: &Path) -> Result<usize, CacheError> {
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .map_err(|e| CacheError::classify(path, e))?;
-    Ok(usize::try_from(version).unwrap_or(usize::MAX))
-}
-
-/// Runs the missing migrations, each in its own write transaction that re-reads the version,
-/// so two processes opening a fresh file at once cannot both run the same step.
-fn migrate(conn: &Connection, path: &Path, migrations: &[&str]) -> Result<(), CacheError> {
-    for (index, sql) in migrations.iter().enumerate() {
-        let target = index + 1;
-        if user_version(conn, path)? >= target {
-            continue;
-        }
-        let step = || -> rusqlite::Result<()> {
-            conn.execute_batch("BEGIN IMMEDIATE")?;
-            let current: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-            if usize::try_from(current).unwrap_or(usize::MAX) < target {
-                conn.execute_batch(&format!("{sql}; PRAGMA user_version = {target};"))?;
-            }
-            conn.execute_batch("COMMIT")
-        };
-        if let Err(source) = step() {
-            let _ = conn.execute_batch("ROLLBACK");
-            return Err(CacheError::Migration { path: path.to_path_buf(), version: target, source });
-        }
-    }
-    let current = user_version(conn, path)?;
-    if current > migrations.len() {
-        return Err(CacheError::NewerSchema {
-            path: path.to_path_buf(),
-            found: current,
-            supported: migrations.len(),
-        });
-    }
-    Ok(())
+    Ok(sqlite::open_read_only(path, migrations)?)
 }

@@ -18,13 +18,14 @@ use jiff::{SignedDuration, Timestamp};
 use palier_content::limits::{MAX_MANIFEST_BYTES, MAX_PLAYS_PER_BATCH, MAX_SHORT_TEXT_CHARS};
 use palier_content::validate::check_id;
 use palier_content::wire::{
-    EnrolRequest, EnrolResponse, Heartbeat, Manifest, PROTOCOL_VERSION, PlayRecord, PlayTrigger, PlaysAck,
-    RejectedPlay, SIGNATURE_HEADER,
+    EnrolRequest, EnrolResponse, Heartbeat, PlayRecord, PlayTrigger, PlaysAck, RejectedPlay, SIGNATURE_HEADER,
 };
 use serde_json::Value;
 
 use super::extract::{ClientIp, DeviceAuth, JsonBody};
 use super::{ApiError, AppState};
+use crate::ids::DeviceId;
+use crate::manifest;
 use crate::secret::{DEVICE_TOKEN_PREFIX, hash_secret, new_id, new_token, normalize_code};
 use crate::store::{Device, NewDevice};
 
@@ -45,14 +46,13 @@ pub async fn enrol(
     }
     let token = new_token(DEVICE_TOKEN_PREFIX);
     let new = NewDevice {
-        id: new_id("dev"),
+        id: DeviceId::parse(&new_id("dev")).map_err(ApiError::internal)?,
         name: printable(&request.device_name),
         software_version: printable(&request.software_version),
         token_hash: hash_secret(&token),
     };
     let code_hash = hash_secret(&normalize_code(&request.code));
-    let now = state.now();
-    let enrolled = state.blocking(move |store| Ok(store.enrol(&code_hash, &new, now)?)).await?;
+    let enrolled = state.store().enrol(&code_hash, &new, state.now()).await?;
     let Some(device) = enrolled else {
         if let Some(ip) = client {
             limiter.record_failure(ip, Instant::now());
@@ -61,9 +61,9 @@ pub async fn enrol(
     };
     tracing::info!(device = %device.id, building = %device.building_id, "device enrolled");
     Ok(Json(EnrolResponse {
-        device_id: device.id,
+        device_id: device.id.to_string(),
         token,
-        building_id: device.building_id,
+        building_id: device.building_id.to_string(),
         roles: device.roles,
     }))
 }
@@ -75,7 +75,7 @@ fn printable(text: &str) -> String {
 
 /// The manifest's ETag: it changes when, and only when, the generation does.
 fn etag(device: &Device, generation: u64) -> String {
-    let salt = hash_secret(&device.id);
+    let salt = hash_secret(device.id.as_str());
     format!("\"g{generation}-{}\"", &salt[..6])
 }
 
@@ -106,56 +106,51 @@ pub async fn manifest(
 ) -> Result<Response, ApiError> {
     let gzip = accepts_gzip(&headers);
     let issued_at = Timestamp::from_second(state.now().as_second()).unwrap_or_else(|_| state.now());
+    let store = state.store();
+    let generation =
+        manifest::device_generation(&device, store.building_generation(&device.building_id).await?);
+    let tag = etag(&device, generation.generation);
+    if none_match(&headers, &tag) {
+        return Ok(
+            (StatusCode::NOT_MODIFIED, [(ETAG, tag), (CACHE_CONTROL, "no-cache".to_owned())]).into_response()
+        );
+    }
+    let content = store.building_items(&device.building_id).await?;
+    let manifest = manifest::build(&device, content, issued_at, issued_at + MANIFEST_LIFETIME);
+    let generation = manifest.generation;
+    let body = serde_json::to_vec(&manifest).map_err(|e| ApiError::internal(format!("manifest: {e}")))?;
+    if body.len() > MAX_MANIFEST_BYTES {
+        return Err(ApiError::internal(format!(
+            "manifest of device {} is {} bytes, over the protocol limit",
+            device.id,
+            body.len()
+        )));
+    }
     let signer = state.inner.signer.clone();
-    state
-        .blocking(move |store| {
-            let (generation, _) = store.manifest_generation(&device)?;
-            let tag = etag(&device, generation);
-            if none_match(&headers, &tag) {
-                return Ok((StatusCode::NOT_MODIFIED, [(ETAG, tag), (CACHE_CONTROL, "no-cache".to_owned())])
-                    .into_response());
-            }
-            let content = store.manifest_content(&device)?;
-            let manifest = Manifest {
-                protocol: PROTOCOL_VERSION,
-                device_id: device.id.clone(),
-                generation: content.generation,
-                issued_at,
-                expires_at: issued_at + MANIFEST_LIFETIME,
-                building: content.building,
-                roles: device.roles.clone(),
-                items: content.items,
-            };
-            let body =
-                serde_json::to_vec(&manifest).map_err(|e| ApiError::internal(format!("manifest: {e}")))?;
-            if body.len() > MAX_MANIFEST_BYTES {
-                return Err(ApiError::internal(format!(
-                    "manifest of device {} is {} bytes, over the protocol limit",
-                    device.id,
-                    body.len()
-                )));
-            }
-            let signature = signer.sign(&body);
-            let mut response = Response::builder()
-                .status(StatusCode::OK)
-                .header(CONTENT_TYPE, "application/json")
-                .header(CACHE_CONTROL, "no-cache")
-                .header(ETAG, etag(&device, content.generation))
-                .header(VARY, "Accept-Encoding")
-                .header(SIGNATURE_HEADER, signature);
-            let body = if gzip {
-                response = response.header(CONTENT_ENCODING, "gzip");
-                let mut encoder = GzEncoder::new(Vec::with_capacity(body.len() / 4), Compression::default());
-                encoder
-                    .write_all(&body)
-                    .and_then(|_| encoder.finish())
-                    .map_err(|e| ApiError::internal(format!("gzip: {e}")))?
-            } else {
-                body
-            };
-            response.body(Body::from(body)).map_err(|e| ApiError::internal(format!("manifest response: {e}")))
-        })
-        .await
+    // Signing and compressing are CPU work: off the async threads.
+    tokio::task::spawn_blocking(move || {
+        let signature = signer.sign(&body);
+        let mut response = Response::builder()
+            .status(StatusCode::OK)
+            .header(CONTENT_TYPE, "application/json")
+            .header(CACHE_CONTROL, "no-cache")
+            .header(ETAG, etag(&device, generation))
+            .header(VARY, "Accept-Encoding")
+            .header(SIGNATURE_HEADER, signature);
+        let body = if gzip {
+            response = response.header(CONTENT_ENCODING, "gzip");
+            let mut encoder = GzEncoder::new(Vec::with_capacity(body.len() / 4), Compression::default());
+            encoder
+                .write_all(&body)
+                .and_then(|_| encoder.finish())
+                .map_err(|e| ApiError::internal(format!("gzip: {e}")))?
+        } else {
+            body
+        };
+        response.body(Body::from(body)).map_err(|e| ApiError::internal(format!("manifest response: {e}")))
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("manifest task: {e}")))?
 }
 
 /// Reads one play record on its own; the error is the reason it is rejected.
@@ -209,8 +204,7 @@ pub async fn plays(
             Err(reason) => ack.rejected.push(RejectedPlay { id: id.to_owned(), reason }),
         }
     }
-    let now = state.now();
-    state.blocking(move |store| Ok(store.record_plays(&device.id, &accepted, now)?)).await?;
+    state.store().record_plays(&device.id, &accepted, state.now()).await?;
     Ok(Json(ack))
 }
 
@@ -220,8 +214,7 @@ pub async fn heartbeat(
     DeviceAuth(device): DeviceAuth,
     JsonBody(beat): JsonBody<Heartbeat>,
 ) -> Result<StatusCode, ApiError> {
-    let now = state.now();
-    state.blocking(move |store| Ok(store.record_heartbeat(&device.id, &beat, now)?)).await?;
+    state.store().record_heartbeat(&device.id, &beat, state.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

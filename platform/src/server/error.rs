@@ -6,7 +6,8 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use palier_content::wire::ErrorBody;
 
-use crate::publish::PublishError;
+use crate::media::UploadError;
+use crate::publishing::PublishingError;
 use crate::store::StoreError;
 
 /// An error answer.
@@ -103,22 +104,23 @@ impl IntoResponse for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
-        match e {
-            StoreError::NotFound(m) => ApiError::not_found(m),
-            StoreError::Forbidden(m) => ApiError::forbidden(m),
-            StoreError::Conflict(m) => ApiError::conflict(m),
-            StoreError::ManifestFull(m) => ApiError::new(StatusCode::CONFLICT, "manifest_full", m),
-            other => ApiError::internal(other.to_string()),
-        }
+        PublishingError::from(e).into()
     }
 }
 
-impl From<PublishError> for ApiError {
-    fn from(e: PublishError) -> ApiError {
+impl From<PublishingError> for ApiError {
+    fn from(e: PublishingError) -> ApiError {
         match e {
-            PublishError::Invalid(m) => ApiError::bad_request(m),
-            PublishError::Forbidden(m) => ApiError::forbidden(m),
-            PublishError::Store(e) => e.into(),
+            PublishingError::Invalid(m) => ApiError::bad_request(m),
+            PublishingError::NotFound(m) => ApiError::not_found(m),
+            PublishingError::Forbidden(f) => ApiError::forbidden(f.message),
+            PublishingError::Conflict { message, .. } => ApiError::conflict(message),
+            PublishingError::ManifestFull(m) => ApiError::new(StatusCode::CONFLICT, "manifest_full", m),
+            PublishingError::Upload(UploadError::NotAPicture(m)) => ApiError::unsupported_media_type(m),
+            PublishingError::Upload(UploadError::TooLarge(m)) => ApiError::payload_too_large(m),
+            other @ (PublishingError::Store(_) | PublishingError::MediaFiles { .. }) => {
+                ApiError::internal(other.to_string())
+            }
         }
     }
 }

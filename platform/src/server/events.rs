@@ -18,6 +18,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::extract::DeviceAuth;
 use super::{ApiError, AppState};
+use crate::manifest;
 
 /// The reconnection delay announced to generic SSE clients.
 const RETRY: Duration = Duration::from_millis(5000);
@@ -43,19 +44,16 @@ pub async fn events(
         .unwrap_or(0);
     // Subscribe before reading the generation, so no change falls between the two.
     let mut hints = state.hints().subscribe(&device.building_id);
-    let current = {
-        let device = device.clone();
-        state.blocking(move |store| Ok(store.manifest_generation(&device)?)).await?
-    };
+    let current =
+        manifest::device_generation(&device, state.store().building_generation(&device.building_id).await?);
     let keep_alive = state.inner.settings.keep_alive;
     let mut closing = state.inner.closing.subscribe();
     let stream = async_stream::stream! {
         yield Ok(Event::default().retry(RETRY));
         let mut told = last_event_id;
-        let (generation, reason) = current;
-        if generation > told {
-            told = generation;
-            yield Ok(changed(generation, &reason));
+        if current.generation > told {
+            told = current.generation;
+            yield Ok(changed(current.generation, &current.reason));
         }
         let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + keep_alive, keep_alive);
         loop {
@@ -70,20 +68,18 @@ pub async fn events(
                     }
                     Ok(_) => {}
                     Err(RecvError::Lagged(_)) => {
-                        let device = device.clone();
-                        if let Ok((generation, reason)) =
-                            state.blocking(move |store| Ok(store.manifest_generation(&device)?)).await
-                            && generation > told
-                        {
-                            told = generation;
-                            yield Ok(changed(generation, &reason));
+                        if let Ok(now) = state.store().building_generation(&device.building_id).await {
+                            let now = manifest::device_generation(&device, now);
+                            if now.generation > told {
+                                told = now.generation;
+                                yield Ok(changed(now.generation, &now.reason));
+                            }
                         }
                     }
                     Err(RecvError::Closed) => break,
                 },
                 _ = ticker.tick() => {
-                    let id = device.id.clone();
-                    let active = state.blocking(move |store| Ok(store.device_active(&id)?)).await;
+                    let active = state.store().device_active(&device.id).await;
                     if matches!(active, Ok(false)) {
                         break;
                     }

@@ -42,19 +42,14 @@ impl FromRequestParts<AppState> for DeviceAuth {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<DeviceAuth, ApiError> {
         let hash = token_hash(parts)?;
         let now = state.now();
-        let device = state
-            .blocking(move |store| {
-                let device = store.device_by_token(&hash)?.ok_or_else(|| {
-                    ApiError::unauthorized("device token unknown or revoked; re-enrol with a new code")
-                })?;
-                let stale =
-                    device.last_seen.is_none_or(|seen| now.duration_since(seen) >= LAST_SEEN_RESOLUTION);
-                if stale {
-                    store.touch_device(&device.id, now)?;
-                }
-                Ok(device)
-            })
-            .await?;
+        let store = state.store();
+        let device = store.device_by_token(&hash).await?.ok_or_else(|| {
+            ApiError::unauthorized("device token unknown or revoked; re-enrol with a new code")
+        })?;
+        let stale = device.last_seen.is_none_or(|seen| now.duration_since(seen) >= LAST_SEEN_RESOLUTION);
+        if stale {
+            store.touch_device(&device.id, now).await?;
+        }
         Ok(DeviceAuth(device))
     }
 }
@@ -69,12 +64,10 @@ impl FromRequestParts<AppState> for PublisherAuth {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<PublisherAuth, ApiError> {
         let hash = token_hash(parts)?;
         let publisher = state
-            .blocking(move |store| {
-                store
-                    .publisher_by_token(&hash)?
-                    .ok_or_else(|| ApiError::unauthorized("publisher token unknown or revoked"))
-            })
-            .await?;
+            .store()
+            .publisher_by_token(&hash)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("publisher token unknown or revoked"))?;
         Ok(PublisherAuth(publisher))
     }
 }

@@ -16,7 +16,8 @@ use tokio_util::io::ReaderStream;
 
 use super::extract::{DeviceAuth, PublisherAuth, read_body, refuse_encoding};
 use super::{ApiError, AppState};
-use crate::media::{ByteRange, UploadError, inspect_upload, is_address, parse_range};
+use crate::ids::MediaAddress;
+use crate::media::{ByteRange, parse_range};
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
@@ -28,12 +29,9 @@ pub async fn download(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let unknown = || ApiError::not_found(format!("no media at address {sha256:?}"));
-    if !is_address(&sha256) {
-        return Err(unknown());
-    }
-    let lookup = sha256.clone();
-    let media = state.blocking(move |store| Ok(store.media(&lookup)?)).await?.ok_or_else(unknown)?;
-    let path = state.inner.media.path(&sha256);
+    let address = MediaAddress::parse(&sha256).map_err(|_| unknown())?;
+    let media = state.store().media(&address).await?.ok_or_else(unknown)?;
+    let path = state.inner.media.path(address.as_str());
     let mut file = tokio::fs::File::open(&path)
         .await
         .map_err(|e| ApiError::internal(format!("media file {}: {e}", path.display())))?;
@@ -88,23 +86,7 @@ pub async fn upload(
     let (parts, body) = request.into_parts();
     refuse_encoding(&parts.headers)?;
     let bytes = read_body(&parts.headers, body, MAX_MEDIA_BYTES as usize).await?;
-    let files = state.inner.media.clone();
-    let now = state.now();
-    let (media, created) = state
-        .blocking(move |store| {
-            let media = inspect_upload(&bytes).map_err(|e| match e {
-                UploadError::NotAPicture(m) => ApiError::unsupported_media_type(m),
-                UploadError::TooLarge(m) => ApiError::payload_too_large(m),
-            })?;
-            files
-                .put(&media.sha256, &bytes)
-                .map_err(|e| ApiError::internal(format!("storing media {}: {e}", media.sha256)))?;
-            let created = store.add_media(&media, now)?;
-            Ok((media, created))
-        })
-        .await?;
-    if created {
-        tracing::info!(publisher = %publisher.id, sha256 = %media.sha256, bytes = media.bytes, "media uploaded");
-    }
-    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(media)))
+    let uploaded = state.publishing().upload_media(&publisher, bytes.to_vec()).await?;
+    let status = if uploaded.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(uploaded.media)))
 }

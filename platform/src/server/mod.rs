@@ -1,10 +1,10 @@
 //! The HTTP server: shared state, the route table, and `serve(listener, state, shutdown)`.
 //!
 //! The device API follows `docs/protocol.md`; the publishing API and both are described in
-//! `docs/openapi.json`, served at `/v1/openapi.json`. Handlers never block the runtime: every
-//! store call runs on the blocking pool ([`AppState::blocking`]). A housekeeping task takes
-//! expired items out of the manifests once a minute. On shutdown, open event streams end so
-//! the graceful shutdown does not wait on them.
+//! `docs/openapi.json`, served at `/v1/openapi.json`. Handlers are thin: they parse, call the
+//! publishing service ([`crate::publishing`]) or the store, and map the outcome to HTTP. A
+//! housekeeping task takes expired items out of the manifests once a minute. On shutdown,
+//! open event streams end so the graceful shutdown does not wait on them.
 
 mod device;
 mod error;
@@ -33,8 +33,11 @@ pub use error::ApiError;
 use crate::datadir::{DataDir, DataDirError};
 use crate::hints::Hints;
 use crate::media::MediaFiles;
+use crate::publishing::Publishing;
 use crate::signing::ManifestSigner;
 use crate::store::Store;
+
+pub use crate::publishing::Clock;
 
 /// The API document, kept in `docs/openapi.json`.
 pub const OPENAPI_JSON: &str = include_str!("../../../docs/openapi.json");
@@ -55,9 +58,6 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("delete", "/v1/publish/people/{person_id}"),
     ("post", "/v1/publish/media"),
 ];
-
-/// Reads the platform's clock; tests substitute their own.
-pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
 /// Tunables of a running server. The defaults are the protocol's numbers.
 #[derive(Debug, Clone)]
@@ -89,7 +89,8 @@ pub struct AppState {
 }
 
 struct Inner {
-    store: Arc<Store>,
+    store: Arc<dyn Store>,
+    publishing: Publishing,
     signer: ManifestSigner,
     media: MediaFiles,
     hints: Hints,
@@ -101,29 +102,38 @@ struct Inner {
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("store", &self.inner.store.path()).finish_non_exhaustive()
+        f.debug_struct("AppState").field("store", &self.inner.store.describe()).finish_non_exhaustive()
     }
 }
 
 impl AppState {
-    pub fn new(store: Store, signer: ManifestSigner, media: MediaFiles, settings: Settings) -> AppState {
+    pub fn new(
+        store: Arc<dyn Store>,
+        signer: ManifestSigner,
+        media: MediaFiles,
+        settings: Settings,
+    ) -> AppState {
         AppState::with_clock(store, signer, media, settings, Arc::new(Timestamp::now))
     }
 
     pub fn with_clock(
-        store: Store,
+        store: Arc<dyn Store>,
         signer: ManifestSigner,
         media: MediaFiles,
         settings: Settings,
         clock: Clock,
     ) -> AppState {
         let enrol_limiter = limiter::FailureLimiter::new(settings.enrol_failures, settings.enrol_window);
+        let hints = Hints::new();
+        let publishing =
+            Publishing::new(Arc::clone(&store), media.clone(), hints.clone(), Arc::clone(&clock));
         AppState {
             inner: Arc::new(Inner {
-                store: Arc::new(store),
+                store,
+                publishing,
                 signer,
                 media,
-                hints: Hints::new(),
+                hints,
                 settings,
                 clock,
                 enrol_limiter,
@@ -147,26 +157,18 @@ impl AppState {
         &self.inner.hints
     }
 
-    /// Runs a store call on the blocking pool.
-    pub async fn blocking<T, F>(&self, f: F) -> Result<T, ApiError>
-    where
-        F: FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
-        T: Send + 'static,
-    {
-        let store = Arc::clone(&self.inner.store);
-        tokio::task::spawn_blocking(move || f(&store))
-            .await
-            .map_err(|e| ApiError::internal(format!("store task failed: {e}")))?
+    pub fn store(&self) -> &dyn Store {
+        &*self.inner.store
+    }
+
+    /// The publishing service every interface calls.
+    pub fn publishing(&self) -> &Publishing {
+        &self.inner.publishing
     }
 
     /// One housekeeping pass: expired items leave the manifests, with a `withdraw` hint.
     pub async fn housekeeping(&self) -> Result<(), ApiError> {
-        let now = self.now();
-        let withdrawal = self.blocking(move |store| Ok(store.expire_items(now)?)).await?;
-        if let Some(generation) = withdrawal.generation {
-            tracing::info!(items = ?withdrawal.items, generation, "expired items withdrawn");
-            self.hints().notify(&withdrawal.buildings, generation, "withdraw");
-        }
+        self.publishing().expire().await?;
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
-//! The publishing endpoints: create, update and withdraw items, withdraw a person, and read
-//! back where and when an item was shown. Every change that alters manifests sends a hint to
-//! the event streams of the buildings it touched, right after its transaction commits.
+//! The publishing endpoints: create, update and withdraw items, erase a person, and read back
+//! where and when an item was shown. Each parses the request, calls the publishing service
+//! ([`crate::publishing`]), which decides and sends the change hints, and maps the answer.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -11,47 +11,35 @@ use serde_json::Value;
 
 use super::extract::{JsonBody, PublisherAuth};
 use super::{ApiError, AppState};
-use crate::publish::prepare;
-use crate::store::{ItemPlays, Publisher, WriteMode};
+use crate::ids::{BuildingId, ItemId, PersonId};
+use crate::publishing::{Published, Target};
+use crate::store::ItemPlays;
 
 /// The answer to a create or update: the item as devices receive it.
 #[derive(Debug, Serialize)]
 pub struct PublishedItem {
     pub item: Item,
-    pub buildings: Vec<String>,
+    pub buildings: Vec<BuildingId>,
     /// The generation the buildings' manifests moved to.
     pub generation: u64,
 }
 
-/// The answer to a person's withdrawal.
-#[derive(Debug, Serialize)]
-pub struct WithdrawnItems {
-    pub withdrawn: Vec<String>,
-    pub buildings: Vec<String>,
+impl From<Published> for PublishedItem {
+    fn from(p: Published) -> PublishedItem {
+        PublishedItem { item: p.item, buildings: p.buildings, generation: p.generation }
+    }
 }
 
-async fn write(
-    state: AppState,
-    publisher: Publisher,
-    body: Value,
-    path_id: Option<String>,
-    mode: WriteMode,
-) -> Result<PublishedItem, ApiError> {
-    let now = state.now();
-    let published = state
-        .blocking(move |store| {
-            let new = prepare(body, &publisher, path_id.as_deref(), now, |sha| store.media(sha))?;
-            Ok(store.publish(&publisher, &new, mode, now)?)
-        })
-        .await?;
-    let reason = if mode == WriteMode::Create { "publish" } else { "update" };
-    state.hints().notify(&published.touched, published.generation, reason);
-    tracing::info!(item = %published.item.id, version = published.item.version, generation = published.generation, "{reason}");
-    Ok(PublishedItem {
-        item: published.item,
-        buildings: published.buildings,
-        generation: published.generation,
-    })
+/// The answer to a person's erasure.
+#[derive(Debug, Serialize)]
+pub struct WithdrawnItems {
+    pub withdrawn: Vec<ItemId>,
+    pub buildings: Vec<BuildingId>,
+}
+
+/// An item id from the path: a malformed one names no item.
+fn item_id(id: &str) -> Result<ItemId, ApiError> {
+    ItemId::parse(id).map_err(|_| ApiError::not_found(format!("item {id} does not exist")))
 }
 
 /// `POST /v1/publish/items`.
@@ -60,8 +48,8 @@ pub async fn create(
     PublisherAuth(publisher): PublisherAuth,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<(StatusCode, Json<PublishedItem>), ApiError> {
-    let published = write(state, publisher, body, None, WriteMode::Create).await?;
-    Ok((StatusCode::CREATED, Json(published)))
+    let published = state.publishing().publish(&publisher, body, Target::Create).await?;
+    Ok((StatusCode::CREATED, Json(published.into())))
 }
 
 /// `PUT /v1/publish/items/{id}`.
@@ -71,7 +59,9 @@ pub async fn update(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Json<PublishedItem>, ApiError> {
-    Ok(Json(write(state, publisher, body, Some(id), WriteMode::Update).await?))
+    let id = item_id(&id)?;
+    let published = state.publishing().publish(&publisher, body, Target::Update(id)).await?;
+    Ok(Json(published.into()))
 }
 
 /// `DELETE /v1/publish/items/{id}`: gone from every manifest at once; repeating it is harmless.
@@ -80,12 +70,7 @@ pub async fn withdraw(
     PublisherAuth(publisher): PublisherAuth,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let now = state.now();
-    let withdrawal = state.blocking(move |store| Ok(store.withdraw_item(&publisher, &id, now)?)).await?;
-    if let Some(generation) = withdrawal.generation {
-        state.hints().notify(&withdrawal.buildings, generation, "withdraw");
-        tracing::info!(items = ?withdrawal.items, generation, "withdraw");
-    }
+    state.publishing().withdraw(&publisher, &item_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -95,20 +80,9 @@ pub async fn withdraw_person(
     PublisherAuth(publisher): PublisherAuth,
     Path(person_id): Path<String>,
 ) -> Result<Json<WithdrawnItems>, ApiError> {
-    if !publisher.role.speaks_for_people() {
-        return Err(ApiError::forbidden(format!(
-            "only the neighbourhood role publishes for people; this publisher is a {}",
-            publisher.role
-        )));
-    }
-    let now = state.now();
-    let withdrawal =
-        state.blocking(move |store| Ok(store.withdraw_person(&publisher, &person_id, now)?)).await?;
-    if let Some(generation) = withdrawal.generation {
-        state.hints().notify(&withdrawal.buildings, generation, "withdraw");
-        tracing::info!(items = ?withdrawal.items, generation, "person withdrawn");
-    }
-    Ok(Json(WithdrawnItems { withdrawn: withdrawal.items, buildings: withdrawal.buildings }))
+    let person = PersonId::parse(&person_id).map_err(ApiError::bad_request)?;
+    let withdrawal = state.publishing().erase_person(&publisher, &person).await?;
+    Ok(Json(WithdrawnItems { withdrawn: withdrawal.items, buildings: withdrawal.moved.buildings }))
 }
 
 /// `GET /v1/publish/items/{id}/plays`: proof of display, from the plays devices uploaded.
@@ -117,5 +91,5 @@ pub async fn plays(
     PublisherAuth(publisher): PublisherAuth,
     Path(id): Path<String>,
 ) -> Result<Json<ItemPlays>, ApiError> {
-    Ok(Json(state.blocking(move |store| Ok(store.item_plays(&publisher, &id)?)).await?))
+    Ok(Json(state.publishing().item_plays(&publisher, &item_id(&id)?).await?))
 }

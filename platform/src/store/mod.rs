@@ -1,77 +1,174 @@
-//! The platform's storage: one module, one narrow interface.
+//! The platform's storage interface: what the publishing service, the device API and the
+//! admin commands need to keep and read, in domain types, with no rule inside.
 //!
-//! Everything the platform remembers (buildings, publishers, enrolment codes, devices, items,
-//! media descriptions, plays, heartbeats, the platform-wide generation counter) goes through
-//! the methods of [`Store`]. They take and return plain Rust types, never SQL, so a PostgreSQL
-//! backend for large landlords can implement the same methods later. This implementation is
-//! one SQLite file in WAL mode. Every write runs in one transaction: nothing partial is ever
-//! stored. The methods block; async callers run them on the blocking thread pool.
+//! [`Store`] is a trait so that installations can choose their engine: [`SqliteStore`] (one
+//! file in WAL mode, the default) and, for installations past one machine, a PostgreSQL
+//! implementation of the same trait. Rules live above it: who may publish what in
+//! [`crate::rules`], how a publication is checked and versioned in [`crate::publishing`]; a
+//! store only stores and queries. Every write runs in one transaction, so nothing partial is
+//! ever stored, and every write that changes what a building's boards must show moves that
+//! building's manifests to a new generation drawn from one platform-wide sequence.
+//!
+//! The poll path ([`Store::building_generation`], [`Store::building_items`]) only reads.
+//! Errors name the operation and the thing it was about, never a database library's type.
 
-mod devices;
-mod items;
-mod plays;
-mod schema;
+mod sqlite;
 
-use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::fmt;
+use std::sync::Arc;
 
+use async_trait::async_trait;
 use jiff::Timestamp;
-use palier_content::Building;
-use palier_content::wire::Heartbeat;
-use rusqlite::{OptionalExtension, Transaction, params};
+use palier_content::wire::{Heartbeat, PlayRecord};
+use palier_content::{Building, Item, MediaRef};
+use serde::Serialize;
 
-use crate::scope::Role;
+use crate::ids::{BuildingId, DeviceId, ItemId, MediaAddress, PersonId, PublisherId};
+use crate::rules::Role;
 
-pub use items::{NewItem, Published, Withdrawal, WriteMode};
-pub use plays::{ItemPlays, MAX_LISTED_PLAYS, PlayRow, ScreenPlays};
+pub use sqlite::SqliteStore;
 
-/// Why a store operation failed. The HTTP layer maps the kinds to status codes.
-#[derive(Debug, thiserror::Error)]
+/// Why a store operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot open the database {path}: {source}")]
-    Open { path: PathBuf, source: rusqlite::Error },
-    #[error("database {path} is in journal mode {mode:?}, not WAL; is it on a network file system?")]
-    NotWal { path: PathBuf, mode: String },
-    #[error("database {path}: migration to schema version {version} failed: {source}")]
-    Migration { path: PathBuf, version: usize, source: rusqlite::Error },
-    #[error(
-        "database {path} has schema version {found}, this build knows up to {supported}; update palier-platform"
-    )]
-    NewerSchema { path: PathBuf, found: usize, supported: usize },
-    #[error("database: {0}")]
-    Database(#[from] rusqlite::Error),
-    #[error("database holds unreadable data: {0}")]
-    Corrupt(String),
     /// A named thing does not exist.
+    #[error("{what} {id} does not exist")]
+    NotFound { what: &'static str, id: String },
+    /// The write contradicts what is stored now.
     #[error("{0}")]
-    NotFound(String),
-    /// The caller may not touch this thing.
+    Conflict(Conflict),
+    /// The admission check of [`Store::write_item`] refused the building's new load.
     #[error("{0}")]
-    Forbidden(String),
-    /// The write contradicts what is stored (an id taken, a stale version).
-    #[error("{0}")]
-    Conflict(String),
-    /// The write would push a building's manifest past the protocol's limits.
-    #[error("{0}")]
-    ManifestFull(String),
+    Refused(String),
+    /// The database could not be opened, migrated or reached.
+    #[error("{operation}: {detail}")]
+    Unavailable { operation: &'static str, detail: String },
+    /// The database failed while doing `operation`.
+    #[error("{operation}: {detail}")]
+    Backend { operation: &'static str, detail: String },
+    /// The database holds something this build cannot read.
+    #[error("{operation}: unreadable data: {detail}")]
+    Corrupt { operation: &'static str, detail: String },
 }
 
-/// A publisher as authenticated by its token.
+/// A write that lost against what is stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Conflict {
+    #[error("{what} {id} already exists")]
+    Exists { what: &'static str, id: String },
+    /// The item moved on since it was read: `current` is its version now.
+    #[error("item {id} is at version {current} now, not {expected}")]
+    VersionMoved { id: ItemId, expected: u64, current: u64 },
+}
+
+impl StoreError {
+    pub(crate) fn not_found(what: &'static str, id: impl fmt::Display) -> StoreError {
+        StoreError::NotFound { what, id: id.to_string() }
+    }
+
+    pub(crate) fn exists(what: &'static str, id: impl fmt::Display) -> StoreError {
+        StoreError::Conflict(Conflict::Exists { what, id: id.to_string() })
+    }
+}
+
+/// A publisher: a machine's token or a person's account, with its role and buildings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Publisher {
-    pub id: String,
+    pub id: PublisherId,
     pub name: String,
     pub role: Role,
     /// Buildings it may publish to, sorted.
-    pub buildings: Vec<String>,
+    pub buildings: Vec<BuildingId>,
+}
+
+/// A publisher as `publisher list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublisherEntry {
+    pub publisher: Publisher,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// What the store knows of an item besides its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemRecord {
+    pub id: ItemId,
+    pub version: u64,
+    pub publisher_id: PublisherId,
+    pub person_id: Option<PersonId>,
+    pub withdrawn: bool,
+    /// The buildings it targets, sorted.
+    pub buildings: Vec<BuildingId>,
+}
+
+/// A new item or a new version of one, checked and versioned by the publishing service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemWrite {
+    /// The item as boards will receive it, `version` included.
+    pub item: Item,
+    pub publisher_id: PublisherId,
+    pub person_id: Option<PersonId>,
+    /// Sorted, without duplicates.
+    pub buildings: Vec<BuildingId>,
+    /// The version this write replaces: `None` creates the item (refused if the id exists),
+    /// `Some(v)` is refused unless the stored version is still `v`.
+    pub replaces: Option<u64>,
+    pub at: Timestamp,
+}
+
+/// A building's live content after a write, for the admission check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildingLoad {
+    pub building: BuildingId,
+    pub items: usize,
+    /// Bytes of the items' stored JSON.
+    pub bytes: usize,
+}
+
+/// Decides, inside the write's transaction, whether a building may hold its new load; the
+/// message of a refusal becomes [`StoreError::Refused`].
+pub type Admission = dyn Fn(&BuildingLoad) -> Result<(), String> + Send + Sync;
+
+/// What a write or withdrawal moved.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Moved {
+    /// The new generation; `None` when nothing changed.
+    pub generation: Option<u64>,
+    /// Every building whose manifests moved to it, sorted.
+    pub buildings: Vec<BuildingId>,
+}
+
+/// What a withdrawal took out of the manifests.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Withdrawal {
+    /// The items that were live and are not any more.
+    pub items: Vec<ItemId>,
+    pub moved: Moved,
+}
+
+/// Why items left the manifests, as recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WithdrawReason {
+    Withdrawn,
+    PersonErased,
+    Expired,
+}
+
+impl WithdrawReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WithdrawReason::Withdrawn => "withdrawn",
+            WithdrawReason::PersonErased => "person withdrawn",
+            WithdrawReason::Expired => "expired",
+        }
+    }
 }
 
 /// An enrolled device.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Device {
-    pub id: String,
+    pub id: DeviceId,
     pub name: String,
-    pub building_id: String,
+    pub building_id: BuildingId,
     pub roles: Vec<String>,
     /// The generation drawn at enrolment; the manifest generation never falls below it.
     pub generation: u64,
@@ -89,264 +186,179 @@ pub struct DeviceReport {
     pub heartbeat: Option<(Timestamp, Heartbeat)>,
 }
 
-/// What an enrolment code turned into.
+/// A one-time enrolment code (its hash) for a building and screen roles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrolmentCode {
+    pub code_hash: String,
+    pub building_id: BuildingId,
+    pub roles: Vec<String>,
+    pub created: Timestamp,
+    pub expires: Timestamp,
+}
+
+/// What an enrolment code turns into.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewDevice {
-    pub id: String,
+    pub id: DeviceId,
     pub name: String,
     pub software_version: String,
     pub token_hash: String,
 }
 
-/// Everything a device's manifest holds, read at one instant.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ManifestContent {
+/// A building's manifest generation and the reason of its last change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generation {
     pub generation: u64,
+    pub reason: String,
+}
+
+/// A building's live items, read at one instant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildingContent {
     pub building: Building,
-    /// Items as stored (the device-facing JSON), filtered by the device's roles, by id.
+    pub generation: u64,
+    /// Items as stored (the device-facing JSON), by id.
     pub items: Vec<serde_json::Value>,
 }
 
-/// The platform's database.
-#[derive(Debug)]
-pub struct Store {
-    conn: Mutex<rusqlite::Connection>,
-    path: PathBuf,
-    limits: ManifestLimits,
+/// Plays of one item: totals per device and screen, and the records themselves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemPlays {
+    pub item_id: ItemId,
+    pub total: u64,
+    pub screens: Vec<ScreenPlays>,
+    pub plays: Vec<PlayRow>,
+    /// True when `plays` stops at the listing limit (the totals still count everything).
+    pub truncated: bool,
 }
 
-/// The most a building's manifest may hold; publications past it are refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ManifestLimits {
-    pub max_items: usize,
-    pub max_bytes: usize,
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScreenPlays {
+    pub device_id: DeviceId,
+    pub device_name: String,
+    pub building_id: BuildingId,
+    pub screen: String,
+    pub count: u64,
+    pub total_duration_ms: u64,
+    pub first_shown: Timestamp,
+    pub last_shown: Timestamp,
 }
 
-impl Default for ManifestLimits {
-    /// The protocol's limits (§10).
-    fn default() -> ManifestLimits {
-        ManifestLimits {
-            max_items: palier_content::limits::MAX_ITEMS,
-            max_bytes: palier_content::limits::MAX_MANIFEST_BYTES,
-        }
-    }
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlayRow {
+    pub device_id: DeviceId,
+    pub id: String,
+    pub item_version: u64,
+    pub screen: String,
+    pub role: String,
+    pub started_at: Timestamp,
+    pub duration_ms: u64,
+    pub trigger: String,
+    pub clock_trusted: bool,
 }
 
-impl Store {
-    /// Opens (creating and migrating if needed) the database file at `path`.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let conn = schema::open(path)?;
-        Ok(Store { conn: Mutex::new(conn), path: path.to_path_buf(), limits: ManifestLimits::default() })
-    }
+/// Most play records listed in one answer.
+pub const MAX_LISTED_PLAYS: usize = 10_000;
 
-    /// Lower manifest limits, for tests that fill a building.
-    pub fn with_manifest_limits(mut self, limits: ManifestLimits) -> Store {
-        self.limits = limits;
-        self
-    }
+/// Everything the platform keeps.
+#[async_trait]
+pub trait Store: Send + Sync + fmt::Debug {
+    /// Where the data lives, for logs and errors (`sqlite:/var/lib/…`).
+    fn describe(&self) -> String;
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
+    // Buildings.
 
-    fn conn(&self) -> MutexGuard<'_, rusqlite::Connection> {
-        // A panic while holding the lock cannot leave a transaction open: rusqlite rolls back
-        // on drop. The connection itself is still sound.
-        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
+    /// Adds a building (its manifests start at a new generation); its id must be new.
+    async fn add_building(&self, building: &Building, now: Timestamp) -> Result<(), StoreError>;
+    async fn buildings(&self) -> Result<Vec<Building>, StoreError>;
+    async fn building(&self, id: &BuildingId) -> Result<Option<Building>, StoreError>;
 
-    /// Adds a building; its id must be new.
-    pub fn add_building(&self, building: &Building, now: Timestamp) -> Result<(), StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        if building_exists(&tx, &building.id)? {
-            return Err(StoreError::Conflict(format!("building {} already exists", building.id)));
-        }
-        let generation = next_generation(&tx)?;
-        tx.execute(
-            "INSERT INTO buildings (id, name, address, time_zone, locale, generation, change_reason, created_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'settings', ?7)",
-            params![
-                building.id,
-                building.name,
-                building.address,
-                building.time_zone,
-                building.locale,
-                generation as i64,
-                millis(now)
-            ],
-        )?;
-        tx.commit()?;
-        Ok(())
-    }
+    // Publishers.
 
-    pub fn buildings(&self) -> Result<Vec<Building>, StoreError> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT id, name, address, time_zone, locale FROM buildings ORDER BY id")?;
-        let rows = stmt.query_map([], building_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    pub fn building(&self, id: &str) -> Result<Option<Building>, StoreError> {
-        let conn = self.conn();
-        Ok(conn
-            .query_row(
-                "SELECT id, name, address, time_zone, locale FROM buildings WHERE id = ?1",
-                [id],
-                building_from_row,
-            )
-            .optional()?)
-    }
-
-    /// Adds a publisher scoped to existing buildings; only the token's hash is stored.
-    pub fn add_publisher(
+    /// Adds a publisher scoped to existing buildings; only its token's hash is kept.
+    async fn add_publisher(
         &self,
         publisher: &Publisher,
         token_hash: &str,
         now: Timestamp,
-    ) -> Result<(), StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        for building in &publisher.buildings {
-            require_building(&tx, building)?;
-        }
-        tx.execute(
-            "INSERT INTO publishers (id, name, role, token_hash, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![publisher.id, publisher.name, publisher.role.as_str(), token_hash, millis(now)],
-        )?;
-        for building in &publisher.buildings {
-            tx.execute(
-                "INSERT OR IGNORE INTO publisher_buildings (publisher_id, building_id) VALUES (?1, ?2)",
-                params![publisher.id, building],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
+    ) -> Result<(), StoreError>;
     /// The publisher holding this token, unless unknown or revoked.
-    pub fn publisher_by_token(&self, token_hash: &str) -> Result<Option<Publisher>, StoreError> {
-        let conn = self.conn();
-        let found = conn
-            .query_row(
-                "SELECT id, name, role FROM publishers WHERE token_hash = ?1 AND revoked_ms IS NULL",
-                [token_hash],
-                |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?)),
-            )
-            .optional()?;
-        let Some((id, name, role)) = found else { return Ok(None) };
-        let role = role.parse::<Role>().map_err(StoreError::Corrupt)?;
-        let mut stmt = conn.prepare(
-            "SELECT building_id FROM publisher_buildings WHERE publisher_id = ?1 ORDER BY building_id",
-        )?;
-        let buildings = stmt.query_map([&id], |row| row.get(0))?.collect::<Result<_, _>>()?;
-        Ok(Some(Publisher { id, name, role, buildings }))
-    }
-}
+    async fn publisher_by_token(&self, token_hash: &str) -> Result<Option<Publisher>, StoreError>;
+    /// Every publisher, oldest first.
+    async fn publishers(&self) -> Result<Vec<PublisherEntry>, StoreError>;
+    /// Revokes a publisher at once. False if it was already revoked.
+    async fn revoke_publisher(&self, id: &PublisherId, now: Timestamp) -> Result<bool, StoreError>;
 
-impl Store {
-    /// Every publisher with its buildings, and when it was revoked if it was.
-    pub fn publishers(&self) -> Result<Vec<(Publisher, Option<Timestamp>)>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT p.id, p.name, p.role, p.revoked_ms, COALESCE(group_concat(pb.building_id, ' '), '')
-             FROM publishers p LEFT JOIN publisher_buildings pb ON pb.publisher_id = p.id
-             GROUP BY p.id ORDER BY p.created_ms, p.id",
-        )?;
-        let rows = stmt.query_map([], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, Option<i64>>(3)?,
-                row.get::<_, String>(4)?,
-            ))
-        })?;
-        let mut publishers = Vec::new();
-        for row in rows {
-            let (id, name, role, revoked, buildings) = row?;
-            let mut buildings: Vec<String> = buildings.split_whitespace().map(str::to_owned).collect();
-            buildings.sort();
-            let role = role.parse::<Role>().map_err(StoreError::Corrupt)?;
-            publishers.push((Publisher { id, name, role, buildings }, revoked.map(instant).transpose()?));
-        }
-        Ok(publishers)
-    }
+    // Items and media.
 
-    /// Revokes a publisher's token at once. False if it was already revoked.
-    pub fn revoke_publisher(&self, id: &str, now: Timestamp) -> Result<bool, StoreError> {
-        let conn = self.conn();
-        let changed = conn.execute(
-            "UPDATE publishers SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL",
-            params![id, millis(now)],
-        )?;
-        if changed == 1 {
-            return Ok(true);
-        }
-        let exists = conn.query_row("SELECT 1 FROM publishers WHERE id = ?1", [id], |_| Ok(())).optional()?;
-        match exists {
-            Some(()) => Ok(false),
-            None => Err(StoreError::NotFound(format!("publisher {id} does not exist"))),
-        }
-    }
-}
+    async fn item(&self, id: &ItemId) -> Result<Option<ItemRecord>, StoreError>;
+    /// Stores an item or a new version of it (see [`ItemWrite::replaces`]); asks `admit`
+    /// about each target building's new load before committing; moves every building it
+    /// leaves or reaches to a new generation.
+    async fn write_item(&self, write: &ItemWrite, admit: Arc<Admission>) -> Result<Moved, StoreError>;
+    /// Takes those of these items that are live out of the manifests.
+    async fn withdraw_items(
+        &self,
+        ids: &[ItemId],
+        reason: WithdrawReason,
+        now: Timestamp,
+    ) -> Result<Withdrawal, StoreError>;
+    /// Live items a publisher published for a person.
+    async fn live_items_of_person(
+        &self,
+        publisher: &PublisherId,
+        person: &PersonId,
+    ) -> Result<Vec<ItemId>, StoreError>;
+    /// Live items whose `valid_until` is at or before `now`.
+    async fn expired_items(&self, now: Timestamp) -> Result<Vec<ItemId>, StoreError>;
+    async fn media(&self, address: &MediaAddress) -> Result<Option<MediaRef>, StoreError>;
+    /// Records a media file whose bytes are already in place; true if it was new.
+    async fn add_media(&self, media: &MediaRef, now: Timestamp) -> Result<bool, StoreError>;
 
-/// Draws the next value of the platform-wide generation sequence.
-fn next_generation(tx: &Transaction<'_>) -> Result<u64, StoreError> {
-    let value: i64 = tx.query_row(
-        "UPDATE meta SET generation = generation + 1 WHERE id = 1 RETURNING generation",
-        [],
-        |row| row.get(0),
-    )?;
-    Ok(value as u64)
-}
+    // Devices.
 
-/// Moves the manifests of these buildings to a new generation; returns it.
-fn bump_buildings(tx: &Transaction<'_>, buildings: &[String], reason: &str) -> Result<u64, StoreError> {
-    let generation = next_generation(tx)?;
-    for building in buildings {
-        tx.execute(
-            "UPDATE buildings SET generation = ?2, change_reason = ?3 WHERE id = ?1",
-            params![building, generation as i64, reason],
-        )?;
-    }
-    Ok(generation)
-}
+    async fn add_enrolment_code(&self, code: &EnrolmentCode) -> Result<(), StoreError>;
+    /// Turns an unused, unexpired code into a new device, which draws its first generation.
+    /// `None` when the code is unknown, used or expired (the caller cannot tell which).
+    async fn enrol(
+        &self,
+        code_hash: &str,
+        new: &NewDevice,
+        now: Timestamp,
+    ) -> Result<Option<Device>, StoreError>;
+    /// The device holding this token, unless unknown or revoked.
+    async fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>, StoreError>;
+    /// Whether the device may still talk to the platform.
+    async fn device_active(&self, id: &DeviceId) -> Result<bool, StoreError>;
+    /// Records that the device was seen at `now`.
+    async fn touch_device(&self, id: &DeviceId, now: Timestamp) -> Result<(), StoreError>;
+    /// Every device, oldest enrolment first, with its latest heartbeat.
+    async fn device_reports(&self) -> Result<Vec<DeviceReport>, StoreError>;
+    /// Revokes a device: its token stops working at once. False if it was already revoked.
+    async fn revoke_device(&self, id: &DeviceId, now: Timestamp) -> Result<bool, StoreError>;
+    /// Keeps the device's latest heartbeat.
+    async fn record_heartbeat(
+        &self,
+        id: &DeviceId,
+        heartbeat: &Heartbeat,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
 
-fn building_exists(tx: &Transaction<'_>, id: &str) -> Result<bool, StoreError> {
-    Ok(tx.query_row("SELECT 1 FROM buildings WHERE id = ?1", [id], |_| Ok(())).optional()?.is_some())
-}
+    // The poll path: reads only.
 
-fn require_building(tx: &Transaction<'_>, id: &str) -> Result<(), StoreError> {
-    if building_exists(tx, id)? {
-        Ok(())
-    } else {
-        Err(StoreError::NotFound(format!(
-            "building {id} does not exist; `palier-platform building list` shows them"
-        )))
-    }
-}
+    async fn building_generation(&self, building: &BuildingId) -> Result<Generation, StoreError>;
+    /// The building's live items and its generation, read in one transaction.
+    async fn building_items(&self, building: &BuildingId) -> Result<BuildingContent, StoreError>;
 
-fn building_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Building> {
-    Ok(Building {
-        id: row.get(0)?,
-        name: row.get(1)?,
-        address: row.get(2)?,
-        time_zone: row.get(3)?,
-        locale: row.get(4)?,
-    })
-}
+    // Plays.
 
-/// An instant as stored: Unix milliseconds.
-fn millis(at: Timestamp) -> i64 {
-    at.as_millisecond()
-}
-
-fn instant(ms: i64) -> Result<Timestamp, StoreError> {
-    Timestamp::from_millisecond(ms).map_err(|e| StoreError::Corrupt(format!("instant {ms} ms: {e}")))
-}
-
-fn roles_from_json(json: &str) -> Result<Vec<String>, StoreError> {
-    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("roles {json:?}: {e}")))
+    /// Stores play records; a record already stored for this device is kept as it was.
+    async fn record_plays(
+        &self,
+        device: &DeviceId,
+        plays: &[PlayRecord],
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Where and when an item was shown, listing at most `limit` records.
+    async fn item_plays(&self, id: &ItemId, limit: usize) -> Result<ItemPlays, StoreError>;
 }

@@ -3,6 +3,7 @@
 use jiff::{SignedDuration, Timestamp};
 use palier_platform::Role;
 use palier_platform::admin::{self, render_device_list};
+use palier_platform::ids::DeviceId;
 use palier_platform::server::ROUTES;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -12,9 +13,9 @@ use crate::support::*;
 #[tokio::test]
 async fn enrolment_turns_a_code_into_a_device_once() {
     let p = Platform::start().await;
-    let b = p.building("Résidence Les Tilleuls");
+    let b = p.building("Résidence Les Tilleuls").await;
     assert_eq!(b, "bld-residence-les-tilleuls");
-    let code = p.code(&b, &["lobby-left", "lift"]);
+    let code = p.code(&b, &["lobby-left", "lift"]).await;
     // Typed in lower case and without dashes, the code still works.
     let typed = code.to_lowercase().replace('-', "");
     let answer = p
@@ -44,7 +45,7 @@ async fn enrolment_turns_a_code_into_a_device_once() {
     assert_eq!(used, unknown, "used and unknown codes answer alike");
     assert!(used.contains("ask the platform admin for a new code"));
 
-    let reports = p.store.device_reports().unwrap();
+    let reports = p.store.device_reports().await.unwrap();
     assert_eq!(reports.len(), 1);
     assert_eq!(reports[0].device.name, "tilleuls-ascenseur");
     assert_eq!(reports[0].device.software_version, "0.1.0");
@@ -53,10 +54,11 @@ async fn enrolment_turns_a_code_into_a_device_once() {
 #[tokio::test]
 async fn an_expired_code_is_refused() {
     let p = Platform::start().await;
-    let b = p.building("Les Tilleuls");
+    let b = p.building("Les Tilleuls").await;
     let created = Timestamp::now() - SignedDuration::from_hours(25);
     let (code, expires) =
-        admin::create_enrolment_code(&p.store, &b, &["lift".to_owned()], created, admin::ENROLMENT_CODE_TTL)
+        admin::create_enrolment_code(&*p.store, &b, &["lift".to_owned()], created, admin::ENROLMENT_CODE_TTL)
+            .await
             .unwrap();
     assert_eq!(expires, created + SignedDuration::from_hours(24));
     let answer = p.post_json("/v1/device/enrol", None, &json!({"code": code})).await;
@@ -64,7 +66,8 @@ async fn an_expired_code_is_refused() {
     // A fresh code made 23 h ago still works.
     let created = Timestamp::now() - SignedDuration::from_hours(23);
     let (code, _) =
-        admin::create_enrolment_code(&p.store, &b, &["lift".to_owned()], created, admin::ENROLMENT_CODE_TTL)
+        admin::create_enrolment_code(&*p.store, &b, &["lift".to_owned()], created, admin::ENROLMENT_CODE_TTL)
+            .await
             .unwrap();
     assert_eq!(p.post_json("/v1/device/enrol", None, &json!({"code": code})).await.status(), StatusCode::OK);
 }
@@ -133,8 +136,8 @@ async fn enrolment_bodies_are_checked() {
 async fn refused_codes_are_rate_limited() {
     let settings = palier_platform::Settings { enrol_failures: 2, ..Default::default() };
     let p = Platform::start_with(settings).await;
-    let b = p.building("Les Tilleuls");
-    let code = p.code(&b, &["lift"]);
+    let b = p.building("Les Tilleuls").await;
+    let code = p.code(&b, &["lift"]).await;
     for _ in 0..2 {
         let answer = p.post_json("/v1/device/enrol", None, &json!({"code": "WRONG"})).await;
         error(answer, StatusCode::FORBIDDEN, "invalid_code").await;
@@ -148,14 +151,14 @@ async fn refused_codes_are_rate_limited() {
 #[tokio::test]
 async fn tokens_are_required_and_revocation_is_immediate() {
     let p = Platform::start().await;
-    let b = p.building("Les Tilleuls");
+    let b = p.building("Les Tilleuls").await;
     let device = p.enrol(&b, &["lift"]).await;
     let bare = p.http.get(p.url("/v1/device/manifest")).send().await.unwrap();
     assert_eq!(header(&bare, "www-authenticate"), "Bearer");
     error(bare, StatusCode::UNAUTHORIZED, "unauthorized").await;
     error(p.get("/v1/device/manifest", "pd1_nonsense").await, StatusCode::UNAUTHORIZED, "unauthorized").await;
     // A publisher token is not a device token, and the other way round.
-    let landlord = p.publisher(Role::Landlord, &[&b]);
+    let landlord = p.publisher(Role::Landlord, &[&b]).await;
     error(p.get("/v1/device/manifest", &landlord).await, StatusCode::UNAUTHORIZED, "unauthorized").await;
     error(
         p.post_json("/v1/publish/items", Some(&device.token), &flash("f")).await,
@@ -172,8 +175,12 @@ async fn tokens_are_required_and_revocation_is_immediate() {
         .await;
     assert_eq!(p.post_json("/v1/device/plays", Some(&device.token), &plays).await.status(), StatusCode::OK);
 
-    assert!(p.store.revoke_device(&device.device_id, Timestamp::now()).unwrap());
-    assert!(!p.store.revoke_device(&device.device_id, Timestamp::now()).unwrap());
+    assert!(
+        p.store.revoke_device(&DeviceId::parse(&device.device_id).unwrap(), Timestamp::now()).await.unwrap()
+    );
+    assert!(
+        !p.store.revoke_device(&DeviceId::parse(&device.device_id).unwrap(), Timestamp::now()).await.unwrap()
+    );
     let revoked = p.get("/v1/device/manifest", &device.token).await;
     assert_eq!(header(&revoked, "www-authenticate"), "Bearer");
     error(revoked, StatusCode::UNAUTHORIZED, "unauthorized").await;
@@ -185,27 +192,27 @@ async fn tokens_are_required_and_revocation_is_immediate() {
         "unauthorized",
     )
     .await;
-    let listing = render_device_list(&p.store.device_reports().unwrap(), Timestamp::now());
+    let listing = render_device_list(&p.store.device_reports().await.unwrap(), Timestamp::now());
     assert!(listing.contains("status: revoked"), "{listing}");
 
     // A revoked publisher token stops working at once.
     assert_eq!(p.publish(&landlord, &flash("flash-1")).await["item"]["version"], 1);
-    let (publisher, _) =
-        p.store.publishers().unwrap().into_iter().find(|(p, _)| p.role == Role::Landlord).unwrap();
-    assert!(p.store.revoke_publisher(&publisher.id, Timestamp::now()).unwrap());
+    let entry =
+        p.store.publishers().await.unwrap().into_iter().find(|e| e.publisher.role == Role::Landlord).unwrap();
+    assert!(p.store.revoke_publisher(&entry.publisher.id, Timestamp::now()).await.unwrap());
     error(
         p.post_json("/v1/publish/items", Some(&landlord), &flash("flash-2")).await,
         StatusCode::UNAUTHORIZED,
         "unauthorized",
     )
     .await;
-    assert!(p.store.publishers().unwrap()[0].1.is_some());
+    assert!(p.store.publishers().await.unwrap()[0].revoked_at.is_some());
 }
 
 #[tokio::test]
 async fn heartbeats_are_stored_and_listed() {
     let p = Platform::start().await;
-    let b = p.building("Les Tilleuls");
+    let b = p.building("Les Tilleuls").await;
     let device = p.enrol(&b, &["lift"]).await;
     let beat = json!({
         "sent_at": "2026-11-24T08:00:00Z", "software_version": "0.1.0", "generation": 1042,
@@ -219,7 +226,7 @@ async fn heartbeats_are_stored_and_listed() {
     });
     let answer = p.post_json("/v1/device/heartbeat", Some(&device.token), &beat).await;
     assert_eq!(answer.status(), StatusCode::NO_CONTENT);
-    let reports = p.store.device_reports().unwrap();
+    let reports = p.store.device_reports().await.unwrap();
     let (_, stored) = reports[0].heartbeat.as_ref().expect("heartbeat stored");
     assert_eq!(stored.generation, 1042);
     assert_eq!(stored.quarantined[0].id, "offer-velo-enfant");

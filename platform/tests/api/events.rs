@@ -1,5 +1,6 @@
 //! Server-sent change hints: fan-out per building, Last-Event-ID, keep-alives, shutdown.
 
+use palier_platform::ids::DeviceId;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -13,9 +14,9 @@ const WITHIN: Duration = Duration::from_secs(1);
 #[tokio::test]
 async fn a_publish_reaches_every_listener_of_the_building_and_no_other() {
     let p = Platform::start().await;
-    let a = p.building("Les Tilleuls");
-    let b = p.building("Les Acacias");
-    let landlord = p.publisher(Role::Landlord, &[&a, &b]);
+    let a = p.building("Les Tilleuls").await;
+    let b = p.building("Les Acacias").await;
+    let landlord = p.publisher(Role::Landlord, &[&a, &b]).await;
     let lift = p.enrol(&a, &["lift"]).await;
     let lobby = p.enrol(&a, &["lobby-left"]).await;
     let elsewhere = p.enrol(&b, &["lift"]).await;
@@ -59,8 +60,8 @@ async fn a_publish_reaches_every_listener_of_the_building_and_no_other() {
 #[tokio::test]
 async fn a_device_behind_hears_at_once_and_a_current_one_does_not() {
     let p = Platform::start().await;
-    let a = p.building("Les Tilleuls");
-    let landlord = p.publisher(Role::Landlord, &[&a]);
+    let a = p.building("Les Tilleuls").await;
+    let landlord = p.publisher(Role::Landlord, &[&a]).await;
     let device = p.enrol(&a, &["lift"]).await;
     let published = p.publish(&landlord, &flash("flash-a")).await["generation"].as_u64().unwrap();
 
@@ -84,7 +85,7 @@ async fn a_device_behind_hears_at_once_and_a_current_one_does_not() {
 async fn streams_keep_alive_and_end_on_revocation_and_shutdown() {
     let settings = Settings { keep_alive: Duration::from_millis(50), ..Default::default() };
     let p = Platform::start_with(settings).await;
-    let a = p.building("Les Tilleuls");
+    let a = p.building("Les Tilleuls").await;
     let device = p.enrol(&a, &["lift"]).await;
     let other = p.enrol(&a, &["lift"]).await;
     let generation = p.manifest(&device.token).await["generation"].as_u64().unwrap();
@@ -93,7 +94,7 @@ async fn streams_keep_alive_and_end_on_revocation_and_shutdown() {
     let keep_alive = tokio::time::timeout(Duration::from_secs(2), events.next()).await.unwrap().unwrap();
     assert_eq!(keep_alive.fields, [(String::new(), "keep-alive".to_owned())]);
 
-    p.store.revoke_device(&device.device_id, Timestamp::now()).unwrap();
+    p.store.revoke_device(&DeviceId::parse(&device.device_id).unwrap(), Timestamp::now()).await.unwrap();
     let ended =
         tokio::time::timeout(Duration::from_secs(2), async { while events.next().await.is_some() {} }).await;
     assert!(ended.is_ok(), "the revoked device's stream ends at the next keep-alive");

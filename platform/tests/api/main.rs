@@ -12,3 +12,4 @@ mod manifest;
 mod media;
 mod plays;
 mod publishing;
+mod store_suite;

@@ -14,10 +14,10 @@ use crate::support::*;
 #[tokio::test]
 async fn a_device_gets_its_buildings_items_for_its_roles_signed() {
     let p = Platform::start().await;
-    let a = p.building("Les Tilleuls");
-    let b = p.building("Les Acacias");
-    let landlord = p.publisher(Role::Landlord, &[&a, &b]);
-    let shop = p.publisher(Role::Shop, &[&a]);
+    let a = p.building("Les Tilleuls").await;
+    let b = p.building("Les Acacias").await;
+    let landlord = p.publisher(Role::Landlord, &[&a, &b]).await;
+    let shop = p.publisher(Role::Shop, &[&a]).await;
     let mut for_a = flash("x");
     for_a["buildings"] = json!([a]);
     p.publish(&landlord, &for_a).await;
@@ -74,8 +74,8 @@ async fn a_device_gets_its_buildings_items_for_its_roles_signed() {
 #[tokio::test]
 async fn etag_changes_only_with_the_generation() {
     let p = Platform::start().await;
-    let a = p.building("Les Tilleuls");
-    let landlord = p.publisher(Role::Landlord, &[&a]);
+    let a = p.building("Les Tilleuls").await;
+    let landlord = p.publisher(Role::Landlord, &[&a]).await;
     let device = p.enrol(&a, &["lift"]).await;
     let first = p.get("/v1/device/manifest", &device.token).await;
     let etag = header(&first, "etag");
@@ -123,8 +123,8 @@ async fn etag_changes_only_with_the_generation() {
 #[tokio::test]
 async fn gzip_when_asked_and_the_signature_covers_the_plain_bytes() {
     let p = Platform::start().await;
-    let a = p.building("Les Tilleuls");
-    let landlord = p.publisher(Role::Landlord, &[&a]);
+    let a = p.building("Les Tilleuls").await;
+    let landlord = p.publisher(Role::Landlord, &[&a]).await;
     p.publish(&landlord, &flash("flash-eau")).await;
     let device = p.enrol(&a, &["lift"]).await;
     // reqwest is built without its gzip feature: the bytes arrive as the server sent them.
@@ -152,9 +152,9 @@ async fn gzip_when_asked_and_the_signature_covers_the_plain_bytes() {
 #[tokio::test]
 async fn generations_come_from_one_sequence_and_a_new_device_starts_above() {
     let p = Platform::start().await;
-    let a = p.building("Les Tilleuls");
-    let b = p.building("Les Acacias");
-    let landlord = p.publisher(Role::Landlord, &[&a, &b]);
+    let a = p.building("Les Tilleuls").await;
+    let b = p.building("Les Acacias").await;
+    let landlord = p.publisher(Role::Landlord, &[&a, &b]).await;
     let old = p.enrol(&a, &["lift"]).await;
     let g_old = p.manifest(&old.token).await["generation"].as_u64().unwrap();
     let mut to_b = flash("flash-b");
@@ -175,8 +175,8 @@ async fn generations_come_from_one_sequence_and_a_new_device_starts_above() {
 #[tokio::test]
 async fn housekeeping_takes_expired_items_out() {
     let p = Platform::start().await;
-    let a = p.building("Les Tilleuls");
-    let landlord = p.publisher(Role::Landlord, &[&a]);
+    let a = p.building("Les Tilleuls").await;
+    let landlord = p.publisher(Role::Landlord, &[&a]).await;
     let mut short = flash("flash-short");
     short["valid_until"] = json!((Timestamp::now() + SignedDuration::from_hours(2)).to_string());
     p.publish(&landlord, &short).await;

@@ -21,8 +21,8 @@ async fn upload(p: &Platform, token: &str, bytes: Vec<u8>) -> reqwest::Response 
 #[tokio::test]
 async fn uploads_are_content_addressed_and_served_immutable_with_ranges() {
     let p = Platform::start().await;
-    let a = p.building("Les Tilleuls");
-    let shop = p.publisher(Role::Shop, &[&a]);
+    let a = p.building("Les Tilleuls").await;
+    let shop = p.publisher(Role::Shop, &[&a]).await;
     let bytes = png(600, 400, 1000);
     let first = upload(&p, &shop, bytes.clone()).await;
     assert_eq!(first.status(), StatusCode::CREATED);
@@ -95,8 +95,8 @@ async fn uploads_are_content_addressed_and_served_immutable_with_ranges() {
 #[tokio::test]
 async fn uploads_that_are_not_pictures_or_too_large_are_refused_before_storing() {
     let p = Platform::start().await;
-    let a = p.building("Les Tilleuls");
-    let shop = p.publisher(Role::Shop, &[&a]);
+    let a = p.building("Les Tilleuls").await;
+    let shop = p.publisher(Role::Shop, &[&a]).await;
     let message = error(
         upload(&p, &shop, b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>".to_vec()).await,
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -140,8 +140,8 @@ async fn uploads_that_are_not_pictures_or_too_large_are_refused_before_storing()
 #[tokio::test]
 async fn items_reference_uploaded_media_by_address() {
     let p = Platform::start().await;
-    let a = p.building("Les Tilleuls");
-    let shop = p.publisher(Role::Shop, &[&a]);
+    let a = p.building("Les Tilleuls").await;
+    let shop = p.publisher(Role::Shop, &[&a]).await;
     let bytes = png(600, 400, 10);
     let media: Value = upload(&p, &shop, bytes.clone()).await.json().await.unwrap();
     let mut item = promo("promo-cafe");

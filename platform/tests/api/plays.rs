@@ -14,8 +14,8 @@ fn play(id: &str, item: &str, started_at: &str) -> Value {
 #[tokio::test]
 async fn plays_uploaded_twice_count_once_and_show_as_proof() {
     let p = Platform::start().await;
-    let a = p.building("Les Tilleuls");
-    let shop = p.publisher(Role::Shop, &[&a]);
+    let a = p.building("Les Tilleuls").await;
+    let shop = p.publisher(Role::Shop, &[&a]).await;
     p.publish(&shop, &promo("promo-cafe")).await;
     let lift = p.enrol(&a, &["lift"]).await;
     let lobby = p.enrol(&a, &["lobby-left"]).await;
@@ -61,7 +61,7 @@ async fn plays_uploaded_twice_count_once_and_show_as_proof() {
 
     error(p.get("/v1/publish/items/promo-nothing/plays", &shop).await, StatusCode::NOT_FOUND, "not_found")
         .await;
-    let other_shop = p.publisher(Role::Shop, &[&a]);
+    let other_shop = p.publisher(Role::Shop, &[&a]).await;
     error(p.get("/v1/publish/items/promo-cafe/plays", &other_shop).await, StatusCode::FORBIDDEN, "forbidden")
         .await;
 }
@@ -69,7 +69,7 @@ async fn plays_uploaded_twice_count_once_and_show_as_proof() {
 #[tokio::test]
 async fn bad_records_are_rejected_one_by_one_and_bad_batches_refused() {
     let p = Platform::start().await;
-    let a = p.building("Les Tilleuls");
+    let a = p.building("Les Tilleuls").await;
     let device = p.enrol(&a, &["lift"]).await;
     let mut zero = play("zero", "promo-cafe", "2026-11-24T07:52:40Z");
     zero["duration_ms"] = json!(0);

@@ -9,8 +9,8 @@ use crate::support::*;
 #[tokio::test]
 async fn publish_update_and_versions() {
     let p = Platform::start().await;
-    let a = p.building("Les Tilleuls");
-    let landlord = p.publisher(Role::Landlord, &[&a]);
+    let a = p.building("Les Tilleuls").await;
+    let landlord = p.publisher(Role::Landlord, &[&a]).await;
     let created = p.publish(&landlord, &flash("flash-eau")).await;
     assert_eq!(created["item"]["version"], 1);
     assert_eq!(created["item"]["channel"], "building");
@@ -64,12 +64,12 @@ async fn publish_update_and_versions() {
 #[tokio::test]
 async fn tokens_are_scoped_to_roles_and_buildings() {
     let p = Platform::start().await;
-    let a = p.building("Les Tilleuls");
-    let b = p.building("Les Acacias");
-    let landlord_a = p.publisher(Role::Landlord, &[&a]);
-    let landlord_b = p.publisher(Role::Landlord, &[&b]);
-    let shop = p.publisher(Role::Shop, &[&a]);
-    let neighbourhood = p.publisher(Role::Neighbourhood, &[&a]);
+    let a = p.building("Les Tilleuls").await;
+    let b = p.building("Les Acacias").await;
+    let landlord_a = p.publisher(Role::Landlord, &[&a]).await;
+    let landlord_b = p.publisher(Role::Landlord, &[&b]).await;
+    let shop = p.publisher(Role::Shop, &[&a]).await;
+    let neighbourhood = p.publisher(Role::Neighbourhood, &[&a]).await;
 
     let message = error(
         p.post_json("/v1/publish/items", Some(&shop), &flash("f")).await,
@@ -143,9 +143,9 @@ async fn tokens_are_scoped_to_roles_and_buildings() {
 #[tokio::test]
 async fn bad_items_are_refused_with_the_field_named() {
     let p = Platform::start().await;
-    let a = p.building("Les Tilleuls");
-    let landlord = p.publisher(Role::Landlord, &[&a]);
-    let neighbourhood = p.publisher(Role::Neighbourhood, &[&a]);
+    let a = p.building("Les Tilleuls").await;
+    let landlord = p.publisher(Role::Landlord, &[&a]).await;
+    let neighbourhood = p.publisher(Role::Neighbourhood, &[&a]).await;
     let refuse = |token: String, item: Value| {
         let p = &p;
         async move {
@@ -236,9 +236,9 @@ async fn bad_items_are_refused_with_the_field_named() {
 #[tokio::test]
 async fn contact_details_never_reach_a_screen() {
     let p = Platform::start().await;
-    let a = p.building("Les Tilleuls");
-    let landlord = p.publisher(Role::Landlord, &[&a]);
-    let neighbourhood = p.publisher(Role::Neighbourhood, &[&a]);
+    let a = p.building("Les Tilleuls").await;
+    let landlord = p.publisher(Role::Landlord, &[&a]).await;
+    let neighbourhood = p.publisher(Role::Neighbourhood, &[&a]).await;
     let mut mail = offer("o1", "p1");
     mail["body"] = json!("Écrivez-moi : camille.martin@example.org");
     let message = error(
@@ -290,10 +290,10 @@ async fn contact_details_never_reach_a_screen() {
 #[tokio::test]
 async fn withdrawing_an_item_or_a_person_empties_the_manifests_at_once() {
     let p = Platform::start().await;
-    let a = p.building("Les Tilleuls");
-    let b = p.building("Les Acacias");
-    let landlord = p.publisher(Role::Landlord, &[&a, &b]);
-    let neighbourhood = p.publisher(Role::Neighbourhood, &[&a, &b]);
+    let a = p.building("Les Tilleuls").await;
+    let b = p.building("Les Acacias").await;
+    let landlord = p.publisher(Role::Landlord, &[&a, &b]).await;
+    let neighbourhood = p.publisher(Role::Neighbourhood, &[&a, &b]).await;
     p.publish(&landlord, &flash("flash-eau")).await;
     p.publish(&neighbourhood, &offer("offer-perceuse", "camille")).await;
     p.publish(&neighbourhood, &offer("offer-velo", "camille")).await;
@@ -338,9 +338,9 @@ async fn withdrawing_an_item_or_a_person_empties_the_manifests_at_once() {
 #[tokio::test]
 async fn an_update_can_move_an_item_between_buildings() {
     let p = Platform::start().await;
-    let a = p.building("Les Tilleuls");
-    let b = p.building("Les Acacias");
-    let landlord = p.publisher(Role::Landlord, &[&a, &b]);
+    let a = p.building("Les Tilleuls").await;
+    let b = p.building("Les Acacias").await;
+    let landlord = p.publisher(Role::Landlord, &[&a, &b]).await;
     let mut item = flash("flash-eau");
     item["buildings"] = json!([a]);
     p.publish(&landlord, &item).await;

@@ -11,6 +11,8 @@ use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signature, VerifyingKey};
 use futures_util::{Stream, StreamExt};
 use jiff::{SignedDuration, Timestamp};
+use palier_content::Severity;
+use palier_content::sample::requests;
 use palier_content::wire::{ChangeHint, EnrolResponse};
 use palier_platform::admin::{self, ENROLMENT_CODE_TTL, NewBuilding};
 use palier_platform::media::MediaFiles;
@@ -28,7 +30,7 @@ pub struct Platform {
     pub http: reqwest::Client,
     pub state: AppState,
     /// A second connection to the same database, for admin set-up as the CLI would do it.
-    pub store: Store,
+    pub store: Arc<dyn Store>,
     pub public_key: String,
     /// Seconds added to the real clock, so tests can move the platform's time.
     pub offset_s: Arc<AtomicI64>,
@@ -91,7 +93,7 @@ impl Platform {
         self.offset_s.fetch_add(by.as_secs(), Ordering::SeqCst);
     }
 
-    pub fn building(&self, name: &str) -> String {
+    pub async fn building(&self, name: &str) -> String {
         let new = NewBuilding {
             id: None,
             name: name.to_owned(),
@@ -99,23 +101,24 @@ impl Platform {
             time_zone: "Europe/Paris".to_owned(),
             locale: "fr-FR".to_owned(),
         };
-        admin::add_building(&self.store, new, Timestamp::now()).unwrap().id
+        admin::add_building(&*self.store, new, Timestamp::now()).await.unwrap().id
     }
 
-    pub fn publisher(&self, role: Role, buildings: &[&str]) -> String {
+    pub async fn publisher(&self, role: Role, buildings: &[&str]) -> String {
         let buildings: Vec<String> = buildings.iter().map(|b| b.to_string()).collect();
-        admin::add_publisher(&self.store, "test", role, &buildings, Timestamp::now()).unwrap().1
+        admin::add_publisher(&*self.store, "test", role, &buildings, Timestamp::now()).await.unwrap().1
     }
 
-    pub fn code(&self, building: &str, roles: &[&str]) -> String {
+    pub async fn code(&self, building: &str, roles: &[&str]) -> String {
         let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
-        admin::create_enrolment_code(&self.store, building, &roles, Timestamp::now(), ENROLMENT_CODE_TTL)
+        admin::create_enrolment_code(&*self.store, building, &roles, Timestamp::now(), ENROLMENT_CODE_TTL)
+            .await
             .unwrap()
             .0
     }
 
     pub async fn enrol(&self, building: &str, roles: &[&str]) -> EnrolResponse {
-        let code = self.code(building, roles);
+        let code = self.code(building, roles).await;
         let response = self
             .post_json("/v1/device/enrol", None, &json!({"code": code, "device_name": "test-board"}))
             .await;
@@ -197,39 +200,21 @@ pub async fn error(response: Response, status: StatusCode, code: &str) -> String
     body["error"]["message"].as_str().unwrap().to_owned()
 }
 
-fn window() -> (String, String) {
-    let now = Timestamp::now();
-    (
-        (now - SignedDuration::from_hours(1)).to_string(),
-        (now + SignedDuration::from_hours(24 * 7)).to_string(),
-    )
-}
-
+/// The landlord's flash most tests publish.
 pub fn flash(id: &str) -> Value {
-    let (from, until) = window();
-    json!({"id": id, "kind": "flash", "severity": "important", "valid_from": from, "valid_until": until,
-           "title": "Coupure d’eau mardi 24 novembre, 9 h – 12 h",
-           "body": "Intervention sur la colonne montante.\nPensez à faire une réserve d’eau."})
+    requests::flash(id, Severity::Important, "Coupure d’eau mardi 24 novembre, 9 h – 12 h")
 }
 
 pub fn promo(id: &str) -> Value {
-    let (from, until) = window();
-    json!({"id": id, "kind": "promo", "shop": "Café Pradel", "price": "1,20 €", "valid_from": from,
-           "valid_until": until, "title": "L’espresso du matin à 1,20 €"})
+    requests::promo(id, &[])
 }
 
+/// Camille's offer, published for `person`.
 pub fn offer(id: &str, person: &str) -> Value {
-    let (from, until) = window();
-    json!({"id": id, "kind": "offer", "offer_type": "offer", "category": "lending", "valid_from": from,
-           "valid_until": until, "title": "Je prête ma perceuse",
-           "author": {"person_id": person, "first_name": "Camille", "building": "Bâtiment B"}})
+    requests::offer(id, person, "Camille", &[])
 }
 
-pub fn event(id: &str, person: &str) -> Value {
-    let (from, until) = window();
-    json!({"id": id, "kind": "event", "starts_at": until, "valid_from": from, "valid_until": until,
-           "title": "Atelier lampions", "author": {"person_id": person}})
-}
+pub use requests::event;
 
 /// A PNG signature and IHDR chunk declaring these dimensions, plus some tail bytes.
 pub fn png(width: u32, height: u32, tail: usize) -> Vec<u8> {

@@ -1,4 +1,4 @@
-//! Turns a publisher's JSON into an item ready to store, or says precisely what is wrong.
+//! Turns a publisher's JSON into a checked item, or says precisely what is wrong.
 //!
 //! The body is an item as devices receive it (see `palier_content::Item`) with three
 //! differences: `version` is optional (the platform assigns it; a given one must be the next
@@ -8,28 +8,34 @@
 //! (`person_id`, `first_name`, `building`), from which an offer's `author_first_name` and
 //! `author_building` are filled. Media may be given by `sha256` alone; the rest of the
 //! reference is filled from the upload. Then the item passes the same checks a board runs
-//! ([`validate_item`]), the role's scope, and the privacy rule of [`crate::privacy`].
+//! ([`validate_item`]) and the privacy rule of [`crate::privacy`]. Who may publish what is
+//! asked of [`crate::rules`].
+
+use std::collections::HashMap;
 
 use jiff::Timestamp;
-use palier_content::validate::{check_id, validate_item};
+use palier_content::validate::validate_item;
 use palier_content::{Details, Item, Kind, MediaRef};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::PublishingError;
+use crate::ids::{BuildingId, ItemId, PersonId};
 use crate::privacy::find_contact;
-use crate::store::{NewItem, Publisher, StoreError};
+use crate::rules;
+use crate::store::Publisher;
 
-/// Why a publication was refused before reaching the store.
-#[derive(Debug, thiserror::Error)]
-pub enum PublishError {
-    /// The body is malformed or breaks a limit (HTTP 400).
-    #[error("{0}")]
-    Invalid(String),
-    /// The publisher's role may not publish this (HTTP 403).
-    #[error("{0}")]
-    Forbidden(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
+/// A publication read from its body, checked, not stored yet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
+    /// The item as devices will receive it; its `version` is assigned by the service.
+    pub item: Item,
+    /// The version the publisher said it was writing, if any (checked, never trusted).
+    pub expected_version: Option<u64>,
+    /// The buildings named in the body; `None` means all of the publisher's.
+    pub buildings: Option<Vec<BuildingId>>,
+    /// The neighbourhood app's id of the person behind the item; never sent to devices.
+    pub person_id: Option<PersonId>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -41,15 +47,15 @@ struct Author {
     building: Option<String>,
 }
 
-fn invalid(message: impl Into<String>) -> PublishError {
-    PublishError::Invalid(message.into())
+fn invalid(message: impl Into<String>) -> PublishingError {
+    PublishingError::Invalid(message.into())
 }
 
 /// Reads a platform-only field out of the body with a message naming its path.
 fn take<T: for<'de> Deserialize<'de>>(
     body: &mut Map<String, Value>,
     field: &str,
-) -> Result<Option<T>, PublishError> {
+) -> Result<Option<T>, PublishingError> {
     let Some(value) = body.remove(field) else { return Ok(None) };
     serde_path_to_error::deserialize(value).map(Some).map_err(|e| {
         let path = e.path().to_string();
@@ -58,15 +64,21 @@ fn take<T: for<'de> Deserialize<'de>>(
     })
 }
 
+/// The media addresses a body names, to look up before [`read`].
+pub fn media_addresses(body: &Value) -> Vec<String> {
+    let entries = body.get("media").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    entries.iter().filter_map(|m| m.get("sha256").and_then(Value::as_str)).map(str::to_owned).collect()
+}
+
 /// Checks and completes a publication. `path_id` is the id of `PUT /v1/publish/items/{id}`;
-/// `media` looks an uploaded picture up by address.
-pub fn prepare(
+/// `media` holds the uploaded pictures the body names, by address.
+pub fn read(
     body: Value,
-    publisher: &Publisher,
-    path_id: Option<&str>,
+    actor: &Publisher,
+    path_id: Option<&ItemId>,
     now: Timestamp,
-    media: impl Fn(&str) -> Result<Option<MediaRef>, StoreError>,
-) -> Result<NewItem, PublishError> {
+    media: &HashMap<String, MediaRef>,
+) -> Result<Draft, PublishingError> {
     let Value::Object(mut body) = body else {
         return Err(invalid("the body must be a JSON object: one item"));
     };
@@ -80,10 +92,13 @@ pub fn prepare(
 
     if let Some(path_id) = path_id {
         match body.get("id") {
-            None => _ = body.insert("id".to_owned(), Value::from(path_id)),
-            Some(Value::String(id)) if id == path_id => {}
+            None => _ = body.insert("id".to_owned(), Value::from(path_id.as_str())),
+            Some(Value::String(id)) if id == path_id.as_str() => {}
             Some(other) => {
-                return Err(invalid(format!("id {other} differs from the id {path_id:?} in the path")));
+                return Err(invalid(format!(
+                    "id {other} differs from the id {:?} in the path",
+                    path_id.as_str()
+                )));
             }
         }
     }
@@ -96,31 +111,19 @@ pub fn prepare(
     let kind = Kind::parse(&kind_name).ok_or_else(|| {
         invalid(format!("kind {kind_name:?} is not one of flash, offer, promo, event, news"))
     })?;
-    let role = publisher.role;
-    if !role.may_publish(kind) {
-        let kinds: Vec<&str> = role.kinds().iter().map(|k| k.as_str()).collect();
-        return Err(PublishError::Forbidden(format!(
-            "a {role} publisher may publish {}, not {kind_name}",
-            kinds.join(" and ")
-        )));
-    }
-    let channel = role.channel().as_str();
+    rules::may_publish_kind(actor, kind)?;
     match body.get("channel") {
-        None => _ = body.insert("channel".to_owned(), Value::from(channel)),
-        Some(Value::String(c)) if c == channel => {}
-        Some(other) => {
-            return Err(PublishError::Forbidden(format!(
-                "a {role} publisher publishes on the {channel} channel, not {other}"
-            )));
-        }
+        None => _ = body.insert("channel".to_owned(), Value::from(actor.role.channel().as_str())),
+        Some(Value::String(channel)) => rules::may_use_channel(actor, channel)?,
+        Some(other) => return Err(invalid(format!("channel must be a string, not {other}"))),
     }
 
-    let person_id = apply_author(&mut body, author, publisher, kind)?;
+    let person_id = apply_author(&mut body, author, actor, kind)?;
     fill_media(&mut body, media)?;
 
     let item: Item = serde_path_to_error::deserialize(Value::Object(body))
         .map_err(|e| invalid(format!("{}: {}", e.path(), e.inner())))?;
-    validate_item(&item).map_err(PublishError::Invalid)?;
+    validate_item(&item).map_err(PublishingError::Invalid)?;
     if item.valid_until <= now {
         return Err(invalid(format!(
             "valid_until {} is already past: the item would never show; withdraw it instead",
@@ -130,31 +133,32 @@ pub fn prepare(
     check_privacy(&item)?;
 
     let buildings = match buildings {
-        None => publisher.buildings.clone(),
+        None => None,
         Some(list) if list.is_empty() => {
             return Err(invalid(
                 "buildings is empty; name at least one building, or leave it out for all of yours",
             ));
         }
-        Some(list) => list,
+        Some(list) => Some(
+            list.iter()
+                .map(|b| BuildingId::parse(b).map_err(|e| invalid(format!("buildings entry: {e}"))))
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
     };
-    for building in &buildings {
-        check_id("buildings entry", building).map_err(PublishError::Invalid)?;
-    }
-    Ok(NewItem { item, expected_version, buildings, person_id })
+    Ok(Draft { item, expected_version, buildings, person_id })
 }
 
 /// Moves `author` into the item's fields; returns the person's id.
 fn apply_author(
     body: &mut Map<String, Value>,
     author: Option<Author>,
-    publisher: &Publisher,
+    actor: &Publisher,
     kind: Kind,
-) -> Result<Option<String>, PublishError> {
-    if author.is_some() && !publisher.role.speaks_for_people() {
+) -> Result<Option<PersonId>, PublishingError> {
+    if author.is_some() && !actor.role.speaks_for_people() {
         return Err(invalid(format!(
             "author is for items the neighbourhood app publishes for a person; a {} publisher leaves it out",
-            publisher.role
+            actor.role
         )));
     }
     if kind == Kind::Offer {
@@ -176,15 +180,14 @@ fn apply_author(
         }
     }
     let Some(author) = author else { return Ok(None) };
-    check_id("author.person_id", &author.person_id).map_err(PublishError::Invalid)?;
-    Ok(Some(author.person_id))
+    PersonId::parse(&author.person_id).map(Some).map_err(|e| invalid(format!("author.person_id: {e}")))
 }
 
 /// Completes media given by address and checks the rest against the upload.
 fn fill_media(
     body: &mut Map<String, Value>,
-    lookup: impl Fn(&str) -> Result<Option<MediaRef>, StoreError>,
-) -> Result<(), PublishError> {
+    media: &HashMap<String, MediaRef>,
+) -> Result<(), PublishingError> {
     let Some(Value::Array(entries)) = body.get_mut("media") else { return Ok(()) };
     for (index, entry) in entries.iter_mut().enumerate() {
         let Value::Object(fields) = entry else {
@@ -193,7 +196,7 @@ fn fill_media(
         let Some(Value::String(sha)) = fields.get("sha256") else {
             return Err(invalid(format!("media[{index}].sha256 is missing")));
         };
-        let stored = lookup(sha)?.ok_or_else(|| {
+        let stored = media.get(sha).ok_or_else(|| {
             invalid(format!(
                 "media[{index}]: {sha} was never uploaded; POST the picture to /v1/publish/media first"
             ))
@@ -220,7 +223,7 @@ fn fill_media(
 }
 
 /// Refuses e-mail addresses and phone numbers in any text a screen shows.
-fn check_privacy(item: &Item) -> Result<(), PublishError> {
+fn check_privacy(item: &Item) -> Result<(), PublishingError> {
     let mut fields: Vec<(&str, &str)> = vec![("title", &item.title), ("body", &item.body)];
     match &item.details {
         Details::Offer(offer) => {

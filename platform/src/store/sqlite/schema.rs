@@ -1,19 +1,17 @@
 //! The platform database's schema and its migrations.
 //!
 //! Migrations are append-only: each entry runs once, in order, and `PRAGMA user_version`
-//! records how many have run (the same pattern as the board's cache in `palier-content`).
-//! Never edit a shipped entry; add a new one. A file whose version is newer than this build
-//! knows is refused rather than misread. Instants are stored as Unix milliseconds (UTC), so
-//! they compare and sort as integers.
+//! records how many have run ([`palier_content::sqlite`] opens and migrates, as for the
+//! board's cache). Never edit a shipped entry; add a new one. A file whose version is newer
+//! than this build knows is refused rather than misread. Instants are stored as Unix
+//! milliseconds (UTC), so they compare and sort as integers.
 
 use std::path::Path;
-use std::time::Duration;
 
+use palier_content::sqlite::{self, OpenError};
 use rusqlite::Connection;
 
-use super::StoreError;
-
-pub(crate) const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[&str] = &[
     // 1: buildings, publishers, enrolment codes, devices, items, media, plays, heartbeats.
     "CREATE TABLE meta (
          id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -116,48 +114,6 @@ pub(crate) const MIGRATIONS: &[&str] = &[
 ];
 
 /// Opens (creating if needed) the database in WAL mode, migrated to the latest schema.
-pub(crate) fn open(path: &Path) -> Result<Connection, StoreError> {
-    let sqlite = |source| StoreError::Open { path: path.to_path_buf(), source };
-    let conn = Connection::open(path).map_err(sqlite)?;
-    conn.busy_timeout(Duration::from_secs(5)).map_err(sqlite)?;
-    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)).map_err(sqlite)?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        return Err(StoreError::NotWal { path: path.to_path_buf(), mode });
-    }
-    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;").map_err(sqlite)?;
-    migrate(&conn, path)?;
-    Ok(conn)
-}
-
-fn user_version(conn: &Connection) -> rusqlite::Result<usize> {
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-    Ok(usize::try_from(version).unwrap_or(usize::MAX))
-}
-
-/// Runs the missing migrations, each in its own write transaction that re-reads the version,
-/// so an admin command and the server opening a fresh file at once cannot both run a step.
-fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
-    let sqlite = |source| StoreError::Open { path: path.to_path_buf(), source };
-    for (index, sql) in MIGRATIONS.iter().enumerate() {
-        let target = index + 1;
-        if user_version(conn).map_err(sqlite)? >= target {
-            continue;
-        }
-        let step = || -> rusqlite::Result<()> {
-            conn.execute_batch("BEGIN IMMEDIATE")?;
-            if user_version(conn)? < target {
-                conn.execute_batch(&format!("{sql}; PRAGMA user_version = {target};"))?;
-            }
-            conn.execute_batch("COMMIT")
-        };
-        if let Err(source) = step() {
-            let _ = conn.execute_batch("ROLLBACK");
-            return Err(StoreError::Migration { path: path.to_path_buf(), version: target, source });
-        }
-    }
-    let found = user_version(conn).map_err(sqlite)?;
-    if found > MIGRATIONS.len() {
-        return Err(StoreError::NewerSchema { path: path.to_path_buf(), found, supported: MIGRATIONS.len() });
-    }
-    Ok(())
+pub(super) fn open(path: &Path) -> Result<Connection, OpenError> {
+    sqlite::open_writable(path, MIGRATIONS)
 }

@@ -1,0 +1,309 @@
+//! The store interface's scenario suite: every implementation of `Store` must pass it
+//! unchanged. It talks to the trait only, so a second backend runs `scenarios(store)` as is.
+
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+use palier_content::sample;
+use palier_content::wire::{Heartbeat, PlayRecord, PlayTrigger};
+use palier_content::{Building, Item, MediaRef};
+use palier_platform::Role;
+use palier_platform::ids::{BuildingId, DeviceId, ItemId, MediaAddress, PersonId, PublisherId};
+use palier_platform::store::{
+    BuildingLoad, Conflict, EnrolmentCode, ItemWrite, NewDevice, Publisher, Store, StoreError, WithdrawReason,
+};
+
+fn id<T>(parse: fn(&str) -> Result<T, String>, text: &str) -> T {
+    parse(text).unwrap()
+}
+
+fn building(name: &str) -> Building {
+    Building { id: name.to_owned(), ..sample::building() }
+}
+
+fn item(name: &str, version: u64, until: Timestamp) -> Item {
+    let mut item = sample::flash(name, palier_content::Severity::Info);
+    item.version = version;
+    item.valid_until = until;
+    item
+}
+
+fn write(item: Item, publisher: &PublisherId, buildings: &[&BuildingId], replaces: Option<u64>) -> ItemWrite {
+    ItemWrite {
+        item,
+        publisher_id: publisher.clone(),
+        person_id: None,
+        buildings: buildings.iter().map(|b| (*b).clone()).collect(),
+        replaces,
+        at: Timestamp::now(),
+    }
+}
+
+fn admit_all() -> Arc<palier_platform::store::Admission> {
+    Arc::new(|_: &BuildingLoad| Ok(()))
+}
+
+/// Runs every scenario against a fresh, empty store.
+pub async fn scenarios(store: Arc<dyn Store>) {
+    buildings_and_publishers(&*store).await;
+    items_versions_and_generations(&*store).await;
+    devices_manifests_and_plays(&*store).await;
+}
+
+async fn buildings_and_publishers(store: &dyn Store) {
+    let now = Timestamp::now();
+    store.add_building(&building("bld-b"), now).await.unwrap();
+    store.add_building(&building("bld-a"), now).await.unwrap();
+    let again = store.add_building(&building("bld-a"), now).await.unwrap_err();
+    assert!(matches!(again, StoreError::Conflict(Conflict::Exists { what: "building", .. })), "{again}");
+    let ids: Vec<String> = store.buildings().await.unwrap().into_iter().map(|b| b.id).collect();
+    assert_eq!(ids, ["bld-a", "bld-b"]);
+    assert_eq!(
+        store.building(&id(BuildingId::parse, "bld-a")).await.unwrap().unwrap().name,
+        sample::building().name
+    );
+    assert_eq!(store.building(&id(BuildingId::parse, "bld-none")).await.unwrap(), None);
+
+    let landlord = Publisher {
+        id: id(PublisherId::parse, "pub-landlord"),
+        name: "Syndic".into(),
+        role: Role::Landlord,
+        buildings: vec![id(BuildingId::parse, "bld-a"), id(BuildingId::parse, "bld-b")],
+    };
+    store.add_publisher(&landlord, "hash-landlord", now).await.unwrap();
+    let nowhere = Publisher {
+        id: id(PublisherId::parse, "pub-x"),
+        buildings: vec![id(BuildingId::parse, "bld-none")],
+        ..landlord.clone()
+    };
+    let refused = store.add_publisher(&nowhere, "hash-x", now).await.unwrap_err();
+    assert!(matches!(refused, StoreError::NotFound { what: "building", .. }), "{refused}");
+    assert_eq!(store.publisher_by_token("hash-landlord").await.unwrap(), Some(landlord.clone()));
+    assert_eq!(store.publisher_by_token("hash-x").await.unwrap(), None, "nothing of a refused add stays");
+    assert!(store.revoke_publisher(&landlord.id, now).await.unwrap());
+    assert!(!store.revoke_publisher(&landlord.id, now).await.unwrap());
+    assert_eq!(store.publisher_by_token("hash-landlord").await.unwrap(), None);
+    let listed = store.publishers().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].publisher, landlord);
+    assert!(listed[0].revoked_at.is_some());
+    let unknown = store.revoke_publisher(&id(PublisherId::parse, "pub-none"), now).await.unwrap_err();
+    assert!(matches!(unknown, StoreError::NotFound { what: "publisher", .. }), "{unknown}");
+}
+
+async fn items_versions_and_generations(store: &dyn Store) {
+    let now = Timestamp::now();
+    let week = now + SignedDuration::from_hours(24 * 7);
+    let (a, b) = (id(BuildingId::parse, "bld-a"), id(BuildingId::parse, "bld-b"));
+    let publisher = id(PublisherId::parse, "pub-landlord");
+    let flash = id(ItemId::parse, "flash-1");
+    let g0 = store.building_generation(&a).await.unwrap().generation;
+
+    let created = store
+        .write_item(&write(item("flash-1", 1, week), &publisher, &[&a], None), admit_all())
+        .await
+        .unwrap();
+    let g1 = created.generation.unwrap();
+    assert!(g1 > g0);
+    assert_eq!(created.buildings, [a.clone()]);
+    let generation = store.building_generation(&a).await.unwrap();
+    assert_eq!((generation.generation, generation.reason.as_str()), (g1, "publish"));
+    let record = store.item(&flash).await.unwrap().unwrap();
+    assert_eq!((record.version, &record.publisher_id, record.withdrawn), (1, &publisher, false));
+    assert_eq!(record.buildings, [a.clone()]);
+
+    let twice =
+        store.write_item(&write(item("flash-1", 1, week), &publisher, &[&a], None), admit_all()).await;
+    assert!(matches!(twice, Err(StoreError::Conflict(Conflict::Exists { what: "item", .. }))), "{twice:?}");
+    let stale =
+        store.write_item(&write(item("flash-1", 3, week), &publisher, &[&a], Some(2)), admit_all()).await;
+    assert!(
+        matches!(&stale, Err(StoreError::Conflict(Conflict::VersionMoved { expected: 2, current: 1, .. }))),
+        "{stale:?}"
+    );
+    let missing =
+        store.write_item(&write(item("flash-9", 2, week), &publisher, &[&a], Some(1)), admit_all()).await;
+    assert!(matches!(missing, Err(StoreError::NotFound { what: "item", .. })), "{missing:?}");
+    let nowhere = id(BuildingId::parse, "bld-none");
+    let lost =
+        store.write_item(&write(item("flash-8", 1, week), &publisher, &[&nowhere], None), admit_all()).await;
+    assert!(matches!(lost, Err(StoreError::NotFound { what: "building", .. })), "{lost:?}");
+    assert_eq!(store.item(&id(ItemId::parse, "flash-8")).await.unwrap(), None);
+
+    // The admission check sees the building's load with the new item, and a refusal stores
+    // nothing and moves no generation.
+    let refuse: Arc<palier_platform::store::Admission> = Arc::new(|load: &BuildingLoad| {
+        if load.items >= 2 { Err(format!("{} would hold {}", load.building, load.items)) } else { Ok(()) }
+    });
+    let full = store
+        .write_item(&write(item("flash-2", 1, week), &publisher, &[&a], None), Arc::clone(&refuse))
+        .await;
+    assert_eq!(full, Err(StoreError::Refused("bld-a would hold 2".into())));
+    assert_eq!(store.item(&id(ItemId::parse, "flash-2")).await.unwrap(), None);
+    assert_eq!(store.building_generation(&a).await.unwrap().generation, g1);
+    let loads = std::sync::Mutex::new(Vec::new());
+    let loads = Arc::new(loads);
+    let seen = Arc::clone(&loads);
+    let record_loads: Arc<palier_platform::store::Admission> = Arc::new(move |load: &BuildingLoad| {
+        seen.lock().unwrap().push(load.clone());
+        Ok(())
+    });
+
+    // An update moving the item from A to B moves both buildings' manifests.
+    let moved = store
+        .write_item(&write(item("flash-1", 2, week), &publisher, &[&b], Some(1)), record_loads)
+        .await
+        .unwrap();
+    let g2 = moved.generation.unwrap();
+    assert!(g2 > g1);
+    assert_eq!(moved.buildings, [a.clone(), b.clone()]);
+    let load = loads.lock().unwrap().clone();
+    assert_eq!(load.len(), 1);
+    assert_eq!((load[0].building.clone(), load[0].items), (b.clone(), 1));
+    assert!(load[0].bytes > 100, "{load:?}");
+    let generation = store.building_generation(&a).await.unwrap();
+    assert_eq!((generation.generation, generation.reason.as_str()), (g2, "update"));
+    assert!(store.building_items(&a).await.unwrap().items.is_empty());
+    let in_b = store.building_items(&b).await.unwrap();
+    assert_eq!((in_b.generation, in_b.items.len()), (g2, 1));
+    assert_eq!(in_b.items[0]["version"], 2);
+    assert_eq!(in_b.building.id, "bld-b");
+
+    // A person's items, expiry and withdrawal.
+    let camille = id(PersonId::parse, "camille");
+    let mut offer = write(item("offer-1", 1, week), &publisher, &[&a, &b], None);
+    offer.person_id = Some(camille.clone());
+    store.write_item(&offer, admit_all()).await.unwrap();
+    let soon = write(item("flash-soon", 1, now + SignedDuration::from_mins(1)), &publisher, &[&a], None);
+    store.write_item(&soon, admit_all()).await.unwrap();
+    assert_eq!(
+        store.live_items_of_person(&publisher, &camille).await.unwrap(),
+        [id(ItemId::parse, "offer-1")]
+    );
+    let other = id(PublisherId::parse, "pub-other");
+    assert!(store.live_items_of_person(&other, &camille).await.unwrap().is_empty(), "per publisher");
+    assert!(store.expired_items(now).await.unwrap().is_empty());
+    let expired = store.expired_items(now + SignedDuration::from_mins(2)).await.unwrap();
+    assert_eq!(expired, [id(ItemId::parse, "flash-soon")]);
+
+    let ids =
+        [id(ItemId::parse, "offer-1"), id(ItemId::parse, "flash-soon"), id(ItemId::parse, "flash-none")];
+    let withdrawal = store.withdraw_items(&ids, WithdrawReason::PersonErased, now).await.unwrap();
+    assert_eq!(withdrawal.items, ids[..2]);
+    assert_eq!(withdrawal.moved.buildings, [a.clone(), b.clone()]);
+    let g3 = withdrawal.moved.generation.unwrap();
+    assert!(g3 > g2);
+    let again = store.withdraw_items(&ids, WithdrawReason::Withdrawn, now).await.unwrap();
+    assert_eq!((again.items.len(), again.moved.generation), (0, None), "withdrawing twice changes nothing");
+    assert!(store.item(&ids[0]).await.unwrap().unwrap().withdrawn);
+    assert!(store.live_items_of_person(&publisher, &camille).await.unwrap().is_empty());
+    assert!(store.expired_items(now + SignedDuration::from_mins(2)).await.unwrap().is_empty());
+    assert_eq!(store.building_items(&a).await.unwrap().items.len(), 0);
+
+    // A withdrawn item comes back as its next version.
+    let back =
+        store.write_item(&write(item("offer-1", 2, week), &publisher, &[&a], Some(1)), admit_all()).await;
+    assert!(back.unwrap().generation.unwrap() > g3);
+    assert!(!store.item(&ids[0]).await.unwrap().unwrap().withdrawn);
+
+    // Media descriptions.
+    let media = MediaRef {
+        sha256: MediaAddress::of(b"a picture").to_string(),
+        bytes: 9,
+        mime: "image/png".into(),
+        width: 3,
+        height: 2,
+        credit: None,
+    };
+    let address = MediaAddress::parse(&media.sha256).unwrap();
+    assert_eq!(store.media(&address).await.unwrap(), None);
+    assert!(store.add_media(&media, now).await.unwrap());
+    assert!(!store.add_media(&media, now).await.unwrap());
+    assert_eq!(store.media(&address).await.unwrap(), Some(media));
+}
+
+async fn devices_manifests_and_plays(store: &dyn Store) {
+    let now = Timestamp::now();
+    let a = id(BuildingId::parse, "bld-a");
+    let code = |hash: &str, expires: Timestamp| EnrolmentCode {
+        code_hash: hash.into(),
+        building_id: a.clone(),
+        roles: vec!["lift".into()],
+        created: now,
+        expires,
+    };
+    store.add_enrolment_code(&code("code-1", now + SignedDuration::from_hours(24))).await.unwrap();
+    store.add_enrolment_code(&code("code-old", now - SignedDuration::from_secs(1))).await.unwrap();
+    let lost = EnrolmentCode { building_id: id(BuildingId::parse, "bld-none"), ..code("code-x", now) };
+    assert!(matches!(store.add_enrolment_code(&lost).await, Err(StoreError::NotFound { .. })));
+    let new = |n: &str| NewDevice {
+        id: id(DeviceId::parse, n),
+        name: "ascenseur".into(),
+        software_version: "0.1.0".into(),
+        token_hash: format!("token-{n}"),
+    };
+    let before = store.building_generation(&a).await.unwrap().generation;
+    let device = store.enrol("code-1", &new("dev-1"), now).await.unwrap().unwrap();
+    assert_eq!((device.building_id.clone(), device.roles.clone()), (a.clone(), vec!["lift".to_owned()]));
+    assert!(device.generation > before, "a device draws its own generation");
+    assert_eq!(store.enrol("code-1", &new("dev-2"), now).await.unwrap(), None, "codes are used once");
+    assert_eq!(store.enrol("code-old", &new("dev-3"), now).await.unwrap(), None, "expired");
+    assert_eq!(store.enrol("code-none", &new("dev-4"), now).await.unwrap(), None);
+    assert_eq!(store.device_by_token("token-dev-1").await.unwrap(), Some(device.clone()));
+    assert!(store.device_active(&device.id).await.unwrap());
+    let later = now + SignedDuration::from_mins(5);
+    store.touch_device(&device.id, later).await.unwrap();
+    let beat: Heartbeat = serde_json::from_value(serde_json::json!({
+        "sent_at": null, "software_version": "0.1.0", "generation": 7, "last_sync_at": null,
+        "free_disk_bytes": 1, "clock": {"trusted": true}
+    }))
+    .unwrap();
+    store.record_heartbeat(&device.id, &beat, later).await.unwrap();
+    let reports = store.device_reports().await.unwrap();
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].device.last_seen.map(|t| t.as_millisecond()), Some(later.as_millisecond()));
+    assert_eq!(reports[0].heartbeat.as_ref().map(|(_, b)| b.generation), Some(7));
+
+    // Plays: idempotent by device and record id, totals per screen, listing limit.
+    let play = |n: u32, item: &str| PlayRecord {
+        id: format!("play-{n}"),
+        item_id: item.into(),
+        item_version: 2,
+        screen: "lift".into(),
+        role: "lift".into(),
+        started_at: now + SignedDuration::from_secs(i64::from(n) * 10),
+        duration_ms: 8000,
+        trigger: PlayTrigger::Rotation,
+        clock_trusted: true,
+    };
+    let batch: Vec<PlayRecord> = (0..3).map(|n| play(n, "flash-1")).collect();
+    store.record_plays(&device.id, &batch, now).await.unwrap();
+    store.record_plays(&device.id, &batch, now).await.unwrap();
+    store.record_plays(&device.id, &[play(9, "offer-1")], now).await.unwrap();
+    let plays = store.item_plays(&id(ItemId::parse, "flash-1"), 2).await.unwrap();
+    assert_eq!(plays.total, 3, "a repeated upload counts once");
+    assert_eq!(plays.screens.len(), 1);
+    assert_eq!((plays.screens[0].count, plays.screens[0].total_duration_ms), (3, 24_000));
+    assert_eq!(plays.screens[0].first_shown.as_millisecond(), now.as_millisecond());
+    assert_eq!((plays.plays.len(), plays.truncated), (2, true));
+    assert_eq!(plays.plays[0].id, "play-0");
+    assert_eq!(store.item_plays(&id(ItemId::parse, "nothing"), 10).await.unwrap().total, 0);
+
+    assert!(store.revoke_device(&device.id, now).await.unwrap());
+    assert!(!store.revoke_device(&device.id, now).await.unwrap());
+    assert!(!store.device_active(&device.id).await.unwrap());
+    assert_eq!(store.device_by_token("token-dev-1").await.unwrap(), None);
+    assert!(matches!(
+        store.revoke_device(&id(DeviceId::parse, "dev-none"), now).await,
+        Err(StoreError::NotFound { what: "device", .. })
+    ));
+    let unknown = store.building_items(&id(BuildingId::parse, "bld-none")).await.unwrap_err();
+    assert!(matches!(unknown, StoreError::NotFound { what: "building", .. }), "{unknown}");
+}
+
+#[tokio::test]
+async fn the_sqlite_store_passes_the_scenarios() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = palier_platform::SqliteStore::open(&dir.path().join("p.sqlite")).unwrap();
+    scenarios(Arc::new(store)).await;
+}
