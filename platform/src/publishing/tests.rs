@@ -168,7 +168,7 @@ async fn only_the_owner_changes_withdraws_or_reads_an_item() {
     );
     assert_eq!(verdict(&w.service.withdraw(&w.landlord, &nobody).await), Expect::NotFound);
     let withdrawn = w.service.withdraw(&w.landlord, &mine).await.unwrap();
-    assert_eq!(withdrawn.items, [mine.clone()]);
+    assert_eq!(withdrawn.items, std::slice::from_ref(&mine));
     assert!(w.service.withdraw(&w.landlord, &mine).await.unwrap().items.is_empty(), "harmless to repeat");
 }
 

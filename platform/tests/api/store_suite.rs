@@ -105,12 +105,12 @@ async fn items_versions_and_generations(store: &dyn Store) {
         .unwrap();
     let g1 = created.generation.unwrap();
     assert!(g1 > g0);
-    assert_eq!(created.buildings, [a.clone()]);
+    assert_eq!(created.buildings, std::slice::from_ref(&a));
     let generation = store.building_generation(&a).await.unwrap();
     assert_eq!((generation.generation, generation.reason.as_str()), (g1, "publish"));
     let record = store.item(&flash).await.unwrap().unwrap();
     assert_eq!((record.version, &record.publisher_id, record.withdrawn), (1, &publisher, false));
-    assert_eq!(record.buildings, [a.clone()]);
+    assert_eq!(record.buildings, std::slice::from_ref(&a));
 
     let twice =
         store.write_item(&write(item("flash-1", 1, week), &publisher, &[&a], None), admit_all()).await;
