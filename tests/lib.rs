@@ -113,6 +113,8 @@ impl Platform {
                 "fr-FR",
             ],
         ));
+        // These scenarios are about delivery: residents' posts go straight to the screens.
+        admin(&data, &["building", "moderation", "--building", &building, "--kinds", ""]);
         let landlord = printed_value(&admin(
             &data,
             &["publisher", "add", "--role", "landlord", "--building", &building],

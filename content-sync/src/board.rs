@@ -182,7 +182,9 @@ impl Board {
         uploads::store_clock(client, &journal).await?;
         let plays = uploads::upload_plays(client, &journal).await?;
         if heartbeat {
-            uploads::send_heartbeat(client, &self.cache, &journal, self.data.path()).await?;
+            let facts =
+                uploads::BoardFacts::of(&self.config.board, self.config.settings.heartbeat_interval_s);
+            uploads::send_heartbeat(client, &self.cache, &journal, self.data.path(), &facts).await?;
         }
         Ok(plays)
     }

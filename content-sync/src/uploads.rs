@@ -91,6 +91,7 @@ pub async fn heartbeat(
     cache: &SharedCache,
     journal: &Path,
     data_dir: &Path,
+    board: &BoardFacts,
 ) -> Result<Heartbeat, UploadError> {
     let (snapshot, state) = with_cache(cache, |c| Ok((c.snapshot()?, c.sync_state()?))).await?;
     let (screens, stored_clock) = with_journal(journal, |j| Ok((j.screen_statuses()?, j.clock()?))).await?;
@@ -109,7 +110,28 @@ pub async fn heartbeat(
         free_disk_bytes: free_disk_bytes(data_dir).unwrap_or(0),
         screens,
         clock,
+        displays: board.displays.clone(),
+        heartbeat_interval_s: Some(board.heartbeat_interval_s),
     })
+}
+
+/// What the heartbeat says about the board itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardFacts {
+    /// The screens of the board file, without their output names.
+    pub displays: Vec<palier_content::config::ScreenConfig>,
+    pub heartbeat_interval_s: u64,
+}
+
+impl BoardFacts {
+    pub fn of(config: &palier_content::config::BoardConfig, heartbeat_interval_s: u64) -> BoardFacts {
+        let displays = config
+            .screens
+            .iter()
+            .map(|screen| palier_content::config::ScreenConfig { output: None, ..screen.clone() })
+            .collect();
+        BoardFacts { displays, heartbeat_interval_s }
+    }
 }
 
 /// Sends the heartbeat.
@@ -118,8 +140,9 @@ pub async fn send_heartbeat(
     cache: &SharedCache,
     journal: &Path,
     data_dir: &Path,
+    board: &BoardFacts,
 ) -> Result<(), UploadError> {
-    let beat = heartbeat(client, cache, journal, data_dir).await?;
+    let beat = heartbeat(client, cache, journal, data_dir, board).await?;
     client.heartbeat(&beat).await?;
     Ok(())
 }

@@ -243,6 +243,31 @@ pub struct Schedule {
     pub hours: Vec<DailyHours>,
 }
 
+impl Schedule {
+    /// True when the schedule allows instant `t` in zone `tz`. An overnight range's early
+    /// part belongs to the day it started on; local times follow daylight saving.
+    pub fn allows(&self, t: Timestamp, tz: &jiff::tz::TimeZone) -> bool {
+        let local = t.to_zoned(tz.clone());
+        let today = local.date();
+        let time = local.time();
+        let day_allowed = |date: jiff::civil::Date| {
+            self.weekdays.is_empty() || self.weekdays.contains(&Weekday::from(date.weekday()))
+        };
+        if self.hours.is_empty() {
+            return day_allowed(today);
+        }
+        self.hours.iter().any(|range| {
+            if range.from <= range.to {
+                day_allowed(today) && range.from <= time && time < range.to
+            } else if time >= range.from {
+                day_allowed(today)
+            } else {
+                time < range.to && today.yesterday().is_ok_and(day_allowed)
+            }
+        })
+    }
+}
+
 /// A daily time range; `to` earlier than `from` crosses midnight (22:00 – 02:00).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DailyHours {

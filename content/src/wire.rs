@@ -167,6 +167,13 @@ pub struct Heartbeat {
     #[serde(default)]
     pub screens: Vec<ScreenStatus>,
     pub clock: ClockStatus,
+    /// The board's screens as its board file describes them (geometry and channels), so the
+    /// platform can draw what each one shows. Protocol addition: absent from older boards.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub displays: Vec<crate::config::ScreenConfig>,
+    /// How often the board sends a heartbeat, in seconds; older boards leave it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat_interval_s: Option<u64>,
 }
 
 /// What one screen shows now.

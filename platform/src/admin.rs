@@ -13,10 +13,12 @@ use palier_content::validate::{check_role, validate_building};
 use crate::ids::{BuildingId, PublisherId};
 use crate::rules::Role;
 use crate::secret;
-use crate::store::{DeviceReport, EnrolmentCode, Publisher, Store, StoreError};
+use crate::store::{DeviceReport, EnrolmentCode, Publisher, PublisherKind, Store, StoreError};
 
 /// How long an enrolment code works.
 pub const ENROLMENT_CODE_TTL: SignedDuration = SignedDuration::from_hours(24);
+/// How long a link to set a password works.
+pub const PASSWORD_LINK_TTL: SignedDuration = SignedDuration::from_hours(24);
 
 /// Why an administration command failed.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +35,11 @@ impl From<StoreError> for AdminError {
             StoreError::NotFound { what: "building", id } => AdminError::Invalid(format!(
                 "building {id} does not exist; `palier-platform building list` shows them"
             )),
+            StoreError::Conflict(crate::store::Conflict::Exists { what: "person with e-mail", id }) => {
+                AdminError::Invalid(format!(
+                    "{id} already has an account; `palier-platform user list` shows it"
+                ))
+            }
             other => AdminError::Store(other),
         }
     }
@@ -127,6 +134,13 @@ pub async fn add_publisher(
     buildings: &[String],
     now: Timestamp,
 ) -> Result<(Publisher, String), AdminError> {
+    if !Role::FOR_TOKENS.contains(&role) {
+        let roles: Vec<&str> = Role::FOR_TOKENS.iter().map(|r| r.as_str()).collect();
+        return Err(AdminError::Invalid(format!(
+            "a publisher token's role is one of {}; a {role} is a person: `palier-platform user add`",
+            roles.join(", ")
+        )));
+    }
     if buildings.is_empty() {
         return Err(AdminError::Invalid("a publisher needs at least one --building".to_owned()));
     }
@@ -135,10 +149,83 @@ pub async fn add_publisher(
     buildings.dedup();
     let id = PublisherId::parse(&secret::new_id("pub")).map_err(AdminError::Invalid)?;
     let name = if name.trim().is_empty() { format!("{role} {id}") } else { name.trim().to_owned() };
-    let publisher = Publisher { id, name, role, buildings };
+    let publisher = Publisher { id, name, role, buildings, kind: PublisherKind::Token };
     let token = secret::new_token(secret::PUBLISHER_TOKEN_PREFIX);
     store.add_publisher(&publisher, &secret::hash_secret(&token), now).await?;
     Ok((publisher, token))
+}
+
+/// Checks an e-mail address enough to catch typos; returns it in lower case.
+pub fn check_email(email: &str) -> Result<String, AdminError> {
+    let email = email.trim().to_lowercase();
+    let plausible = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        })
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if plausible {
+        Ok(email)
+    } else {
+        Err(AdminError::Invalid(format!("{email:?} is not an e-mail address")))
+    }
+}
+
+/// A new console account and the one-time token of its link to set a password.
+#[derive(Debug, Clone)]
+pub struct NewPerson {
+    pub person: crate::store::Person,
+    /// Goes at the end of `/password/`; shown once, kept only as a hash.
+    pub password_token: String,
+    pub expires: Timestamp,
+}
+
+/// `user add`: a person's console account with a role and buildings (none for an admin,
+/// who reaches every building), and a link to set the password, valid 24 hours.
+pub async fn add_person(
+    store: &dyn Store,
+    email: &str,
+    role: Role,
+    buildings: &[String],
+    now: Timestamp,
+) -> Result<NewPerson, AdminError> {
+    let email = check_email(email)?;
+    if !Role::FOR_PEOPLE.contains(&role) {
+        let roles: Vec<&str> = Role::FOR_PEOPLE.iter().map(|r| r.as_str()).collect();
+        return Err(AdminError::Invalid(format!(
+            "a person's role is one of {}, not {role}",
+            roles.join(", ")
+        )));
+    }
+    if role != Role::Admin && buildings.is_empty() {
+        return Err(AdminError::Invalid(format!("a {role} needs at least one --building")));
+    }
+    let mut buildings = building_ids(buildings)?;
+    buildings.sort();
+    buildings.dedup();
+    let id = PublisherId::parse(&secret::new_id("usr")).map_err(AdminError::Invalid)?;
+    let name = email.split('@').next().unwrap_or(&email).to_owned();
+    let person = crate::store::Person {
+        publisher: Publisher { id, name, role, buildings, kind: PublisherKind::Person },
+        email,
+        password_hash: None,
+        created_at: now,
+        disabled_at: None,
+    };
+    store.add_person(&person).await?;
+    let (password_token, expires) = password_link(store, &person.publisher.id, now).await?;
+    Ok(NewPerson { person, password_token, expires })
+}
+
+/// A new one-time link to set a person's password (a forgotten password, a lost link).
+pub async fn password_link(
+    store: &dyn Store,
+    person: &PublisherId,
+    now: Timestamp,
+) -> Result<(String, Timestamp), AdminError> {
+    let token = secret::new_token("pw1_");
+    let expires = now + PASSWORD_LINK_TTL;
+    store.add_password_link(&secret::hash_secret(&token), person, expires).await?;
+    Ok((token, expires))
 }
 
 /// Creates a one-time enrolment code for a building and screen roles, valid for `ttl`.
@@ -250,6 +337,15 @@ fn ago(now: Timestamp, then: Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn emails_are_checked_and_lowered() {
+        assert_eq!(check_email(" Camille.Martin@Example.org ").unwrap(), "camille.martin@example.org");
+        for bad in ["", "camille", "camille@", "@example.org", "a b@example.org", "camille@example", "c@.org"]
+        {
+            assert!(check_email(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn slugs_fold_french_names() {

@@ -46,6 +46,11 @@ pub enum DataDirError {
 pub struct Config {
     /// Address `serve` listens on when no `--listen` is given.
     pub listen: Option<SocketAddr>,
+    /// The console's public address, e.g. `https://palier.example.org`: it starts the
+    /// password links `user add` prints, and `https://` makes console cookies Secure.
+    pub public_url: Option<String>,
+    /// `palier-player`, which the console runs for exact previews.
+    pub player: Option<PathBuf>,
 }
 
 /// What `init` found or made.

@@ -9,6 +9,8 @@
 //! - [`store`]: the storage interface and its SQLite implementation; all SQL is there.
 //! - [`manifest`]: what a device's manifest holds.
 //! - [`server`]: the HTTP API, `serve(listener, state, shutdown)`: thin handlers.
+//! - [`console`]: the publisher console's pages, over the same service and rules.
+//! - [`moderation`]: residents' posts waiting for a moderator, as a pure state machine.
 //! - [`admin`]: what the administration commands do (buildings, publishers, enrolment codes,
 //!   the device list).
 //! - [`ids`]: typed identifiers; [`privacy`]: contact details kept off screens; [`media`]:
@@ -17,11 +19,13 @@
 //!   config file.
 
 pub mod admin;
+pub mod console;
 pub mod datadir;
 pub mod hints;
 pub mod ids;
 pub mod manifest;
 pub mod media;
+pub mod moderation;
 pub mod privacy;
 pub mod publishing;
 pub mod rules;

@@ -8,8 +8,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use jiff::Timestamp;
+use palier_content::Kind;
 use palier_platform::admin::{self, ENROLMENT_CODE_TTL, NewBuilding};
-use palier_platform::ids::{DeviceId, PublisherId};
+use palier_platform::ids::{BuildingId, DeviceId, PublisherId};
+use palier_platform::server::ConsoleSettings;
 use palier_platform::{AppState, DataDir, Role, Settings, serve};
 
 /// Palier's reference platform: publishing API, device API, administration.
@@ -39,6 +41,9 @@ enum Command {
     /// Devices (boards).
     #[command(subcommand)]
     Device(DeviceCommand),
+    /// People who log in to the console (landlords, caretakers, shops, moderators, admins).
+    #[command(subcommand)]
+    User(UserCommand),
     /// Serves the API; prints `listening on http://ADDR` once listening.
     Serve {
         /// Address to listen on; default: `listen` in platform.toml, else 127.0.0.1:8080.
@@ -66,13 +71,42 @@ enum BuildingCommand {
     },
     /// Lists the buildings.
     List,
+    /// Which residents' posts wait for a moderator in a building (default: offer).
+    Moderation {
+        #[arg(long)]
+        building: String,
+        /// Comma-separated kinds among offer, event, news; empty for none.
+        #[arg(long, value_delimiter = ',')]
+        kinds: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Adds a person and prints a one-time link to set their password (valid 24 h).
+    Add {
+        #[arg(long)]
+        email: String,
+        /// landlord, caretaker, shop, moderator or admin.
+        #[arg(long)]
+        role: Role,
+        /// A building they act on; repeat for several (an admin reaches every building).
+        #[arg(long = "building")]
+        buildings: Vec<String>,
+    },
+    /// Lists people and their roles, buildings and state.
+    List,
+    /// Disables an account at once: its sessions stop working.
+    Disable { email: String },
+    /// Prints a new one-time link to set a person's password (a forgotten password).
+    Link { email: String },
 }
 
 #[derive(Debug, Subcommand)]
 enum PublisherCommand {
     /// Adds a publisher and prints its token, once.
     Add {
-        /// landlord (flash, news), shop (promo) or neighbourhood (offer, event, news).
+        /// landlord or caretaker (flash, news), shop (promo), neighbourhood (offer, event, news).
         #[arg(long)]
         role: Role,
         /// A building it may publish to; repeat for several.
@@ -191,7 +225,7 @@ async fn run(cli: Cli) -> Result<()> {
             println!("{code}");
         }
         Command::Device(DeviceCommand::List) => {
-            print!("{}", admin::render_device_list(&data.open_store()?.device_reports().await?, now));
+            print!("{}", admin::render_device_list(&data.open_store()?.device_reports(None).await?, now));
         }
         Command::Device(DeviceCommand::Revoke { id }) => {
             let id = DeviceId::parse(&id).map_err(anyhow::Error::msg)?;
@@ -201,15 +235,109 @@ async fn run(cli: Cli) -> Result<()> {
                 println!("device {id} was already revoked");
             }
         }
+        Command::Building(BuildingCommand::Moderation { building, kinds }) => {
+            let id = BuildingId::parse(&building).map_err(anyhow::Error::msg)?;
+            let kinds = kinds
+                .iter()
+                .filter(|k| !k.is_empty())
+                .map(|k| {
+                    Kind::parse(k).ok_or_else(|| anyhow::anyhow!("kind {k:?} is not offer, event or news"))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            data.open_store()?.set_moderated_kinds(&id, &kinds).await?;
+            let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+            println!(
+                "{building}: moderated kinds {}",
+                if names.is_empty() { "none".to_owned() } else { names.join(",") }
+            );
+        }
+        Command::User(UserCommand::Add { email, role, buildings }) => {
+            let store = data.open_store()?;
+            let added = admin::add_person(&*store, &email, role, &buildings, now).await?;
+            let base = public_base(&data)?;
+            eprintln!(
+                "{} ({}) added; send them this link to set a password, valid until {}:",
+                added.person.email,
+                added.person.publisher.role,
+                admin::whole_seconds(added.expires)
+            );
+            println!("{base}/password/{}", added.password_token);
+        }
+        Command::User(UserCommand::List) => {
+            let people = data.open_store()?.people().await?;
+            if people.is_empty() {
+                println!("no people yet; `palier-platform user add` adds one");
+            }
+            for person in people {
+                let buildings: Vec<&str> = person.publisher.buildings.iter().map(|b| b.as_str()).collect();
+                let state = match (person.disabled_at, &person.password_hash) {
+                    (Some(at), _) => format!("disabled {}", admin::whole_seconds(at)),
+                    (None, None) => "no password yet".to_owned(),
+                    (None, Some(_)) => "active".to_owned(),
+                };
+                let scope =
+                    if buildings.is_empty() { "all buildings".to_owned() } else { buildings.join(",") };
+                println!(
+                    "{}  {}  {}  {scope}  {state}",
+                    person.email, person.publisher.role, person.publisher.id
+                );
+            }
+        }
+        Command::User(UserCommand::Disable { email }) => {
+            let store = data.open_store()?;
+            let email = admin::check_email(&email)?;
+            let person = store
+                .person_by_email(&email)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("nobody has the e-mail {email}"))?;
+            if store.disable_person(&person.publisher.id, now).await? {
+                println!("{email} disabled");
+            } else {
+                println!("{email} was already disabled");
+            }
+        }
+        Command::User(UserCommand::Link { email }) => {
+            let store = data.open_store()?;
+            let email = admin::check_email(&email)?;
+            let person = store
+                .person_by_email(&email)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("nobody has the e-mail {email}"))?;
+            let (token, expires) = admin::password_link(&*store, &person.publisher.id, now).await?;
+            eprintln!("a new link for {email}, valid until {}:", admin::whole_seconds(expires));
+            println!("{}/password/{token}", public_base(&data)?);
+        }
         Command::Serve { listen } => serve_until_signal(&data, listen).await?,
     }
     Ok(())
 }
 
+/// Where people reach the console: `public_url`, else the address `serve` listens on.
+fn public_base(data: &DataDir) -> Result<String> {
+    let config = data.config()?;
+    Ok(match config.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => {
+            format!("http://{}", config.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))))
+        }
+    })
+}
+
 async fn serve_until_signal(data: &DataDir, listen: Option<SocketAddr>) -> Result<()> {
     let config = data.config()?;
     let addr = listen.or(config.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
-    let state = AppState::open(data, Settings::default())?;
+    let secure_cookies = config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
+    if let Some(player) = &config.player
+        && !player.is_file()
+    {
+        tracing::warn!(player = %player.display(), "the preview renderer is not there; the console shows no previews");
+    }
+    let console = ConsoleSettings {
+        player: config.player.clone(),
+        public_url: config.public_url.clone(),
+        secure_cookies,
+    };
+    let state = AppState::open(data, Settings { console, ..Settings::default() })?;
     let listener =
         tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let bound = listener.local_addr().context("reading the bound address")?;

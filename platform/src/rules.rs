@@ -1,15 +1,22 @@
-//! Who may publish what: every authorization rule of the platform, in one place.
+//! Who may do what: every authorization rule of the platform, in one place.
 //!
-//! The publishing service ([`crate::publishing`]) asks these functions before it stores
-//! anything, whichever interface the request came through (the publishing API, the admin
-//! command line, the console), so the answer never depends on the door. Each refusal names
-//! the [`Rule`] that refused, for the API's error body, the console's 403 page and the tests.
+//! The publishing service ([`crate::publishing`]) and the console ask these functions before
+//! they store or show anything, whichever interface the request came through (the
+//! publishing API, the admin command line, the console), so the answer never depends on the
+//! door. Each refusal names the [`Rule`] that refused, for the API's error body, the
+//! console's 403 page and the tests.
 //!
-//! - The role table: a landlord (or syndic, caretaker) publishes flashes and building news on
-//!   the `building` channel, a shop publishes promotions on `shops`, and the neighbourhood
-//!   app publishes offers, events and news on `neighbourhood`.
-//! - Building scope: a publisher reaches only the buildings it was given.
-//! - Ownership: an item is changed, withdrawn or read back only by the publisher that made it.
+//! - The role table: a landlord, syndic or caretaker publishes flashes and building news on
+//!   the `building` channel, a shop publishes promotions on `shops`, the neighbourhood app
+//!   publishes offers, events and news on `neighbourhood`; a moderator publishes nothing and
+//!   reviews what the neighbourhood app posts; an admin has a landlord's powers on every
+//!   building, moderates, manages people and reads the audit log.
+//! - Building scope: a publisher reaches only the buildings it was given (an admin all).
+//! - Ownership: a machine's token changes only its own items; a person of the landlord's
+//!   team (landlord, caretaker, admin) changes any item of the building channel within their
+//!   buildings, so a caretaker can withdraw a flash a colleague published; a shop only its own.
+//! - Visibility: a person sees the items of their role's channel in their buildings, never
+//!   another channel's (a shop never sees a landlord's flash).
 //! - People: only a role that publishes for residents names a person, and erases one.
 
 use std::fmt;
@@ -19,49 +26,67 @@ use palier_content::{Channel, Kind};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::BuildingId;
-use crate::store::{ItemRecord, Publisher};
+use crate::store::{ItemRecord, Publisher, PublisherKind};
 
 /// A publisher's role, fixed when its token or account is created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Landlord,
+    Caretaker,
     Shop,
     Neighbourhood,
+    Moderator,
+    Admin,
 }
 
 impl Role {
-    pub const ALL: [Role; 3] = [Role::Landlord, Role::Shop, Role::Neighbourhood];
+    pub const ALL: [Role; 6] =
+        [Role::Landlord, Role::Caretaker, Role::Shop, Role::Neighbourhood, Role::Moderator, Role::Admin];
+    /// Roles a machine's token may have (`publisher add`).
+    pub const FOR_TOKENS: [Role; 4] = [Role::Landlord, Role::Caretaker, Role::Shop, Role::Neighbourhood];
+    /// Roles a person's console account may have (`user add`).
+    pub const FOR_PEOPLE: [Role; 5] =
+        [Role::Landlord, Role::Caretaker, Role::Shop, Role::Moderator, Role::Admin];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Landlord => "landlord",
+            Role::Caretaker => "caretaker",
             Role::Shop => "shop",
             Role::Neighbourhood => "neighbourhood",
+            Role::Moderator => "moderator",
+            Role::Admin => "admin",
         }
     }
 
-    /// The channel every item of this role is published on.
+    /// The channel this role publishes on and sees.
     pub fn channel(self) -> Channel {
         match self {
-            Role::Landlord => Channel::Building,
+            Role::Landlord | Role::Caretaker | Role::Admin => Channel::Building,
             Role::Shop => Channel::Shops,
-            Role::Neighbourhood => Channel::Neighbourhood,
+            Role::Neighbourhood | Role::Moderator => Channel::Neighbourhood,
         }
     }
 
     /// The item kinds this role may publish.
     pub fn kinds(self) -> &'static [Kind] {
         match self {
-            Role::Landlord => &[Kind::Flash, Kind::News],
+            Role::Landlord | Role::Caretaker | Role::Admin => &[Kind::Flash, Kind::News],
             Role::Shop => &[Kind::Promo],
             Role::Neighbourhood => &[Kind::Offer, Kind::Event, Kind::News],
+            Role::Moderator => &[],
         }
     }
 
     /// Only the neighbourhood app publishes on behalf of residents (and erases them).
     pub fn speaks_for_people(self) -> bool {
         self == Role::Neighbourhood
+    }
+
+    /// The landlord's team shares the building channel's items within its buildings.
+    fn shares_items(self) -> bool {
+        matches!(self, Role::Landlord | Role::Caretaker | Role::Admin)
     }
 }
 
@@ -88,7 +113,7 @@ impl FromStr for Role {
 pub enum Rule {
     /// The role may not publish this kind of item.
     RoleKinds,
-    /// The role publishes on one channel only.
+    /// The role publishes on one channel only, and sees only that channel.
     RoleChannel,
     /// The building is not one of the publisher's.
     BuildingScope,
@@ -96,6 +121,10 @@ pub enum Rule {
     Ownership,
     /// Only a role that publishes for residents names or erases a person.
     People,
+    /// Only moderators and admins moderate, and only the neighbourhood channel.
+    Moderation,
+    /// Only admins manage people and read the audit log.
+    Admin,
 }
 
 impl Rule {
@@ -106,6 +135,8 @@ impl Rule {
             Rule::BuildingScope => "building_scope",
             Rule::Ownership => "ownership",
             Rule::People => "people",
+            Rule::Moderation => "moderation",
+            Rule::Admin => "admin",
         }
     }
 }
@@ -128,6 +159,12 @@ pub fn may_publish_kind(actor: &Publisher, kind: Kind) -> Result<(), Forbidden> 
     if role.kinds().contains(&kind) {
         return Ok(());
     }
+    if role.kinds().is_empty() {
+        return forbid(
+            Rule::RoleKinds,
+            format!("a {role} publishes nothing; it reviews what others publish"),
+        );
+    }
     let kinds: Vec<&str> = role.kinds().iter().map(|k| k.as_str()).collect();
     forbid(
         Rule::RoleKinds,
@@ -147,9 +184,14 @@ pub fn may_use_channel(actor: &Publisher, channel: &str) -> Result<(), Forbidden
     )
 }
 
+/// The publisher may act on this building.
+pub fn may_act_in(actor: &Publisher, building: &BuildingId) -> bool {
+    actor.role == Role::Admin || actor.buildings.contains(building)
+}
+
 /// Every building is one of the publisher's.
 pub fn may_reach(actor: &Publisher, buildings: &[BuildingId]) -> Result<(), Forbidden> {
-    match buildings.iter().find(|b| !actor.buildings.contains(b)) {
+    match buildings.iter().find(|b| !may_act_in(actor, b)) {
         None => Ok(()),
         Some(building) => {
             let own: Vec<&str> = actor.buildings.iter().map(BuildingId::as_str).collect();
@@ -164,12 +206,79 @@ pub fn may_reach(actor: &Publisher, buildings: &[BuildingId]) -> Result<(), Forb
     }
 }
 
-/// The item is the publisher's own: it may change, withdraw it and read its plays.
+/// The publisher may see this building at all (its pages, its screens).
+pub fn may_see_building(actor: &Publisher, building: &BuildingId) -> Result<(), Forbidden> {
+    if may_act_in(actor, building) {
+        return Ok(());
+    }
+    forbid(Rule::BuildingScope, format!("building {building} is not one of yours"))
+}
+
+/// The item, with its plays, is visible to this publisher.
+pub fn may_see(actor: &Publisher, item: &ItemRecord) -> Result<(), Forbidden> {
+    if item.publisher_id == actor.id {
+        return Ok(());
+    }
+    let team =
+        actor.kind == PublisherKind::Person && (actor.role.shares_items() || actor.role == Role::Moderator);
+    if !team {
+        return forbid(Rule::Ownership, format!("item {} belongs to another publisher", item.id));
+    }
+    if actor.role != Role::Admin && item.item.channel != actor.role.channel() {
+        return forbid(
+            Rule::RoleChannel,
+            format!(
+                "item {} is on the {} channel, which a {} does not see",
+                item.id,
+                item.item.channel.as_str(),
+                actor.role
+            ),
+        );
+    }
+    if !item.buildings.iter().any(|b| may_act_in(actor, b)) {
+        return forbid(Rule::BuildingScope, format!("item {} is for buildings that are not yours", item.id));
+    }
+    Ok(())
+}
+
+/// The publisher may change, withdraw or read back this item.
 pub fn may_change(actor: &Publisher, item: &ItemRecord) -> Result<(), Forbidden> {
     if item.publisher_id == actor.id {
         return Ok(());
     }
+    let team = actor.kind == PublisherKind::Person && actor.role.shares_items();
+    if team
+        && item.item.channel == actor.role.channel()
+        && item.buildings.iter().all(|b| may_act_in(actor, b))
+    {
+        return Ok(());
+    }
     forbid(Rule::Ownership, format!("item {} belongs to another publisher", item.id))
+}
+
+/// The publisher may approve or reject this item.
+pub fn may_moderate(actor: &Publisher, item: &ItemRecord) -> Result<(), Forbidden> {
+    if !matches!(actor.role, Role::Moderator | Role::Admin) {
+        return forbid(
+            Rule::Moderation,
+            format!("a {} does not moderate; moderators and admins do", actor.role),
+        );
+    }
+    if item.item.channel != Channel::Neighbourhood {
+        return forbid(
+            Rule::Moderation,
+            format!("item {} is not a resident's post: it needs no moderation", item.id),
+        );
+    }
+    if !item.buildings.iter().any(|b| may_act_in(actor, b)) {
+        return forbid(Rule::BuildingScope, format!("item {} is for buildings that are not yours", item.id));
+    }
+    Ok(())
+}
+
+/// The publisher moderates at all (the moderation queue).
+pub fn moderates(actor: &Publisher) -> bool {
+    matches!(actor.role, Role::Moderator | Role::Admin)
 }
 
 /// The role publishes for residents: it may name an author and erase a person.
@@ -183,81 +292,13 @@ pub fn may_speak_for_people(actor: &Publisher) -> Result<(), Forbidden> {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ids::{ItemId, PublisherId};
-
-    fn actor(role: Role, buildings: &[&str]) -> Publisher {
-        Publisher {
-            id: PublisherId::parse("pub-me").unwrap(),
-            name: "me".into(),
-            role,
-            buildings: buildings.iter().map(|b| BuildingId::parse(b).unwrap()).collect(),
-        }
+/// Only an admin manages people, changes building settings and reads the audit log.
+pub fn may_administer(actor: &Publisher) -> Result<(), Forbidden> {
+    if actor.role == Role::Admin && actor.kind == PublisherKind::Person {
+        return Ok(());
     }
-
-    #[test]
-    fn the_role_table() {
-        use Kind::*;
-        // (role, kind, allowed)
-        let table = [
-            (Role::Landlord, Flash, true),
-            (Role::Landlord, News, true),
-            (Role::Landlord, Offer, false),
-            (Role::Landlord, Promo, false),
-            (Role::Landlord, Event, false),
-            (Role::Shop, Promo, true),
-            (Role::Shop, Flash, false),
-            (Role::Shop, News, false),
-            (Role::Neighbourhood, Offer, true),
-            (Role::Neighbourhood, Event, true),
-            (Role::Neighbourhood, News, true),
-            (Role::Neighbourhood, Flash, false),
-            (Role::Neighbourhood, Promo, false),
-        ];
-        for (role, kind, allowed) in table {
-            let verdict = may_publish_kind(&actor(role, &["bld-a"]), kind);
-            assert_eq!(verdict.is_ok(), allowed, "{role} {kind:?}");
-            if let Err(e) = verdict {
-                assert_eq!(e.rule, Rule::RoleKinds);
-            }
-        }
-        let shop = may_publish_kind(&actor(Role::Shop, &["bld-a"]), Flash).unwrap_err();
-        assert_eq!(shop.message, "a shop publisher may publish promo, not flash");
-        assert_eq!("shop".parse::<Role>(), Ok(Role::Shop));
-        assert!("admin".parse::<Role>().unwrap_err().contains("landlord, shop, neighbourhood"));
-    }
-
-    #[test]
-    fn channels_buildings_ownership_and_people() {
-        let landlord = actor(Role::Landlord, &["bld-a", "bld-b"]);
-        // (check, expected rule or None)
-        let building = |ids: &[&str]| ids.iter().map(|b| BuildingId::parse(b).unwrap()).collect::<Vec<_>>();
-        let record = |publisher: &str| ItemRecord {
-            id: ItemId::parse("f1").unwrap(),
-            version: 1,
-            publisher_id: PublisherId::parse(publisher).unwrap(),
-            person_id: None,
-            withdrawn: false,
-            buildings: building(&["bld-a"]),
-        };
-        let cases: Vec<(Result<(), Forbidden>, Option<Rule>)> = vec![
-            (may_use_channel(&landlord, "building"), None),
-            (may_use_channel(&landlord, "shops"), Some(Rule::RoleChannel)),
-            (may_reach(&landlord, &building(&["bld-a"])), None),
-            (may_reach(&landlord, &building(&["bld-b", "bld-a"])), None),
-            (may_reach(&landlord, &building(&["bld-a", "bld-c"])), Some(Rule::BuildingScope)),
-            (may_change(&landlord, &record("pub-me")), None),
-            (may_change(&landlord, &record("pub-other")), Some(Rule::Ownership)),
-            (may_speak_for_people(&landlord), Some(Rule::People)),
-            (may_speak_for_people(&actor(Role::Neighbourhood, &["bld-a"])), None),
-            (may_speak_for_people(&actor(Role::Shop, &["bld-a"])), Some(Rule::People)),
-        ];
-        for (index, (verdict, expected)) in cases.into_iter().enumerate() {
-            assert_eq!(verdict.err().map(|e| e.rule), expected, "case {index}");
-        }
-        let far = may_reach(&landlord, &building(&["bld-c"])).unwrap_err();
-        assert!(far.message.contains("building bld-c") && far.message.contains("bld-a, bld-b"), "{far}");
-    }
+    forbid(Rule::Admin, "only an admin manages people, building settings and the audit log".to_owned())
 }
+
+#[cfg(test)]
+mod tests;

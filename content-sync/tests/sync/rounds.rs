@@ -54,7 +54,7 @@ async fn the_first_sync_fills_the_cache_and_the_second_costs_a_304() {
     assert_eq!(board.snapshot().generation, snapshot.generation);
 
     // The heartbeat reached the platform and names what the board holds.
-    let reports = platform.store.device_reports().await.unwrap();
+    let reports = platform.store.device_reports(None).await.unwrap();
     let (_, beat) = reports[0].heartbeat.clone().expect("a heartbeat arrived");
     assert_eq!(beat.generation, report.generation);
     assert!(beat.last_sync_at.is_some() && beat.free_disk_bytes > 0 && beat.clock.trusted, "{beat:?}");

@@ -3,12 +3,15 @@
 //!
 //! A publication is read and checked ([`draft`]), authorized ([`crate::rules`]), versioned
 //! (a new item is version 1, each change the next version; a version the publisher names
-//! must be that one), admitted against the protocol's manifest limits, stored in one
-//! transaction ([`crate::store::Store::write_item`]), and followed by a change hint to every
-//! building whose manifests moved. Withdrawals, a resident's erasure, expiry and proof of
-//! play go through here too. Outcomes and errors are typed; the interfaces only map them.
+//! must be that one), sent to moderation when its building wants residents' posts reviewed
+//! ([`crate::moderation`]), admitted against the protocol's manifest limits, stored in one
+//! transaction with its audit line ([`crate::store::Store::write_item`]), and followed by a
+//! change hint to every building whose manifests moved. Withdrawals, a resident's erasure,
+//! expiry, moderation decisions, listings and proof of play go through here too. Outcomes
+//! and errors are typed; the interfaces only map them.
 
 pub mod draft;
+pub mod proof;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,10 +23,11 @@ use serde_json::Value;
 use crate::hints::Hints;
 use crate::ids::{BuildingId, ItemId, MediaAddress, PersonId};
 use crate::media::{MediaFiles, UploadError, inspect_upload};
+use crate::moderation::{self, Moderation, ModerationError};
 use crate::rules::{self, Forbidden};
 use crate::store::{
-    Admission, BuildingLoad, Conflict, ItemPlays, ItemRecord, ItemWrite, MAX_LISTED_PLAYS, Moved, Publisher,
-    Store, StoreError, WithdrawReason, Withdrawal,
+    Admission, BuildingLoad, Change, Conflict, ItemPlays, ItemQuery, ItemRecord, ItemWrite, MAX_LISTED_PLAYS,
+    Moved, Publisher, Store, StoreError, Via, WithdrawReason, Withdrawal,
 };
 
 pub use draft::Draft;
@@ -107,6 +111,12 @@ pub enum PublishingError {
     MediaFiles { address: MediaAddress, detail: String },
 }
 
+impl From<ModerationError> for PublishingError {
+    fn from(e: ModerationError) -> PublishingError {
+        PublishingError::Invalid(e.to_string())
+    }
+}
+
 impl From<StoreError> for PublishingError {
     fn from(e: StoreError) -> PublishingError {
         match e {
@@ -137,6 +147,33 @@ impl From<StoreError> for PublishingError {
     }
 }
 
+/// Who asks, and through which interface: every service call takes one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub publisher: Publisher,
+    pub via: Via,
+}
+
+impl Actor {
+    pub fn new(publisher: Publisher, via: Via) -> Actor {
+        Actor { publisher, via }
+    }
+
+    fn change(&self, at: Timestamp) -> Change {
+        Change {
+            actor: Some(self.publisher.id.clone()),
+            actor_name: self.publisher.name.clone(),
+            via: self.via,
+            at,
+        }
+    }
+}
+
+/// The platform acting on its own (expiry).
+fn platform_change(at: Timestamp) -> Change {
+    Change { actor: None, actor_name: "palier-platform".to_owned(), via: Via::Platform, at }
+}
+
 /// Whether a publication creates an item or writes a new version of the named one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -153,6 +190,8 @@ pub struct Published {
     pub buildings: Vec<BuildingId>,
     /// The generation the manifests of its old and new buildings moved to.
     pub generation: u64,
+    /// `Pending` when it waits for a moderator before reaching any board.
+    pub moderation: Moderation,
 }
 
 /// An uploaded picture and whether it was new.
@@ -203,11 +242,23 @@ impl Publishing {
     /// Publishes a new item or a new version of one, from a body as the publishing API takes it.
     pub async fn publish(
         &self,
-        actor: &Publisher,
+        actor: &Actor,
         body: Value,
         target: Target,
     ) -> Result<Published, PublishingError> {
         let now = self.now();
+        let draft = self.read_draft(actor, body, &target, now).await?;
+        self.store_draft(actor, draft, target, now).await
+    }
+
+    /// Reads and checks a body without storing anything (the console's preview uses it).
+    pub async fn read_draft(
+        &self,
+        actor: &Actor,
+        body: Value,
+        target: &Target,
+        now: Timestamp,
+    ) -> Result<Draft, PublishingError> {
         let mut media = HashMap::new();
         for address in draft::media_addresses(&body) {
             let found = match MediaAddress::parse(&address) {
@@ -218,22 +269,22 @@ impl Publishing {
                 media.insert(address, found);
             }
         }
-        let path_id = match &target {
+        let path_id = match target {
             Target::Create => None,
             Target::Update(id) => Some(id),
         };
-        let draft = draft::read(body, actor, path_id, now, &media)?;
-        self.store_draft(actor, draft, target, now).await
+        draft::read(body, &actor.publisher, path_id, now, &media)
     }
 
-    /// Versions, authorizes and stores a checked draft; hints the buildings it moved.
+    /// Versions, authorizes, moderates and stores a checked draft; hints the buildings it moved.
     pub async fn store_draft(
         &self,
-        actor: &Publisher,
+        actor: &Actor,
         draft: Draft,
         target: Target,
         now: Timestamp,
     ) -> Result<Published, PublishingError> {
+        let publisher = &actor.publisher;
         let id = ItemId::parse(&draft.item.id).map_err(PublishingError::Invalid)?;
         let existing = self.store.item(&id).await?;
         let replaces = match (&target, &existing) {
@@ -241,7 +292,7 @@ impl Publishing {
             (Target::Create, None) => None,
             (Target::Update(_), None) => return Err(StoreError::not_found("item", &id).into()),
             (Target::Update(_), Some(record)) => {
-                rules::may_change(actor, record)?;
+                rules::may_change(publisher, record)?;
                 Some(record.version)
             }
         };
@@ -257,50 +308,141 @@ impl Publishing {
                 current: replaces,
             });
         }
-        let mut buildings = draft.buildings.unwrap_or_else(|| actor.buildings.clone());
+        let mut buildings = match draft.buildings {
+            Some(buildings) => buildings,
+            // An update without buildings keeps the item where it is.
+            None => match &existing {
+                Some(record) if record.publisher_id != publisher.id => record.buildings.clone(),
+                _ => publisher.buildings.clone(),
+            },
+        };
         buildings.sort();
         buildings.dedup();
+        if buildings.is_empty() {
+            return Err(PublishingError::Invalid("name at least one building to publish to".to_owned()));
+        }
         for building in &buildings {
             if self.store.building(building).await?.is_none() {
                 return Err(StoreError::not_found("building", building).into());
             }
         }
-        rules::may_reach(actor, &buildings)?;
+        rules::may_reach(publisher, &buildings)?;
         let mut item = draft.item;
         item.version = version;
+        let reviewed = self.reviewed(&item, &buildings).await?;
+        let event = match &existing {
+            None => moderation::Event::Submitted { reviewed },
+            Some(record) => moderation::Event::Edited {
+                reviewed,
+                content_changed: moderation::content_changed(&record.item, &item),
+            },
+        };
+        let moderation = moderation::next(existing.as_ref().map(|r| &r.moderation), event)?;
         let write = ItemWrite {
             item,
-            publisher_id: actor.id.clone(),
+            publisher_id: publisher.id.clone(),
             person_id: draft.person_id,
             buildings,
             replaces,
-            at: now,
+            moderation,
+            change: actor.change(now),
         };
         let moved = self.store.write_item(&write, self.limits.admission()).await?;
         let reason = if replaces.is_none() { "publish" } else { "update" };
         self.hint(&moved, reason);
-        tracing::info!(item = %id, version, generation = ?moved.generation, "{reason}");
+        tracing::info!(item = %id, version, moderation = write.moderation.as_str(), generation = ?moved.generation, "{reason}");
         Ok(Published {
             item: write.item,
             buildings: write.buildings,
             generation: moved.generation.unwrap_or_default(),
+            moderation: write.moderation,
         })
     }
 
-    /// The publisher's own item, or why not.
-    async fn own_item(&self, actor: &Publisher, id: &ItemId) -> Result<ItemRecord, PublishingError> {
+    /// Whether a resident's post waits for a moderator: its kind is moderated in one of its
+    /// buildings.
+    async fn reviewed(&self, item: &Item, buildings: &[BuildingId]) -> Result<bool, PublishingError> {
+        if item.channel != palier_content::Channel::Neighbourhood {
+            return Ok(false);
+        }
+        for building in buildings {
+            if self.store.moderated_kinds(building).await?.contains(&item.kind()) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// An item the actor may see.
+    pub async fn item(&self, actor: &Actor, id: &ItemId) -> Result<ItemRecord, PublishingError> {
         let record = self.store.item(id).await?.ok_or_else(|| StoreError::not_found("item", id))?;
-        rules::may_change(actor, &record)?;
+        rules::may_see(&actor.publisher, &record)?;
         Ok(record)
     }
 
-    /// Takes one of the publisher's items out of every manifest at once; harmless to repeat.
-    pub async fn withdraw(&self, actor: &Publisher, id: &ItemId) -> Result<Withdrawal, PublishingError> {
-        self.own_item(actor, id).await?;
-        let withdrawal = self
-            .store
-            .withdraw_items(std::slice::from_ref(id), WithdrawReason::Withdrawn, self.now())
-            .await?;
+    /// An item the actor may change.
+    async fn changeable_item(&self, actor: &Actor, id: &ItemId) -> Result<ItemRecord, PublishingError> {
+        let record = self.store.item(id).await?.ok_or_else(|| StoreError::not_found("item", id))?;
+        rules::may_change(&actor.publisher, &record)?;
+        Ok(record)
+    }
+
+    /// The items of a building that the actor may see, newest change first.
+    pub async fn items_of(
+        &self,
+        actor: &Actor,
+        building: &BuildingId,
+    ) -> Result<Vec<ItemRecord>, PublishingError> {
+        rules::may_see_building(&actor.publisher, building)?;
+        let items = self.store.items(&ItemQuery::Building(building.clone())).await?;
+        Ok(items.into_iter().filter(|record| rules::may_see(&actor.publisher, record).is_ok()).collect())
+    }
+
+    /// Residents' posts waiting for this moderator, oldest first.
+    pub async fn moderation_queue(&self, actor: &Actor) -> Result<Vec<ItemRecord>, PublishingError> {
+        let publisher = &actor.publisher;
+        if !rules::moderates(publisher) {
+            return Err(Forbidden {
+                rule: rules::Rule::Moderation,
+                message: format!("a {} does not moderate; moderators and admins do", publisher.role),
+            }
+            .into());
+        }
+        let scope = (publisher.role != rules::Role::Admin).then(|| publisher.buildings.clone());
+        let pending = self.store.items(&ItemQuery::Pending(scope)).await?;
+        Ok(pending.into_iter().filter(|record| rules::may_moderate(publisher, record).is_ok()).collect())
+    }
+
+    /// Approves a resident's post (it reaches the boards) or rejects it with a reason (which
+    /// the publishing API returns to the app). `version` is the version the moderator read.
+    pub async fn moderate(
+        &self,
+        actor: &Actor,
+        id: &ItemId,
+        version: u64,
+        decision: moderation::Event,
+    ) -> Result<Moderation, PublishingError> {
+        let record = self.store.item(id).await?.ok_or_else(|| StoreError::not_found("item", id))?;
+        rules::may_moderate(&actor.publisher, &record)?;
+        if record.is_withdrawn() {
+            return Err(PublishingError::Conflict {
+                message: format!("item {id} was withdrawn; there is nothing left to moderate"),
+                current: Some(record.version),
+            });
+        }
+        let decided = moderation::next(Some(&record.moderation), decision)?;
+        let moved = self.store.moderate(id, version, &decided, &actor.change(self.now())).await?;
+        self.hint(&moved, if decided.is_shown() { "publish" } else { "withdraw" });
+        tracing::info!(item = %id, version, moderation = decided.as_str(), "moderated");
+        Ok(decided)
+    }
+
+    /// Takes an item out of every manifest at once; harmless to repeat.
+    pub async fn withdraw(&self, actor: &Actor, id: &ItemId) -> Result<Withdrawal, PublishingError> {
+        self.changeable_item(actor, id).await?;
+        let change = actor.change(self.now());
+        let withdrawal =
+            self.store.withdraw_items(std::slice::from_ref(id), WithdrawReason::Withdrawn, &change).await?;
         self.hint(&withdrawal.moved, "withdraw");
         Ok(withdrawal)
     }
@@ -308,12 +450,13 @@ impl Publishing {
     /// A resident left: every live item published for them goes, at once.
     pub async fn erase_person(
         &self,
-        actor: &Publisher,
+        actor: &Actor,
         person: &PersonId,
     ) -> Result<Withdrawal, PublishingError> {
-        rules::may_speak_for_people(actor)?;
-        let ids = self.store.live_items_of_person(&actor.id, person).await?;
-        let withdrawal = self.store.withdraw_items(&ids, WithdrawReason::PersonErased, self.now()).await?;
+        rules::may_speak_for_people(&actor.publisher)?;
+        let ids = self.store.live_items_of_person(&actor.publisher.id, person).await?;
+        let change = actor.change(self.now());
+        let withdrawal = self.store.withdraw_items(&ids, WithdrawReason::PersonErased, &change).await?;
         self.hint(&withdrawal.moved, "withdraw");
         if !withdrawal.items.is_empty() {
             tracing::info!(items = ?withdrawal.items, "person withdrawn");
@@ -325,7 +468,8 @@ impl Publishing {
     pub async fn expire(&self) -> Result<Withdrawal, PublishingError> {
         let now = self.now();
         let ids = self.store.expired_items(now).await?;
-        let withdrawal = self.store.withdraw_items(&ids, WithdrawReason::Expired, now).await?;
+        let withdrawal =
+            self.store.withdraw_items(&ids, WithdrawReason::Expired, &platform_change(now)).await?;
         self.hint(&withdrawal.moved, "withdraw");
         if !withdrawal.items.is_empty() {
             tracing::info!(items = ?withdrawal.items, generation = ?withdrawal.moved.generation, "expired items withdrawn");
@@ -333,14 +477,44 @@ impl Publishing {
         Ok(withdrawal)
     }
 
-    /// Where and when one of the publisher's items was shown, from the plays boards uploaded.
-    pub async fn item_plays(&self, actor: &Publisher, id: &ItemId) -> Result<ItemPlays, PublishingError> {
-        self.own_item(actor, id).await?;
+    /// Where and when an item was shown, from the plays boards uploaded.
+    pub async fn item_plays(&self, actor: &Actor, id: &ItemId) -> Result<ItemPlays, PublishingError> {
+        self.item(actor, id).await?;
         Ok(self.store.item_plays(id, MAX_LISTED_PLAYS).await?)
     }
 
+    /// The whole proof of play of an item: per screen of its buildings, shown or why not.
+    pub async fn proof_of_play(
+        &self,
+        actor: &Actor,
+        id: &ItemId,
+    ) -> Result<proof::ProofOfPlay, PublishingError> {
+        let record = self.item(actor, id).await?;
+        let plays = self.store.item_plays(id, MAX_LISTED_PLAYS).await?;
+        let mut devices = Vec::new();
+        for building in &record.buildings {
+            let current = self.store.building_generation(building).await?;
+            let tz = self
+                .store
+                .building(building)
+                .await?
+                .and_then(|b| b.tz().ok())
+                .unwrap_or(jiff::tz::TimeZone::UTC);
+            for report in self.store.device_reports(Some(building)).await? {
+                if report.device.revoked_at.is_none() {
+                    devices.push(proof::DeviceView {
+                        report,
+                        current_generation: current.generation,
+                        tz: tz.clone(),
+                    });
+                }
+            }
+        }
+        Ok(proof::prove(&record, &plays, &devices, self.now()))
+    }
+
     /// Checks a picture from its bytes, stores it under its address and records it.
-    pub async fn upload_media(&self, actor: &Publisher, bytes: Vec<u8>) -> Result<Uploaded, PublishingError> {
+    pub async fn upload_media(&self, actor: &Actor, bytes: Vec<u8>) -> Result<Uploaded, PublishingError> {
         let files = self.media.clone();
         let media = tokio::task::spawn_blocking(move || -> Result<MediaRef, PublishingError> {
             let media = inspect_upload(&bytes)?;
@@ -356,7 +530,7 @@ impl Publishing {
         })??;
         let created = self.store.add_media(&media, self.now()).await?;
         if created {
-            tracing::info!(publisher = %actor.id, sha256 = %media.sha256, bytes = media.bytes, "media uploaded");
+            tracing::info!(publisher = %actor.publisher.id, sha256 = %media.sha256, bytes = media.bytes, "media uploaded");
         }
         Ok(Uploaded { media, created })
     }

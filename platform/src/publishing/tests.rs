@@ -9,15 +9,18 @@ use palier_content::sample::requests;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::moderation;
 use crate::rules::{Role, Rule};
-use crate::store::SqliteStore;
+use crate::store::{PublisherKind, SqliteStore};
 
 struct World {
     service: Publishing,
-    landlord: Publisher,
-    other_landlord: Publisher,
-    shop: Publisher,
-    neighbourhood: Publisher,
+    landlord: Actor,
+    other_landlord: Actor,
+    shop: Actor,
+    neighbourhood: Actor,
+    caretaker: Actor,
+    moderator: Actor,
     _dir: tempfile::TempDir,
 }
 
@@ -34,26 +37,31 @@ async fn world(limits: ManifestLimits) -> World {
         store.add_building(&building, now).await.unwrap();
     }
     let mut publishers = Vec::new();
-    for (name, role, buildings) in [
-        ("pub-landlord", Role::Landlord, vec!["bld-a"]),
-        ("pub-landlord-b", Role::Landlord, vec!["bld-b"]),
-        ("pub-shop", Role::Shop, vec!["bld-a"]),
-        ("pub-app", Role::Neighbourhood, vec!["bld-a", "bld-b"]),
+    for (name, kind, role, buildings) in [
+        ("pub-landlord", PublisherKind::Token, Role::Landlord, vec!["bld-a"]),
+        ("pub-landlord-b", PublisherKind::Token, Role::Landlord, vec!["bld-b"]),
+        ("pub-shop", PublisherKind::Token, Role::Shop, vec!["bld-a"]),
+        ("pub-app", PublisherKind::Token, Role::Neighbourhood, vec!["bld-a", "bld-b"]),
+        ("usr-caretaker", PublisherKind::Person, Role::Caretaker, vec!["bld-a"]),
+        ("usr-moderator", PublisherKind::Person, Role::Moderator, vec!["bld-a"]),
     ] {
         let publisher = Publisher {
             id: crate::ids::PublisherId::parse(name).unwrap(),
             name: name.into(),
             role,
             buildings: buildings.into_iter().map(building_id).collect(),
+            kind,
         };
         store.add_publisher(&publisher, name, now).await.unwrap();
-        publishers.push(publisher);
+        let via = if kind == PublisherKind::Person { Via::Console } else { Via::Api };
+        publishers.push(Actor::new(publisher, via));
     }
     let media = MediaFiles::new(dir.path().join("media"));
     let service =
         Publishing::new(store, media, Hints::new(), Arc::new(Timestamp::now)).with_manifest_limits(limits);
-    let [landlord, other_landlord, shop, neighbourhood] = publishers.try_into().unwrap();
-    World { service, landlord, other_landlord, shop, neighbourhood, _dir: dir }
+    let [landlord, other_landlord, shop, neighbourhood, caretaker, moderator] =
+        publishers.try_into().unwrap();
+    World { service, landlord, other_landlord, shop, neighbourhood, caretaker, moderator, _dir: dir }
 }
 
 fn flash(id: &str) -> Value {
@@ -90,7 +98,7 @@ async fn who_may_publish_what_and_where() {
         body["buildings"] = json!(buildings);
         body
     };
-    let cases: Vec<(&str, &Publisher, Value, Expect)> = vec![
+    let cases: Vec<(&str, &Actor, Value, Expect)> = vec![
         ("landlord flash", &w.landlord, flash("f-1"), Expect::Ok),
         ("landlord promo", &w.landlord, requests::promo("p-1", &[]), Expect::Forbidden(Rule::RoleKinds)),
         ("shop promo", &w.shop, requests::promo("p-2", &[]), Expect::Ok),
@@ -137,7 +145,7 @@ async fn only_the_owner_changes_withdraws_or_reads_an_item() {
     let published = w.service.publish(&w.landlord, flash("f-mine"), Target::Create).await.unwrap();
     assert_eq!((published.item.version, published.buildings.clone()), (1, vec![building_id("bld-a")]));
     let nobody = ItemId::parse("f-none").unwrap();
-    let update = |actor: &Publisher, id: &ItemId, version: Option<u64>| {
+    let update = |actor: &Actor, id: &ItemId, version: Option<u64>| {
         let mut body = flash(id.as_str());
         if let Some(v) = version {
             body["version"] = json!(v);
@@ -167,7 +175,13 @@ async fn only_the_owner_changes_withdraws_or_reads_an_item() {
         Expect::Forbidden(Rule::Ownership)
     );
     assert_eq!(verdict(&w.service.withdraw(&w.landlord, &nobody).await), Expect::NotFound);
-    let withdrawn = w.service.withdraw(&w.landlord, &mine).await.unwrap();
+    // A caretaker (a person of the landlord's team) may change and withdraw the team's flash;
+    // another landlord's machine token may not.
+    let mut edit = flash("f-mine");
+    edit["title"] = json!("Coupure d'eau reportée");
+    let edited = w.service.publish(&w.caretaker, edit, Target::Update(mine.clone())).await.unwrap();
+    assert_eq!(edited.buildings, [building_id("bld-a")], "a teammate's edit keeps the item's buildings");
+    let withdrawn = w.service.withdraw(&w.caretaker, &mine).await.unwrap();
     assert_eq!(withdrawn.items, std::slice::from_ref(&mine));
     assert!(w.service.withdraw(&w.landlord, &mine).await.unwrap().items.is_empty(), "harmless to repeat");
 }
@@ -193,6 +207,66 @@ async fn only_the_neighbourhood_role_erases_a_person() {
     let ids: Vec<&str> = erased.items.iter().map(ItemId::as_str).collect();
     assert_eq!(ids, ["o-1", "o-2"]);
     assert_eq!(erased.moved.buildings, [building_id("bld-a"), building_id("bld-b")]);
+}
+
+#[tokio::test]
+async fn residents_posts_wait_for_a_moderator_where_the_building_says_so() {
+    let w = world(ManifestLimits::default()).await;
+    let store = w.service.store();
+    store.set_moderated_kinds(&building_id("bld-b"), &[]).await.unwrap();
+    let post = |id: &str, buildings: &[&str]| {
+        let mut body = requests::offer(id, "camille", "Camille", &[]);
+        body["buildings"] = json!(buildings);
+        body
+    };
+    // (offer, its buildings, moderation after publishing)
+    let table = [
+        ("o-a", vec!["bld-a"], Moderation::Pending),
+        ("o-b", vec!["bld-b"], Moderation::Approved),
+        ("o-ab", vec!["bld-a", "bld-b"], Moderation::Pending),
+    ];
+    for (id, buildings, expected) in table {
+        let published =
+            w.service.publish(&w.neighbourhood, post(id, &buildings), Target::Create).await.unwrap();
+        assert_eq!(published.moderation, expected, "{id}");
+    }
+    let news = requests::lasting(
+        json!({"id": "n-1", "kind": "news", "title": "Fête des voisins",
+        "valid_from": Timestamp::now().to_string(), "valid_until": Timestamp::now().to_string()}),
+        SignedDuration::from_hours(5),
+    );
+    let published = w.service.publish(&w.neighbourhood, news, Target::Create).await.unwrap();
+    assert_eq!(published.moderation, Moderation::Approved, "news is not moderated by default");
+
+    let queue = w.service.moderation_queue(&w.moderator).await.unwrap();
+    assert_eq!(queue.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["o-a", "o-ab"]);
+    assert_eq!(verdict(&w.service.moderation_queue(&w.landlord).await), Expect::Forbidden(Rule::Moderation));
+    let o_a = ItemId::parse("o-a").unwrap();
+    let reject = |reason: &str| moderation::Event::Reject { reason: reason.into() };
+    assert_eq!(verdict(&w.service.moderate(&w.moderator, &o_a, 1, reject(" ")).await), Expect::Invalid);
+    assert_eq!(
+        verdict(&w.service.moderate(&w.caretaker, &o_a, 1, moderation::Event::Approve).await),
+        Expect::Forbidden(Rule::Moderation)
+    );
+    assert_eq!(
+        verdict(&w.service.moderate(&w.moderator, &o_a, 5, moderation::Event::Approve).await),
+        Expect::Conflict
+    );
+    let decided =
+        w.service.moderate(&w.moderator, &o_a, 1, reject("Pas de vente d'animaux ici")).await.unwrap();
+    assert_eq!(decided.reason(), Some("Pas de vente d'animaux ici"));
+    // The author edits the text: the post waits again; an edit of its weight alone would not.
+    let mut edited = post("o-a", &["bld-a"]);
+    edited["title"] = json!("Je donne des croquettes");
+    let again =
+        w.service.publish(&w.neighbourhood, edited.clone(), Target::Update(o_a.clone())).await.unwrap();
+    assert_eq!(again.moderation, Moderation::Pending);
+    w.service.moderate(&w.moderator, &o_a, 2, moderation::Event::Approve).await.unwrap();
+    edited["weight"] = json!(3);
+    let reweighted = w.service.publish(&w.neighbourhood, edited, Target::Update(o_a.clone())).await.unwrap();
+    assert_eq!(reweighted.moderation, Moderation::Approved);
+    let record = w.service.item(&w.neighbourhood, &o_a).await.unwrap();
+    assert_eq!((record.version, record.moderation), (3, Moderation::Approved));
 }
 
 #[tokio::test]

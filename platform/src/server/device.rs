@@ -40,7 +40,7 @@ pub async fn enrol(
 ) -> Result<Json<EnrolResponse>, ApiError> {
     let limiter = &state.inner.enrol_limiter;
     if let Some(ip) = client
-        && let Err(wait) = limiter.check(ip, Instant::now())
+        && let Err(wait) = limiter.check(&ip, Instant::now())
     {
         return Err(ApiError::too_many_requests(wait, "too many refused enrolment codes; try again later"));
     }

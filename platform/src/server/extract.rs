@@ -13,8 +13,9 @@ use palier_content::limits::MAX_REQUEST_BYTES;
 use serde::de::DeserializeOwned;
 
 use super::{ApiError, AppState};
+use crate::publishing::Actor;
 use crate::secret::{bearer, hash_secret};
-use crate::store::{Device, Publisher};
+use crate::store::{Device, Via};
 
 /// "Last seen" is written at most this often per device, not on every poll.
 const LAST_SEEN_RESOLUTION: SignedDuration = SignedDuration::from_secs(60);
@@ -54,9 +55,9 @@ impl FromRequestParts<AppState> for DeviceAuth {
     }
 }
 
-/// A publisher with a valid token.
+/// A publisher with a valid token, acting through the publishing API.
 #[derive(Debug, Clone)]
-pub struct PublisherAuth(pub Publisher);
+pub struct PublisherAuth(pub Actor);
 
 impl FromRequestParts<AppState> for PublisherAuth {
     type Rejection = ApiError;
@@ -68,7 +69,7 @@ impl FromRequestParts<AppState> for PublisherAuth {
             .publisher_by_token(&hash)
             .await?
             .ok_or_else(|| ApiError::unauthorized("publisher token unknown or revoked"))?;
-        Ok(PublisherAuth(publisher))
+        Ok(PublisherAuth(Actor::new(publisher, Via::Api)))
     }
 }
 

@@ -1,9 +1,9 @@
-//! A small failure counter per client address, so nobody can probe enrolment codes: after
-//! too many refused codes in a window, the address gets 429 with `Retry-After` until the
-//! window ends. Successes cost nothing. In memory, per process.
+//! A small failure counter per key (a client address, an account), so nobody can probe
+//! enrolment codes or guess passwords: after too many failures in a window, the key gets 429
+//! with `Retry-After` until the window ends. Successes cost nothing. In memory, per process.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -11,21 +11,21 @@ use std::time::{Duration, Instant};
 const SWEEP_ABOVE: usize = 10_000;
 
 #[derive(Debug)]
-pub(super) struct FailureLimiter {
+pub(crate) struct FailureLimiter<K> {
     max_failures: u32,
     window: Duration,
-    counts: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    counts: Mutex<HashMap<K, (Instant, u32)>>,
 }
 
-impl FailureLimiter {
-    pub(super) fn new(max_failures: u32, window: Duration) -> FailureLimiter {
+impl<K: Hash + Eq> FailureLimiter<K> {
+    pub(crate) fn new(max_failures: u32, window: Duration) -> FailureLimiter<K> {
         FailureLimiter { max_failures, window, counts: Mutex::new(HashMap::new()) }
     }
 
-    /// `Err(seconds to wait)` when the address has used up its failures.
-    pub(super) fn check(&self, addr: IpAddr, now: Instant) -> Result<(), u64> {
+    /// `Err(seconds to wait)` when the key has used up its failures.
+    pub(crate) fn check(&self, key: &K, now: Instant) -> Result<(), u64> {
         let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        match counts.get(&addr) {
+        match counts.get(key) {
             Some(&(start, failures)) if failures >= self.max_failures && now < start + self.window => {
                 Err((start + self.window - now).as_secs().max(1))
             }
@@ -33,13 +33,13 @@ impl FailureLimiter {
         }
     }
 
-    pub(super) fn record_failure(&self, addr: IpAddr, now: Instant) {
+    pub(crate) fn record_failure(&self, key: K, now: Instant) {
         let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         if counts.len() > SWEEP_ABOVE {
             let window = self.window;
             counts.retain(|_, (start, _)| now < *start + window);
         }
-        let entry = counts.entry(addr).or_insert((now, 0));
+        let entry = counts.entry(key).or_insert((now, 0));
         if now >= entry.0 + self.window {
             *entry = (now, 0);
         }
@@ -54,13 +54,13 @@ mod tests {
     #[test]
     fn blocks_after_the_failures_until_the_window_ends() {
         let limiter = FailureLimiter::new(2, Duration::from_secs(60));
-        let addr: IpAddr = "127.0.0.1".parse().unwrap();
+        let addr: std::net::IpAddr = "127.0.0.1".parse().unwrap();
         let t0 = Instant::now();
-        assert!(limiter.check(addr, t0).is_ok());
+        assert!(limiter.check(&addr, t0).is_ok());
         limiter.record_failure(addr, t0);
         limiter.record_failure(addr, t0);
-        assert_eq!(limiter.check(addr, t0 + Duration::from_secs(10)), Err(50));
-        assert!(limiter.check("127.0.0.2".parse().unwrap(), t0).is_ok());
-        assert!(limiter.check(addr, t0 + Duration::from_secs(60)).is_ok());
+        assert_eq!(limiter.check(&addr, t0 + Duration::from_secs(10)), Err(50));
+        assert!(limiter.check(&"127.0.0.2".parse().unwrap(), t0).is_ok());
+        assert!(limiter.check(&addr, t0 + Duration::from_secs(60)).is_ok());
     }
 }

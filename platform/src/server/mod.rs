@@ -9,8 +9,8 @@
 mod device;
 mod error;
 mod events;
-mod extract;
-mod limiter;
+pub(crate) mod extract;
+pub(crate) mod limiter;
 mod media;
 mod publish;
 
@@ -23,7 +23,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
-use axum::routing::{delete, get, post, put};
+use axum::routing::{delete, get, post};
 use jiff::Timestamp;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -52,12 +52,31 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/device/heartbeat"),
     ("get", "/v1/media/{sha256}"),
     ("post", "/v1/publish/items"),
+    ("get", "/v1/publish/items/{id}"),
     ("put", "/v1/publish/items/{id}"),
     ("delete", "/v1/publish/items/{id}"),
     ("get", "/v1/publish/items/{id}/plays"),
     ("delete", "/v1/publish/people/{person_id}"),
     ("post", "/v1/publish/media"),
 ];
+
+/// The console's settings (from `platform.toml`).
+#[derive(Debug, Clone, Default)]
+pub struct ConsoleSettings {
+    /// `palier-player`, run for exact previews; `None`: pages say no renderer is configured.
+    pub player: Option<std::path::PathBuf>,
+    /// The console's public address (`https://…`), for links and Secure cookies.
+    pub public_url: Option<String>,
+    /// Cookies only over HTTPS: on when `public_url` is `https://…`.
+    pub secure_cookies: bool,
+}
+
+/// Failed console logins one account, and one client address, may make per window.
+#[derive(Debug)]
+pub(crate) struct LoginLimits {
+    pub(crate) by_account: limiter::FailureLimiter<String>,
+    pub(crate) by_address: limiter::FailureLimiter<std::net::IpAddr>,
+}
 
 /// Tunables of a running server. The defaults are the protocol's numbers.
 #[derive(Debug, Clone)]
@@ -69,6 +88,11 @@ pub struct Settings {
     /// Failed enrolments one client address may make per window before 429.
     pub enrol_failures: u32,
     pub enrol_window: Duration,
+    /// Failed console logins per account, and per client address, per window.
+    pub login_failures_per_account: u32,
+    pub login_failures_per_address: u32,
+    pub login_window: Duration,
+    pub console: ConsoleSettings,
 }
 
 impl Default for Settings {
@@ -78,6 +102,10 @@ impl Default for Settings {
             housekeeping: Duration::from_secs(60),
             enrol_failures: 20,
             enrol_window: Duration::from_secs(600),
+            login_failures_per_account: 5,
+            login_failures_per_address: 30,
+            login_window: Duration::from_secs(900),
+            console: ConsoleSettings::default(),
         }
     }
 }
@@ -96,7 +124,10 @@ struct Inner {
     hints: Hints,
     settings: Settings,
     clock: Clock,
-    enrol_limiter: limiter::FailureLimiter,
+    enrol_limiter: limiter::FailureLimiter<std::net::IpAddr>,
+    login_limits: LoginLimits,
+    renderer: crate::console::preview::Renderer,
+    thumbnails: crate::console::screens::Thumbnails,
     closing: watch::Sender<bool>,
 }
 
@@ -127,6 +158,17 @@ impl AppState {
         let hints = Hints::new();
         let publishing =
             Publishing::new(Arc::clone(&store), media.clone(), hints.clone(), Arc::clone(&clock));
+        let login_limits = LoginLimits {
+            by_account: limiter::FailureLimiter::new(
+                settings.login_failures_per_account,
+                settings.login_window,
+            ),
+            by_address: limiter::FailureLimiter::new(
+                settings.login_failures_per_address,
+                settings.login_window,
+            ),
+        };
+        let renderer = crate::console::preview::Renderer::new(settings.console.player.clone(), media.clone());
         AppState {
             inner: Arc::new(Inner {
                 store,
@@ -137,6 +179,9 @@ impl AppState {
                 settings,
                 clock,
                 enrol_limiter,
+                login_limits,
+                renderer,
+                thumbnails: Default::default(),
                 closing: watch::channel(false).0,
             }),
         }
@@ -161,21 +206,50 @@ impl AppState {
         &*self.inner.store
     }
 
+    pub fn store_arc(&self) -> Arc<dyn Store> {
+        Arc::clone(&self.inner.store)
+    }
+
+    pub fn media_files(&self) -> &MediaFiles {
+        &self.inner.media
+    }
+
+    pub fn console_settings(&self) -> &ConsoleSettings {
+        &self.inner.settings.console
+    }
+
+    pub(crate) fn console_limits(&self) -> &LoginLimits {
+        &self.inner.login_limits
+    }
+
+    pub(crate) fn console_renderer(&self) -> &crate::console::preview::Renderer {
+        &self.inner.renderer
+    }
+
+    pub(crate) fn console_thumbnails(&self) -> &crate::console::screens::Thumbnails {
+        &self.inner.thumbnails
+    }
+
     /// The publishing service every interface calls.
     pub fn publishing(&self) -> &Publishing {
         &self.inner.publishing
     }
 
-    /// One housekeeping pass: expired items leave the manifests, with a `withdraw` hint.
+    /// One housekeeping pass: expired items leave the manifests, with a `withdraw` hint;
+    /// expired console sessions and password links are forgotten.
     pub async fn housekeeping(&self) -> Result<(), ApiError> {
         self.publishing().expire().await?;
+        self.store().forget_expired_sessions(self.now()).await?;
         Ok(())
     }
 }
 
-/// The route table.
+/// The route table: the APIs under `/v1`, the console everywhere else.
 pub fn router(state: AppState) -> Router {
+    let console = crate::console::routes(&state)
+        .layer(axum::extract::DefaultBodyLimit::max(crate::console::session::MAX_FORM_BYTES));
     Router::new()
+        .merge(console)
         .route("/v1/openapi.json", get(openapi))
         .route("/v1/device/enrol", post(device::enrol))
         .route("/v1/device/manifest", get(device::manifest))
@@ -184,7 +258,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/device/heartbeat", post(device::heartbeat))
         .route("/v1/media/{sha256}", get(media::download))
         .route("/v1/publish/items", post(publish::create))
-        .route("/v1/publish/items/{id}", put(publish::update).delete(publish::withdraw))
+        .route("/v1/publish/items/{id}", get(publish::read).put(publish::update).delete(publish::withdraw))
         .route("/v1/publish/items/{id}/plays", get(publish::plays))
         .route("/v1/publish/people/{person_id}", delete(publish::withdraw_person))
         .route("/v1/publish/media", post(media::upload))
@@ -197,8 +271,12 @@ async fn openapi() -> impl IntoResponse {
     ([(CONTENT_TYPE, "application/json")], OPENAPI_JSON)
 }
 
-async fn not_found() -> ApiError {
-    ApiError::not_found("no such endpoint; GET /v1/openapi.json lists them")
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    if uri.path().starts_with("/v1/") {
+        ApiError::not_found("no such endpoint; GET /v1/openapi.json lists them").into_response()
+    } else {
+        crate::console::ConsoleError::NotFound(String::new()).into_response()
+    }
 }
 
 async fn method_not_allowed() -> ApiError {

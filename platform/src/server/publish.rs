@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::extract::{JsonBody, PublisherAuth};
 use super::{ApiError, AppState};
 use crate::ids::{BuildingId, ItemId, PersonId};
+use crate::moderation::Moderation;
 use crate::publishing::{Published, Target};
 use crate::store::ItemPlays;
 
@@ -22,12 +23,35 @@ pub struct PublishedItem {
     pub buildings: Vec<BuildingId>,
     /// The generation the buildings' manifests moved to.
     pub generation: u64,
+    /// `{"state": "pending"}` while it waits for a moderator; `rejected` carries the reason.
+    pub moderation: Moderation,
 }
 
 impl From<Published> for PublishedItem {
     fn from(p: Published) -> PublishedItem {
-        PublishedItem { item: p.item, buildings: p.buildings, generation: p.generation }
+        PublishedItem {
+            item: p.item,
+            buildings: p.buildings,
+            generation: p.generation,
+            moderation: p.moderation,
+        }
     }
+}
+
+/// The answer to `GET /v1/publish/items/{id}`: the item and what became of it.
+#[derive(Debug, Serialize)]
+pub struct ItemState {
+    pub item: Item,
+    pub buildings: Vec<BuildingId>,
+    pub moderation: Moderation,
+    /// When it left the manifests and why, if it did.
+    pub withdrawn: Option<Withdrawn>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Withdrawn {
+    pub at: jiff::Timestamp,
+    pub reason: String,
 }
 
 /// The answer to a person's erasure.
@@ -50,6 +74,21 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<PublishedItem>), ApiError> {
     let published = state.publishing().publish(&publisher, body, Target::Create).await?;
     Ok((StatusCode::CREATED, Json(published.into())))
+}
+
+/// `GET /v1/publish/items/{id}`: the item, its moderation state (and a rejection's reason).
+pub async fn read(
+    State(state): State<AppState>,
+    PublisherAuth(publisher): PublisherAuth,
+    Path(id): Path<String>,
+) -> Result<Json<ItemState>, ApiError> {
+    let record = state.publishing().item(&publisher, &item_id(&id)?).await?;
+    Ok(Json(ItemState {
+        item: record.item,
+        buildings: record.buildings,
+        moderation: record.moderation,
+        withdrawn: record.withdrawn.map(|(at, reason)| Withdrawn { at, reason }),
+    }))
 }
 
 /// `PUT /v1/publish/items/{id}`.

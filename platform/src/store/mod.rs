@@ -24,6 +24,7 @@ use palier_content::{Building, Item, MediaRef};
 use serde::Serialize;
 
 use crate::ids::{BuildingId, DeviceId, ItemId, MediaAddress, PersonId, PublisherId};
+use crate::moderation::Moderation;
 use crate::rules::Role;
 
 pub use sqlite::SqliteStore;
@@ -79,6 +80,85 @@ pub struct Publisher {
     pub role: Role,
     /// Buildings it may publish to, sorted.
     pub buildings: Vec<BuildingId>,
+    pub kind: PublisherKind,
+}
+
+/// Whether a publisher is a machine holding a token or a person logging in to the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PublisherKind {
+    Token,
+    Person,
+}
+
+impl PublisherKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PublisherKind::Token => "token",
+            PublisherKind::Person => "person",
+        }
+    }
+}
+
+/// A person's console account: a publisher that logs in with an e-mail and a password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub publisher: Publisher,
+    /// Lower case.
+    pub email: String,
+    /// The Argon2 hash in PHC form; `None` until the person sets a password.
+    pub password_hash: Option<String>,
+    pub created_at: Timestamp,
+    pub disabled_at: Option<Timestamp>,
+}
+
+/// Which interface a change came through, for the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    Api,
+    Console,
+    Cli,
+    /// The platform itself (expiry, the lift monitor's follow-ups).
+    Platform,
+}
+
+impl Via {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Api => "api",
+            Via::Console => "console",
+            Via::Cli => "cli",
+            Via::Platform => "platform",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Via> {
+        [Via::Api, Via::Console, Via::Cli, Via::Platform].into_iter().find(|v| v.as_str() == text)
+    }
+}
+
+/// Who made a change, how and when: what the audit log records beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// `None` for the platform itself.
+    pub actor: Option<PublisherId>,
+    pub actor_name: String,
+    pub via: Via,
+    pub at: Timestamp,
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    pub seq: u64,
+    pub at: Timestamp,
+    pub actor: Option<PublisherId>,
+    pub actor_name: String,
+    pub via: Via,
+    /// `publish`, `update`, `withdraw`, `erase person`, `expire`, `approve`, `reject`.
+    pub action: String,
+    pub item_id: Option<ItemId>,
+    pub detail: String,
 }
 
 /// A publisher as `publisher list` shows it.
@@ -88,16 +168,28 @@ pub struct PublisherEntry {
     pub revoked_at: Option<Timestamp>,
 }
 
-/// What the store knows of an item besides its content.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An item as stored: its content and what the platform knows around it.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ItemRecord {
     pub id: ItemId,
     pub version: u64,
     pub publisher_id: PublisherId,
     pub person_id: Option<PersonId>,
-    pub withdrawn: bool,
+    /// When and why it left the manifests, if it did.
+    pub withdrawn: Option<(Timestamp, String)>,
     /// The buildings it targets, sorted.
     pub buildings: Vec<BuildingId>,
+    pub moderation: Moderation,
+    /// The content boards receive.
+    pub item: Item,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl ItemRecord {
+    pub fn is_withdrawn(&self) -> bool {
+        self.withdrawn.is_some()
+    }
 }
 
 /// A new item or a new version of one, checked and versioned by the publishing service.
@@ -112,7 +204,8 @@ pub struct ItemWrite {
     /// The version this write replaces: `None` creates the item (refused if the id exists),
     /// `Some(v)` is refused unless the stored version is still `v`.
     pub replaces: Option<u64>,
-    pub at: Timestamp,
+    pub moderation: Moderation,
+    pub change: Change,
 }
 
 /// A building's live content after a write, for the admission check.
@@ -154,6 +247,15 @@ pub enum WithdrawReason {
 }
 
 impl WithdrawReason {
+    /// What the audit log calls it.
+    pub fn action(self) -> &'static str {
+        match self {
+            WithdrawReason::Withdrawn => "withdraw",
+            WithdrawReason::PersonErased => "erase person",
+            WithdrawReason::Expired => "expire",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             WithdrawReason::Withdrawn => "withdrawn",
@@ -260,6 +362,19 @@ pub struct PlayRow {
 /// Most play records listed in one answer.
 pub const MAX_LISTED_PLAYS: usize = 10_000;
 
+/// Which items a listing returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemQuery {
+    /// Items targeting this building, newest change first.
+    Building(BuildingId),
+    /// Items waiting for a moderator in any of these buildings (every building when `None`),
+    /// oldest first.
+    Pending(Option<Vec<BuildingId>>),
+}
+
+/// The most items one listing returns.
+pub const MAX_LISTED_ITEMS: usize = 1_000;
+
 /// Everything the platform keeps.
 #[async_trait]
 pub trait Store: Send + Sync + fmt::Debug {
@@ -292,17 +407,30 @@ pub trait Store: Send + Sync + fmt::Debug {
     // Items and media.
 
     async fn item(&self, id: &ItemId) -> Result<Option<ItemRecord>, StoreError>;
+    /// Items of a building, or waiting for moderation; at most [`MAX_LISTED_ITEMS`].
+    async fn items(&self, query: &ItemQuery) -> Result<Vec<ItemRecord>, StoreError>;
     /// Stores an item or a new version of it (see [`ItemWrite::replaces`]); asks `admit`
     /// about each target building's new load before committing; moves every building it
     /// leaves or reaches to a new generation.
     async fn write_item(&self, write: &ItemWrite, admit: Arc<Admission>) -> Result<Moved, StoreError>;
-    /// Takes those of these items that are live out of the manifests.
+    /// Takes those of these items that are live out of the manifests, with an audit line each.
     async fn withdraw_items(
         &self,
         ids: &[ItemId],
         reason: WithdrawReason,
-        now: Timestamp,
+        change: &Change,
     ) -> Result<Withdrawal, StoreError>;
+    /// Sets an item's moderation state if it is still at `version`; an item entering or
+    /// leaving the manifests moves its buildings to a new generation.
+    async fn moderate(
+        &self,
+        id: &ItemId,
+        version: u64,
+        moderation: &Moderation,
+        change: &Change,
+    ) -> Result<Moved, StoreError>;
+    /// The audit log, newest first, at most `limit` lines older than `before` (a `seq`).
+    async fn audit(&self, limit: usize, before: Option<u64>) -> Result<Vec<AuditEntry>, StoreError>;
     /// Live items a publisher published for a person.
     async fn live_items_of_person(
         &self,
@@ -314,6 +442,53 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn media(&self, address: &MediaAddress) -> Result<Option<MediaRef>, StoreError>;
     /// Records a media file whose bytes are already in place; true if it was new.
     async fn add_media(&self, media: &MediaRef, now: Timestamp) -> Result<bool, StoreError>;
+
+    // Buildings' settings.
+
+    /// The kinds from the neighbourhood app that wait for a moderator in this building.
+    async fn moderated_kinds(&self, building: &BuildingId) -> Result<Vec<palier_content::Kind>, StoreError>;
+    async fn set_moderated_kinds(
+        &self,
+        building: &BuildingId,
+        kinds: &[palier_content::Kind],
+    ) -> Result<(), StoreError>;
+
+    // People and their sessions.
+
+    /// Adds a person's account (and the publisher it acts as); the e-mail must be new.
+    async fn add_person(&self, person: &Person) -> Result<(), StoreError>;
+    async fn person(&self, id: &PublisherId) -> Result<Option<Person>, StoreError>;
+    async fn person_by_email(&self, email: &str) -> Result<Option<Person>, StoreError>;
+    async fn people(&self) -> Result<Vec<Person>, StoreError>;
+    /// Disables an account at once (its publisher is revoked). False if it already was.
+    async fn disable_person(&self, id: &PublisherId, now: Timestamp) -> Result<bool, StoreError>;
+    /// Keeps a one-time link (its hash) to set a person's password.
+    async fn add_password_link(
+        &self,
+        token_hash: &str,
+        person: &PublisherId,
+        expires: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// The person an unused, unexpired link is for.
+    async fn password_link(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<PublisherId>, StoreError>;
+    /// Uses a link: sets the password hash and marks the link used, in one transaction.
+    /// `None` when the link is unknown, used or expired.
+    async fn use_password_link(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<PublisherId>, StoreError>;
+    /// A console session's record (JSON), unless it expired.
+    async fn session(&self, id: &str, now: Timestamp) -> Result<Option<String>, StoreError>;
+    async fn save_session(&self, id: &str, record: &str, expires: Timestamp) -> Result<(), StoreError>;
+    async fn delete_session(&self, id: &str) -> Result<(), StoreError>;
+    /// Housekeeping: forgets expired sessions and links.
+    async fn forget_expired_sessions(&self, now: Timestamp) -> Result<u64, StoreError>;
 
     // Devices.
 
@@ -332,8 +507,9 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn device_active(&self, id: &DeviceId) -> Result<bool, StoreError>;
     /// Records that the device was seen at `now`.
     async fn touch_device(&self, id: &DeviceId, now: Timestamp) -> Result<(), StoreError>;
-    /// Every device, oldest enrolment first, with its latest heartbeat.
-    async fn device_reports(&self) -> Result<Vec<DeviceReport>, StoreError>;
+    /// Every device (of one building when given), oldest enrolment first, with its latest
+    /// heartbeat.
+    async fn device_reports(&self, building: Option<&BuildingId>) -> Result<Vec<DeviceReport>, StoreError>;
     /// Revokes a device: its token stops working at once. False if it was already revoked.
     async fn revoke_device(&self, id: &DeviceId, now: Timestamp) -> Result<bool, StoreError>;
     /// Keeps the device's latest heartbeat.

@@ -45,7 +45,7 @@ async fn enrolment_turns_a_code_into_a_device_once() {
     assert_eq!(used, unknown, "used and unknown codes answer alike");
     assert!(used.contains("ask the platform admin for a new code"));
 
-    let reports = p.store.device_reports().await.unwrap();
+    let reports = p.store.device_reports(None).await.unwrap();
     assert_eq!(reports.len(), 1);
     assert_eq!(reports[0].device.name, "tilleuls-ascenseur");
     assert_eq!(reports[0].device.software_version, "0.1.0");
@@ -192,7 +192,7 @@ async fn tokens_are_required_and_revocation_is_immediate() {
         "unauthorized",
     )
     .await;
-    let listing = render_device_list(&p.store.device_reports().await.unwrap(), Timestamp::now());
+    let listing = render_device_list(&p.store.device_reports(None).await.unwrap(), Timestamp::now());
     assert!(listing.contains("status: revoked"), "{listing}");
 
     // A revoked publisher token stops working at once.
@@ -226,7 +226,7 @@ async fn heartbeats_are_stored_and_listed() {
     });
     let answer = p.post_json("/v1/device/heartbeat", Some(&device.token), &beat).await;
     assert_eq!(answer.status(), StatusCode::NO_CONTENT);
-    let reports = p.store.device_reports().await.unwrap();
+    let reports = p.store.device_reports(None).await.unwrap();
     let (_, stored) = reports[0].heartbeat.as_ref().expect("heartbeat stored");
     assert_eq!(stored.generation, 1042);
     assert_eq!(stored.quarantined[0].id, "offer-velo-enfant");

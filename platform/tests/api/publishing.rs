@@ -354,3 +354,47 @@ async fn an_update_can_move_an_item_between_buildings() {
     assert_eq!(manifest_a["items"], json!([]));
     assert_eq!(p.item_ids(&in_b.token).await, ["flash-eau"]);
 }
+
+#[tokio::test]
+async fn residents_offers_wait_for_moderation_and_the_api_says_so() {
+    use palier_platform::moderation::Event;
+    use palier_platform::publishing::Actor;
+    use palier_platform::store::{Publisher, PublisherKind, Via};
+
+    let p = Platform::start().await;
+    let a = p.moderated_building("Les Tilleuls").await;
+    let app = p.publisher(Role::Neighbourhood, &[&a]).await;
+    let device = p.enrol(&a, &["lift"]).await;
+    let answer = p.publish(&app, &offer("offer-chat", "camille")).await;
+    assert_eq!(answer["moderation"], json!({"state": "pending"}));
+    assert!(p.item_ids(&device.token).await.is_empty(), "a pending offer reaches no board");
+    let read: Value = p.get("/v1/publish/items/offer-chat", &app).await.json().await.unwrap();
+    assert_eq!(read["moderation"]["state"], "pending");
+    assert_eq!(read["withdrawn"], Value::Null);
+
+    let moderator = Actor::new(
+        Publisher {
+            id: palier_platform::ids::PublisherId::parse("usr-mod").unwrap(),
+            name: "Modération".into(),
+            role: Role::Moderator,
+            buildings: vec![palier_platform::ids::BuildingId::parse(&a).unwrap()],
+            kind: PublisherKind::Person,
+        },
+        Via::Console,
+    );
+    let id = palier_platform::ids::ItemId::parse("offer-chat").unwrap();
+    let reason = "Les annonces d'animaux passent par le refuge".to_owned();
+    p.state
+        .publishing()
+        .moderate(&moderator, &id, 1, Event::Reject { reason: reason.clone() })
+        .await
+        .unwrap();
+    let read: Value = p.get("/v1/publish/items/offer-chat", &app).await.json().await.unwrap();
+    assert_eq!(read["moderation"], json!({"state": "rejected", "reason": reason}));
+    p.state.publishing().moderate(&moderator, &id, 1, Event::Approve).await.unwrap();
+    assert_eq!(p.item_ids(&device.token).await, ["offer-chat"]);
+
+    let other = p.publisher(Role::Landlord, &[&a]).await;
+    error(p.get("/v1/publish/items/offer-chat", &other).await, StatusCode::FORBIDDEN, "forbidden").await;
+    error(p.get("/v1/publish/items/nothing", &app).await, StatusCode::NOT_FOUND, "not_found").await;
+}

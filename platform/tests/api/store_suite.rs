@@ -9,8 +9,10 @@ use palier_content::wire::{Heartbeat, PlayRecord, PlayTrigger};
 use palier_content::{Building, Item, MediaRef};
 use palier_platform::Role;
 use palier_platform::ids::{BuildingId, DeviceId, ItemId, MediaAddress, PersonId, PublisherId};
+use palier_platform::moderation::Moderation;
 use palier_platform::store::{
-    BuildingLoad, Conflict, EnrolmentCode, ItemWrite, NewDevice, Publisher, Store, StoreError, WithdrawReason,
+    BuildingLoad, Change, Conflict, EnrolmentCode, ItemQuery, ItemWrite, NewDevice, Person, Publisher,
+    PublisherKind, Store, StoreError, Via, WithdrawReason,
 };
 
 fn id<T>(parse: fn(&str) -> Result<T, String>, text: &str) -> T {
@@ -28,6 +30,10 @@ fn item(name: &str, version: u64, until: Timestamp) -> Item {
     item
 }
 
+fn change(publisher: &PublisherId, via: Via) -> Change {
+    Change { actor: Some(publisher.clone()), actor_name: "Syndic".into(), via, at: Timestamp::now() }
+}
+
 fn write(item: Item, publisher: &PublisherId, buildings: &[&BuildingId], replaces: Option<u64>) -> ItemWrite {
     ItemWrite {
         item,
@@ -35,7 +41,8 @@ fn write(item: Item, publisher: &PublisherId, buildings: &[&BuildingId], replace
         person_id: None,
         buildings: buildings.iter().map(|b| (*b).clone()).collect(),
         replaces,
-        at: Timestamp::now(),
+        moderation: Moderation::Approved,
+        change: change(publisher, Via::Api),
     }
 }
 
@@ -48,6 +55,8 @@ pub async fn scenarios(store: Arc<dyn Store>) {
     buildings_and_publishers(&*store).await;
     items_versions_and_generations(&*store).await;
     devices_manifests_and_plays(&*store).await;
+    moderation_and_the_audit_log(&*store).await;
+    people_links_and_sessions(&*store).await;
 }
 
 async fn buildings_and_publishers(store: &dyn Store) {
@@ -69,6 +78,7 @@ async fn buildings_and_publishers(store: &dyn Store) {
         name: "Syndic".into(),
         role: Role::Landlord,
         buildings: vec![id(BuildingId::parse, "bld-a"), id(BuildingId::parse, "bld-b")],
+        kind: PublisherKind::Token,
     };
     store.add_publisher(&landlord, "hash-landlord", now).await.unwrap();
     let nowhere = Publisher {
@@ -109,7 +119,11 @@ async fn items_versions_and_generations(store: &dyn Store) {
     let generation = store.building_generation(&a).await.unwrap();
     assert_eq!((generation.generation, generation.reason.as_str()), (g1, "publish"));
     let record = store.item(&flash).await.unwrap().unwrap();
-    assert_eq!((record.version, &record.publisher_id, record.withdrawn), (1, &publisher, false));
+    assert_eq!((record.version, &record.publisher_id, record.is_withdrawn()), (1, &publisher, false));
+    assert_eq!(
+        (record.moderation.clone(), record.item.title.clone()),
+        (Moderation::Approved, "Coupure d'eau".into())
+    );
     assert_eq!(record.buildings, std::slice::from_ref(&a));
 
     let twice =
@@ -188,14 +202,16 @@ async fn items_versions_and_generations(store: &dyn Store) {
 
     let ids =
         [id(ItemId::parse, "offer-1"), id(ItemId::parse, "flash-soon"), id(ItemId::parse, "flash-none")];
-    let withdrawal = store.withdraw_items(&ids, WithdrawReason::PersonErased, now).await.unwrap();
+    let erase = change(&publisher, Via::Api);
+    let withdrawal = store.withdraw_items(&ids, WithdrawReason::PersonErased, &erase).await.unwrap();
     assert_eq!(withdrawal.items, ids[..2]);
     assert_eq!(withdrawal.moved.buildings, [a.clone(), b.clone()]);
     let g3 = withdrawal.moved.generation.unwrap();
     assert!(g3 > g2);
-    let again = store.withdraw_items(&ids, WithdrawReason::Withdrawn, now).await.unwrap();
+    let again = store.withdraw_items(&ids, WithdrawReason::Withdrawn, &erase).await.unwrap();
     assert_eq!((again.items.len(), again.moved.generation), (0, None), "withdrawing twice changes nothing");
-    assert!(store.item(&ids[0]).await.unwrap().unwrap().withdrawn);
+    let gone = store.item(&ids[0]).await.unwrap().unwrap();
+    assert_eq!(gone.withdrawn.map(|(_, reason)| reason), Some("person withdrawn".to_owned()));
     assert!(store.live_items_of_person(&publisher, &camille).await.unwrap().is_empty());
     assert!(store.expired_items(now + SignedDuration::from_mins(2)).await.unwrap().is_empty());
     assert_eq!(store.building_items(&a).await.unwrap().items.len(), 0);
@@ -204,7 +220,7 @@ async fn items_versions_and_generations(store: &dyn Store) {
     let back =
         store.write_item(&write(item("offer-1", 2, week), &publisher, &[&a], Some(1)), admit_all()).await;
     assert!(back.unwrap().generation.unwrap() > g3);
-    assert!(!store.item(&ids[0]).await.unwrap().unwrap().withdrawn);
+    assert!(!store.item(&ids[0]).await.unwrap().unwrap().is_withdrawn());
 
     // Media descriptions.
     let media = MediaRef {
@@ -259,7 +275,9 @@ async fn devices_manifests_and_plays(store: &dyn Store) {
     }))
     .unwrap();
     store.record_heartbeat(&device.id, &beat, later).await.unwrap();
-    let reports = store.device_reports().await.unwrap();
+    let reports = store.device_reports(None).await.unwrap();
+    assert_eq!(store.device_reports(Some(&id(BuildingId::parse, "bld-b"))).await.unwrap().len(), 0);
+    assert_eq!(store.device_reports(Some(&a)).await.unwrap().len(), 1);
     assert_eq!(reports.len(), 1);
     assert_eq!(reports[0].device.last_seen.map(|t| t.as_millisecond()), Some(later.as_millisecond()));
     assert_eq!(reports[0].heartbeat.as_ref().map(|(_, b)| b.generation), Some(7));
@@ -299,6 +317,143 @@ async fn devices_manifests_and_plays(store: &dyn Store) {
     ));
     let unknown = store.building_items(&id(BuildingId::parse, "bld-none")).await.unwrap_err();
     assert!(matches!(unknown, StoreError::NotFound { what: "building", .. }), "{unknown}");
+}
+
+async fn moderation_and_the_audit_log(store: &dyn Store) {
+    let now = Timestamp::now();
+    let week = now + SignedDuration::from_hours(24 * 7);
+    let (a, b) = (id(BuildingId::parse, "bld-a"), id(BuildingId::parse, "bld-b"));
+    let app = id(PublisherId::parse, "pub-app");
+    let publisher = Publisher {
+        id: app.clone(),
+        name: "Voisins".into(),
+        role: Role::Neighbourhood,
+        buildings: vec![a.clone(), b.clone()],
+        kind: PublisherKind::Token,
+    };
+    store.add_publisher(&publisher, "hash-app", now).await.unwrap();
+    assert_eq!(store.moderated_kinds(&a).await.unwrap(), [palier_content::Kind::Offer], "offers by default");
+    store.set_moderated_kinds(&b, &[palier_content::Kind::Offer, palier_content::Kind::Event]).await.unwrap();
+    assert_eq!(store.moderated_kinds(&b).await.unwrap().len(), 2);
+    assert!(store.set_moderated_kinds(&id(BuildingId::parse, "bld-none"), &[]).await.is_err());
+
+    let before = store.building_generation(&a).await.unwrap().generation;
+    let mut pending = write(item("offer-pending", 1, week), &app, &[&a], None);
+    pending.moderation = Moderation::Pending;
+    store.write_item(&pending, admit_all()).await.unwrap();
+    let offer = id(ItemId::parse, "offer-pending");
+    let in_a = store.building_items(&a).await.unwrap();
+    assert!(!in_a.items.iter().any(|i| i["id"] == "offer-pending"), "a pending item is in no manifest");
+    let queue = store.items(&ItemQuery::Pending(Some(vec![a.clone()]))).await.unwrap();
+    assert_eq!(queue.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["offer-pending"]);
+    assert!(store.items(&ItemQuery::Pending(Some(vec![b.clone()]))).await.unwrap().is_empty());
+    assert_eq!(store.items(&ItemQuery::Pending(None)).await.unwrap().len(), 1);
+
+    let moderator = change(&id(PublisherId::parse, "usr-moderator"), Via::Console);
+    let stale = store.moderate(&offer, 7, &Moderation::Approved, &moderator).await;
+    assert!(
+        matches!(stale, Err(StoreError::Conflict(Conflict::VersionMoved { current: 1, .. }))),
+        "{stale:?}"
+    );
+    let approved = store.moderate(&offer, 1, &Moderation::Approved, &moderator).await.unwrap();
+    assert!(approved.generation.unwrap() > before, "approval brings it to the boards");
+    assert!(store.building_items(&a).await.unwrap().items.iter().any(|i| i["id"] == "offer-pending"));
+    let rejected = Moderation::Rejected { reason: "pas de vente d'animaux".into() };
+    let moved = store.moderate(&offer, 1, &rejected, &moderator).await.unwrap();
+    assert_eq!(moved.buildings, [a.clone()], "rejection takes it away");
+    assert_eq!(store.item(&offer).await.unwrap().unwrap().moderation, rejected);
+    assert!(store.items(&ItemQuery::Pending(None)).await.unwrap().is_empty());
+    let listed = store.items(&ItemQuery::Building(a.clone())).await.unwrap();
+    assert!(listed.iter().any(|r| r.id == offer && r.moderation == rejected));
+    assert!(listed.windows(2).all(|w| w[0].updated_at >= w[1].updated_at), "newest change first");
+
+    let log = store.audit(100, None).await.unwrap();
+    let actions: Vec<(&str, Option<&str>, Via)> = log
+        .iter()
+        .take(3)
+        .map(|e| (e.action.as_str(), e.item_id.as_ref().map(ItemId::as_str), e.via))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("reject", Some("offer-pending"), Via::Console),
+            ("approve", Some("offer-pending"), Via::Console),
+            ("publish", Some("offer-pending"), Via::Api),
+        ]
+    );
+    assert_eq!(log[0].detail, "pas de vente d'animaux");
+    assert!(log.windows(2).all(|w| w[0].seq > w[1].seq));
+    assert!(log.iter().any(|e| e.action == "erase person"), "withdrawals are logged too");
+    let older = store.audit(2, Some(log[1].seq)).await.unwrap();
+    assert_eq!(older[0].seq, log[2].seq);
+}
+
+async fn people_links_and_sessions(store: &dyn Store) {
+    let now = Timestamp::now();
+    let person = Person {
+        publisher: Publisher {
+            id: id(PublisherId::parse, "usr-camille"),
+            name: "camille".into(),
+            role: Role::Caretaker,
+            buildings: vec![id(BuildingId::parse, "bld-a")],
+            kind: PublisherKind::Person,
+        },
+        email: "camille@example.org".into(),
+        password_hash: None,
+        created_at: Timestamp::from_millisecond(now.as_millisecond()).unwrap(),
+        disabled_at: None,
+    };
+    store.add_person(&person).await.unwrap();
+    let twice = Person {
+        publisher: Publisher { id: id(PublisherId::parse, "usr-other"), ..person.publisher.clone() },
+        ..person.clone()
+    };
+    assert!(matches!(store.add_person(&twice).await, Err(StoreError::Conflict(_))), "one account per e-mail");
+    assert_eq!(store.person(&person.publisher.id).await.unwrap(), Some(person.clone()));
+    assert_eq!(store.person_by_email("camille@example.org").await.unwrap(), Some(person.clone()));
+    assert_eq!(store.people().await.unwrap(), [person.clone()]);
+    assert_eq!(
+        store.publisher_by_token(&format!("person:{}", person.publisher.id)).await.unwrap(),
+        None,
+        "no token"
+    );
+
+    let expires = now + SignedDuration::from_hours(24);
+    store.add_password_link("link-1", &person.publisher.id, expires).await.unwrap();
+    store
+        .add_password_link("link-old", &person.publisher.id, now - SignedDuration::from_secs(1))
+        .await
+        .unwrap();
+    assert_eq!(store.password_link("link-1", now).await.unwrap(), Some(person.publisher.id.clone()));
+    assert_eq!(store.password_link("link-old", now).await.unwrap(), None);
+    assert_eq!(
+        store.use_password_link("link-1", "$argon2id$x", now).await.unwrap(),
+        Some(person.publisher.id.clone())
+    );
+    assert_eq!(
+        store.use_password_link("link-1", "$argon2id$y", now).await.unwrap(),
+        None,
+        "a link works once"
+    );
+    assert_eq!(
+        store.person(&person.publisher.id).await.unwrap().unwrap().password_hash.as_deref(),
+        Some("$argon2id$x")
+    );
+
+    store.save_session("s-1", "{\"a\":1}", now + SignedDuration::from_hours(1)).await.unwrap();
+    store.save_session("s-1", "{\"a\":2}", now + SignedDuration::from_hours(1)).await.unwrap();
+    store.save_session("s-old", "{}", now - SignedDuration::from_secs(1)).await.unwrap();
+    assert_eq!(store.session("s-1", now).await.unwrap().as_deref(), Some("{\"a\":2}"));
+    assert_eq!(store.session("s-old", now).await.unwrap(), None, "an expired session is gone");
+    assert!(store.forget_expired_sessions(now).await.unwrap() >= 2);
+    store.delete_session("s-1").await.unwrap();
+    assert_eq!(store.session("s-1", now).await.unwrap(), None);
+
+    assert!(store.disable_person(&person.publisher.id, now).await.unwrap());
+    assert!(!store.disable_person(&person.publisher.id, now).await.unwrap());
+    assert!(store.person(&person.publisher.id).await.unwrap().unwrap().disabled_at.is_some());
+    store.add_password_link("link-2", &person.publisher.id, expires).await.unwrap();
+    assert_eq!(store.password_link("link-2", now).await.unwrap(), None, "a disabled person's links stop");
 }
 
 #[tokio::test]

@@ -93,7 +93,17 @@ impl Platform {
         self.offset_s.fetch_add(by.as_secs(), Ordering::SeqCst);
     }
 
+    /// A building whose residents' posts need no moderation (the tests about moderation
+    /// turn it on with [`Platform::moderated_building`]).
     pub async fn building(&self, name: &str) -> String {
+        let id = self.moderated_building(name).await;
+        let parsed = palier_platform::ids::BuildingId::parse(&id).unwrap();
+        self.store.set_moderated_kinds(&parsed, &[]).await.unwrap();
+        id
+    }
+
+    /// A building with the default moderation: offers wait for a moderator.
+    pub async fn moderated_building(&self, name: &str) -> String {
         let new = NewBuilding {
             id: None,
             name: name.to_owned(),

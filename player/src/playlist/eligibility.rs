@@ -10,25 +10,10 @@ use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
 use palier_content::{Schedule, Weekday};
 
-/// True when `schedule` (none = always) allows `t`.
+/// True when `schedule` (none = always) allows `t` ([`Schedule::allows`], shared with the
+/// platform's proof of play).
 pub(crate) fn schedule_allows(schedule: Option<&Schedule>, t: Timestamp, tz: &TimeZone) -> bool {
-    let Some(schedule) = schedule else { return true };
-    let local = t.to_zoned(tz.clone());
-    let today = local.date();
-    let time = local.time();
-    if schedule.hours.is_empty() {
-        return day_allowed(schedule, today);
-    }
-    schedule.hours.iter().any(|range| {
-        if range.from <= range.to {
-            day_allowed(schedule, today) && range.from <= time && time < range.to
-        } else if time >= range.from {
-            day_allowed(schedule, today)
-        } else {
-            // The early part of an overnight range belongs to the day it started on.
-            time < range.to && today.yesterday().is_ok_and(|d| day_allowed(schedule, d))
-        }
-    })
+    schedule.is_none_or(|schedule| schedule.allows(t, tz))
 }
 
 fn day_allowed(schedule: &Schedule, date: Date) -> bool {

@@ -129,13 +129,14 @@ pub(super) fn active(tx: &Transaction<'_>, id: &DeviceId) -> Outcome<bool> {
     Ok(found.is_some())
 }
 
-pub(super) fn reports(tx: &Transaction<'_>) -> Outcome<Vec<DeviceReport>> {
+pub(super) fn reports(tx: &Transaction<'_>, building: Option<&BuildingId>) -> Outcome<Vec<DeviceReport>> {
     let sql = format!(
         "SELECT {DEVICE_COLUMNS}, h.received_ms, h.json FROM devices
-         LEFT JOIN heartbeats h ON h.device_id = devices.id ORDER BY enrolled_ms, id"
+         LEFT JOIN heartbeats h ON h.device_id = devices.id
+         WHERE ?1 IS NULL OR devices.building_id = ?1 ORDER BY enrolled_ms, id"
     );
     let mut stmt = tx.prepare(&sql)?;
-    let rows = stmt.query_map([], |row| {
+    let rows = stmt.query_map([building.map(BuildingId::as_str)], |row| {
         Ok((device_row(row)?, row.get::<_, Option<i64>>(9)?, row.get::<_, Option<String>>(10)?))
     })?;
     let mut reports = Vec::new();
@@ -196,7 +197,7 @@ pub(super) fn content(tx: &Transaction<'_>, building: &BuildingId) -> Outcome<Bu
     let (building_row, generation) = found.ok_or_else(|| StoreError::not_found("building", building))?;
     let mut stmt = tx.prepare_cached(
         "SELECT i.json FROM item_buildings ib JOIN items i ON i.id = ib.item_id
-         WHERE ib.building_id = ?1 AND i.withdrawn_ms IS NULL ORDER BY i.id",
+         WHERE ib.building_id = ?1 AND i.withdrawn_ms IS NULL AND i.moderation = 'approved' ORDER BY i.id",
     )?;
     let mut items = Vec::new();
     for json in stmt.query_map([building.as_str()], |row| row.get::<_, String>(0))? {

@@ -6,10 +6,12 @@ use jiff::Timestamp;
 use palier_content::MediaRef;
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{Fail, Outcome, bump_buildings, millis, require_building};
+use super::{Fail, Outcome, bump_buildings, instant, millis, require_building};
 use crate::ids::{BuildingId, ItemId, MediaAddress, PersonId, PublisherId};
+use crate::moderation::Moderation;
 use crate::store::{
-    Admission, BuildingLoad, Conflict, ItemRecord, ItemWrite, Moved, StoreError, WithdrawReason, Withdrawal,
+    Admission, BuildingLoad, Change, Conflict, ItemQuery, ItemRecord, ItemWrite, MAX_LISTED_ITEMS, Moved,
+    StoreError, WithdrawReason, Withdrawal,
 };
 
 fn buildings_of(tx: &Transaction<'_>, id: &str) -> Outcome<Vec<BuildingId>> {
@@ -19,30 +21,121 @@ fn buildings_of(tx: &Transaction<'_>, id: &str) -> Outcome<Vec<BuildingId>> {
     Ok(rows.map(|r| r.map(BuildingId::stored)).collect::<Result<_, _>>()?)
 }
 
-pub(super) fn record(tx: &Transaction<'_>, id: &ItemId) -> Outcome<Option<ItemRecord>> {
-    let row = tx
-        .query_row(
-            "SELECT version, publisher_id, person_id, withdrawn_ms IS NOT NULL FROM items WHERE id = ?1",
-            [id.as_str()],
-            |row| {
-                Ok((
-                    row.get::<_, i64>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, Option<String>>(2)?,
-                    row.get::<_, bool>(3)?,
-                ))
-            },
-        )
-        .optional()?;
-    let Some((version, publisher_id, person_id, withdrawn)) = row else { return Ok(None) };
-    Ok(Some(ItemRecord {
-        id: id.clone(),
-        version: version as u64,
-        publisher_id: PublisherId::stored(publisher_id),
-        person_id: person_id.map(PersonId::stored),
+const RECORD_COLUMNS: &str = "id, version, publisher_id, person_id, withdrawn_ms, withdrawn_reason, \
+     moderation, moderation_reason, json, created_ms, updated_ms";
+
+struct RecordRow {
+    id: String,
+    version: i64,
+    publisher_id: String,
+    person_id: Option<String>,
+    withdrawn_ms: Option<i64>,
+    withdrawn_reason: Option<String>,
+    moderation: String,
+    moderation_reason: Option<String>,
+    json: String,
+    created_ms: i64,
+    updated_ms: i64,
+}
+
+fn record_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
+    Ok(RecordRow {
+        id: row.get(0)?,
+        version: row.get(1)?,
+        publisher_id: row.get(2)?,
+        person_id: row.get(3)?,
+        withdrawn_ms: row.get(4)?,
+        withdrawn_reason: row.get(5)?,
+        moderation: row.get(6)?,
+        moderation_reason: row.get(7)?,
+        json: row.get(8)?,
+        created_ms: row.get(9)?,
+        updated_ms: row.get(10)?,
+    })
+}
+
+fn finish(tx: &Transaction<'_>, row: RecordRow) -> Outcome<ItemRecord> {
+    let withdrawn = match row.withdrawn_ms {
+        Some(ms) => Some((instant(ms)?, row.withdrawn_reason.unwrap_or_default())),
+        None => None,
+    };
+    let item =
+        serde_json::from_str(&row.json).map_err(|e| Fail::Corrupt(format!("stored item {}: {e}", row.id)))?;
+    Ok(ItemRecord {
+        buildings: buildings_of(tx, &row.id)?,
+        id: ItemId::stored(row.id),
+        version: row.version as u64,
+        publisher_id: PublisherId::stored(row.publisher_id),
+        person_id: row.person_id.map(PersonId::stored),
         withdrawn,
-        buildings: buildings_of(tx, id.as_str())?,
-    }))
+        moderation: Moderation::from_stored(&row.moderation, row.moderation_reason).map_err(Fail::Corrupt)?,
+        item,
+        created_at: instant(row.created_ms)?,
+        updated_at: instant(row.updated_ms)?,
+    })
+}
+
+pub(super) fn record(tx: &Transaction<'_>, id: &ItemId) -> Outcome<Option<ItemRecord>> {
+    let sql = format!("SELECT {RECORD_COLUMNS} FROM items WHERE id = ?1");
+    let row = tx.query_row(&sql, [id.as_str()], record_row).optional()?;
+    row.map(|row| finish(tx, row)).transpose()
+}
+
+pub(super) fn list(tx: &Transaction<'_>, query: &ItemQuery) -> Outcome<Vec<ItemRecord>> {
+    let limit = MAX_LISTED_ITEMS as i64;
+    let rows: Vec<RecordRow> = match query {
+        ItemQuery::Building(building) => {
+            let sql = format!(
+                "SELECT {RECORD_COLUMNS} FROM items WHERE id IN (SELECT item_id FROM item_buildings WHERE building_id = ?1)
+                 ORDER BY updated_ms DESC, id LIMIT ?2"
+            );
+            let mut stmt = tx.prepare(&sql)?;
+            stmt.query_map(params![building.as_str(), limit], record_row)?.collect::<Result<_, _>>()?
+        }
+        ItemQuery::Pending(None) => {
+            let sql = format!(
+                "SELECT {RECORD_COLUMNS} FROM items WHERE moderation = 'pending' AND withdrawn_ms IS NULL
+                 ORDER BY updated_ms, id LIMIT ?1"
+            );
+            let mut stmt = tx.prepare(&sql)?;
+            stmt.query_map([limit], record_row)?.collect::<Result<_, _>>()?
+        }
+        ItemQuery::Pending(Some(buildings)) => {
+            let sql = format!(
+                "SELECT {RECORD_COLUMNS} FROM items WHERE moderation = 'pending' AND withdrawn_ms IS NULL
+                   AND id IN (SELECT item_id FROM item_buildings WHERE building_id IN (SELECT value FROM json_each(?1)))
+                 ORDER BY updated_ms, id LIMIT ?2"
+            );
+            let ids: Vec<&str> = buildings.iter().map(BuildingId::as_str).collect();
+            let ids = serde_json::to_string(&ids).expect("strings serialize");
+            let mut stmt = tx.prepare(&sql)?;
+            stmt.query_map(params![ids, limit], record_row)?.collect::<Result<_, _>>()?
+        }
+    };
+    rows.into_iter().map(|row| finish(tx, row)).collect()
+}
+
+/// Appends one line to the audit log.
+pub(super) fn audit(
+    tx: &Transaction<'_>,
+    change: &Change,
+    action: &str,
+    item: Option<&ItemId>,
+    detail: &str,
+) -> Outcome<()> {
+    tx.execute(
+        "INSERT INTO audit (at_ms, actor_id, actor_name, via, action, item_id, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            millis(change.at),
+            change.actor.as_ref().map(PublisherId::as_str),
+            change.actor_name,
+            change.via.as_str(),
+            action,
+            item.map(ItemId::as_str),
+            detail
+        ],
+    )?;
+    Ok(())
 }
 
 fn load(tx: &Transaction<'_>, building: &BuildingId) -> Outcome<BuildingLoad> {
@@ -79,11 +172,13 @@ pub(super) fn write(tx: &Transaction<'_>, write: &ItemWrite, admit: &Admission) 
     let json = serde_json::to_string(item).expect("items serialize");
     let old_buildings = buildings_of(tx, id)?;
     tx.execute(
-        "INSERT INTO items (id, version, publisher_id, person_id, kind, valid_until_ms, json, created_ms, updated_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+        "INSERT INTO items (id, version, publisher_id, person_id, kind, valid_until_ms, json, created_ms, updated_ms,
+                            moderation, moderation_reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)
          ON CONFLICT (id) DO UPDATE SET version = excluded.version, person_id = excluded.person_id,
              kind = excluded.kind, valid_until_ms = excluded.valid_until_ms, json = excluded.json,
-             updated_ms = excluded.updated_ms, withdrawn_ms = NULL, withdrawn_reason = NULL",
+             updated_ms = excluded.updated_ms, withdrawn_ms = NULL, withdrawn_reason = NULL,
+             moderation = excluded.moderation, moderation_reason = excluded.moderation_reason",
         params![
             id,
             item.version as i64,
@@ -92,7 +187,9 @@ pub(super) fn write(tx: &Transaction<'_>, write: &ItemWrite, admit: &Admission) 
             item.kind().as_str(),
             millis(item.valid_until),
             json,
-            millis(write.at)
+            millis(write.change.at),
+            write.moderation.as_str(),
+            write.moderation.reason()
         ],
     )?;
     tx.execute("DELETE FROM item_buildings WHERE item_id = ?1", [id])?;
@@ -112,25 +209,66 @@ pub(super) fn write(tx: &Transaction<'_>, write: &ItemWrite, admit: &Admission) 
         .into_iter()
         .collect();
     let reason = if write.replaces.is_none() { "publish" } else { "update" };
+    let detail = format!("version {}, {}", item.version, write.moderation.as_str());
+    audit(tx, &write.change, reason, Some(&ItemId::stored(id.to_owned())), &detail)?;
     bump_buildings(tx, &touched, reason)
+}
+
+pub(super) fn moderate(
+    tx: &Transaction<'_>,
+    id: &ItemId,
+    version: u64,
+    moderation: &Moderation,
+    change: &Change,
+) -> Outcome<Moved> {
+    let current = tx
+        .query_row(
+            "SELECT version, moderation, withdrawn_ms IS NULL FROM items WHERE id = ?1",
+            [id.as_str()],
+            |row| Ok((row.get::<_, i64>(0)? as u64, row.get::<_, String>(1)?, row.get::<_, bool>(2)?)),
+        )
+        .optional()?;
+    let (stored, before, live) = current.ok_or_else(|| StoreError::not_found("item", id))?;
+    if stored != version {
+        return Err(StoreError::Conflict(Conflict::VersionMoved {
+            id: id.clone(),
+            expected: version,
+            current: stored,
+        })
+        .into());
+    }
+    tx.execute(
+        "UPDATE items SET moderation = ?2, moderation_reason = ?3 WHERE id = ?1",
+        params![id.as_str(), moderation.as_str(), moderation.reason()],
+    )?;
+    let action = if moderation.is_shown() { "approve" } else { "reject" };
+    audit(tx, change, action, Some(id), moderation.reason().unwrap_or(""))?;
+    let shown_before = before == "approved";
+    if live && shown_before != moderation.is_shown() {
+        let buildings = buildings_of(tx, id.as_str())?;
+        bump_buildings(tx, &buildings, if moderation.is_shown() { "publish" } else { "withdraw" })
+    } else {
+        Ok(Moved::default())
+    }
 }
 
 pub(super) fn withdraw(
     tx: &Transaction<'_>,
     ids: &[ItemId],
     reason: WithdrawReason,
-    now: Timestamp,
+    change: &Change,
 ) -> Outcome<Withdrawal> {
     let mut items = Vec::new();
     let mut buildings = BTreeSet::new();
     for id in ids {
         let changed = tx.execute(
             "UPDATE items SET withdrawn_ms = ?2, withdrawn_reason = ?3 WHERE id = ?1 AND withdrawn_ms IS NULL",
-            params![id.as_str(), millis(now), reason.as_str()],
+            params![id.as_str(), millis(change.at), reason.as_str()],
         )?;
         if changed == 1 {
             items.push(id.clone());
             buildings.extend(buildings_of(tx, id.as_str())?);
+            audit(tx, change, reason.action(), Some(id), "")?;
         }
     }
     let buildings: Vec<BuildingId> = buildings.into_iter().collect();

@@ -7,6 +7,7 @@
 
 mod devices;
 mod items;
+mod people;
 mod plays;
 mod schema;
 
@@ -20,10 +21,12 @@ use palier_content::{Building, MediaRef};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 
 use super::{
-    Admission, BuildingContent, Device, DeviceReport, EnrolmentCode, Generation, ItemPlays, ItemRecord,
-    ItemWrite, Moved, NewDevice, Publisher, PublisherEntry, Store, StoreError, WithdrawReason, Withdrawal,
+    Admission, AuditEntry, BuildingContent, Change, Device, DeviceReport, EnrolmentCode, Generation,
+    ItemPlays, ItemQuery, ItemRecord, ItemWrite, Moved, NewDevice, Person, Publisher, PublisherEntry,
+    PublisherKind, Store, StoreError, WithdrawReason, Withdrawal,
 };
 use crate::ids::{BuildingId, DeviceId, ItemId, MediaAddress, PersonId, PublisherId};
+use crate::moderation::Moderation;
 
 /// Read connections kept open for reuse.
 const IDLE_READERS: usize = 8;
@@ -178,6 +181,14 @@ fn role(text: &str) -> Outcome<crate::rules::Role> {
     text.parse().map_err(Fail::Corrupt)
 }
 
+fn publisher_kind(text: &str) -> Outcome<PublisherKind> {
+    match text {
+        "token" => Ok(PublisherKind::Token),
+        "person" => Ok(PublisherKind::Person),
+        other => Err(Fail::Corrupt(format!("publisher kind {other:?}"))),
+    }
+}
+
 /// Draws the next value of the platform-wide generation sequence.
 fn next_generation(tx: &Transaction<'_>) -> Outcome<u64> {
     let value: i64 = tx.query_row(
@@ -321,36 +332,43 @@ impl Store for SqliteStore {
         self.read("authenticating a publisher", move |tx| {
             let found = tx
                 .query_row(
-                    "SELECT id, name, role FROM publishers WHERE token_hash = ?1 AND revoked_ms IS NULL",
+                    "SELECT id, name, role FROM publishers
+                     WHERE token_hash = ?1 AND revoked_ms IS NULL AND kind = 'token'",
                     [&token_hash],
                     |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?)),
                 )
                 .optional()?;
             let Some((id, name, role_name)) = found else { return Ok(None) };
             let buildings = publisher_buildings(tx, &id)?;
-            Ok(Some(Publisher { id: PublisherId::stored(id), name, role: role(&role_name)?, buildings }))
+            let kind = PublisherKind::Token;
+            Ok(Some(Publisher {
+                id: PublisherId::stored(id),
+                name,
+                role: role(&role_name)?,
+                buildings,
+                kind,
+            }))
         })
         .await
     }
 
     async fn publishers(&self) -> Result<Vec<PublisherEntry>, StoreError> {
         self.read("listing publishers", |tx| {
-            let rows: Vec<(String, String, String, Option<i64>)> = {
-                let mut stmt =
-                    tx.prepare("SELECT id, name, role, revoked_ms FROM publishers ORDER BY created_ms, id")?;
-                stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))?
-                    .collect::<Result<_, _>>()?
+            let rows: Vec<(String, String, String, Option<i64>, String)> = {
+                let mut stmt = tx.prepare(
+                    "SELECT id, name, role, revoked_ms, kind FROM publishers ORDER BY created_ms, id",
+                )?;
+                stmt.query_map([], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
+                })?
+                .collect::<Result<_, _>>()?
             };
             let mut entries = Vec::with_capacity(rows.len());
-            for (id, name, role_name, revoked) in rows {
+            for (id, name, role_name, revoked, kind) in rows {
                 let buildings = publisher_buildings(tx, &id)?;
+                let (role, kind) = (role(&role_name)?, publisher_kind(&kind)?);
                 entries.push(PublisherEntry {
-                    publisher: Publisher {
-                        id: PublisherId::stored(id),
-                        name,
-                        role: role(&role_name)?,
-                        buildings,
-                    },
+                    publisher: Publisher { id: PublisherId::stored(id), name, role, buildings, kind },
                     revoked_at: revoked.map(instant).transpose()?,
                 });
             }
@@ -387,6 +405,11 @@ impl Store for SqliteStore {
         self.read("reading an item", move |tx| items::record(tx, &id)).await
     }
 
+    async fn items(&self, query: &ItemQuery) -> Result<Vec<ItemRecord>, StoreError> {
+        let query = query.clone();
+        self.read("listing items", move |tx| items::list(tx, &query)).await
+    }
+
     async fn write_item(&self, write: &ItemWrite, admit: Arc<Admission>) -> Result<Moved, StoreError> {
         let write = write.clone();
         self.write("storing an item", move |tx| items::write(tx, &write, &*admit)).await
@@ -396,10 +419,121 @@ impl Store for SqliteStore {
         &self,
         ids: &[ItemId],
         reason: WithdrawReason,
-        now: Timestamp,
+        change: &Change,
     ) -> Result<Withdrawal, StoreError> {
-        let ids = ids.to_vec();
-        self.write("withdrawing items", move |tx| items::withdraw(tx, &ids, reason, now)).await
+        let (ids, change) = (ids.to_vec(), change.clone());
+        self.write("withdrawing items", move |tx| items::withdraw(tx, &ids, reason, &change)).await
+    }
+
+    async fn moderate(
+        &self,
+        id: &ItemId,
+        version: u64,
+        moderation: &Moderation,
+        change: &Change,
+    ) -> Result<Moved, StoreError> {
+        let (id, moderation, change) = (id.clone(), moderation.clone(), change.clone());
+        self.write("moderating an item", move |tx| items::moderate(tx, &id, version, &moderation, &change))
+            .await
+    }
+
+    async fn audit(&self, limit: usize, before: Option<u64>) -> Result<Vec<AuditEntry>, StoreError> {
+        self.read("reading the audit log", move |tx| people::audit(tx, limit, before)).await
+    }
+
+    async fn moderated_kinds(&self, building: &BuildingId) -> Result<Vec<palier_content::Kind>, StoreError> {
+        let building = building.clone();
+        self.read("reading a building's moderation", move |tx| people::moderated_kinds(tx, &building)).await
+    }
+
+    async fn set_moderated_kinds(
+        &self,
+        building: &BuildingId,
+        kinds: &[palier_content::Kind],
+    ) -> Result<(), StoreError> {
+        let (building, kinds) = (building.clone(), kinds.to_vec());
+        self.write("setting a building's moderation", move |tx| {
+            people::set_moderated_kinds(tx, &building, &kinds)
+        })
+        .await
+    }
+
+    async fn add_person(&self, person: &Person) -> Result<(), StoreError> {
+        let person = person.clone();
+        self.write("adding a person", move |tx| people::add(tx, &person)).await
+    }
+
+    async fn person(&self, id: &PublisherId) -> Result<Option<Person>, StoreError> {
+        let id = id.clone();
+        self.read("reading a person", move |tx| people::by_id(tx, &id)).await
+    }
+
+    async fn person_by_email(&self, email: &str) -> Result<Option<Person>, StoreError> {
+        let email = email.to_owned();
+        self.read("finding a person by e-mail", move |tx| people::by_email(tx, &email)).await
+    }
+
+    async fn people(&self) -> Result<Vec<Person>, StoreError> {
+        self.read("listing people", people::all).await
+    }
+
+    async fn disable_person(&self, id: &PublisherId, now: Timestamp) -> Result<bool, StoreError> {
+        let id = id.clone();
+        self.write("disabling a person", move |tx| people::disable(tx, &id, now)).await
+    }
+
+    async fn add_password_link(
+        &self,
+        token_hash: &str,
+        person: &PublisherId,
+        expires: Timestamp,
+    ) -> Result<(), StoreError> {
+        let (token_hash, person) = (token_hash.to_owned(), person.clone());
+        self.write("adding a password link", move |tx| people::add_link(tx, &token_hash, &person, expires))
+            .await
+    }
+
+    async fn password_link(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<PublisherId>, StoreError> {
+        let token_hash = token_hash.to_owned();
+        self.read("reading a password link", move |tx| people::link(tx, &token_hash, now)).await
+    }
+
+    async fn use_password_link(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<PublisherId>, StoreError> {
+        let (token_hash, password_hash) = (token_hash.to_owned(), password_hash.to_owned());
+        self.write("setting a password", move |tx| people::use_link(tx, &token_hash, &password_hash, now))
+            .await
+    }
+
+    async fn session(&self, id: &str, now: Timestamp) -> Result<Option<String>, StoreError> {
+        let id = id.to_owned();
+        self.read("reading a session", move |tx| people::session(tx, &id, now)).await
+    }
+
+    async fn save_session(&self, id: &str, record: &str, expires: Timestamp) -> Result<(), StoreError> {
+        let (id, record) = (id.to_owned(), record.to_owned());
+        self.write("saving a session", move |tx| people::save_session(tx, &id, &record, expires)).await
+    }
+
+    async fn delete_session(&self, id: &str) -> Result<(), StoreError> {
+        let id = id.to_owned();
+        self.write("deleting a session", move |tx| {
+            tx.execute("DELETE FROM sessions WHERE id = ?1", [&id])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn forget_expired_sessions(&self, now: Timestamp) -> Result<u64, StoreError> {
+        self.write("forgetting expired sessions", move |tx| people::forget_expired(tx, now)).await
     }
 
     async fn live_items_of_person(
@@ -462,8 +596,9 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn device_reports(&self) -> Result<Vec<DeviceReport>, StoreError> {
-        self.read("listing devices", devices::reports).await
+    async fn device_reports(&self, building: Option<&BuildingId>) -> Result<Vec<DeviceReport>, StoreError> {
+        let building = building.cloned();
+        self.read("listing devices", move |tx| devices::reports(tx, building.as_ref())).await
     }
 
     async fn revoke_device(&self, id: &DeviceId, now: Timestamp) -> Result<bool, StoreError> {

@@ -111,6 +111,42 @@ pub(super) const MIGRATIONS: &[&str] = &[
          received_ms INTEGER NOT NULL,
          json TEXT NOT NULL
      ) WITHOUT ROWID;",
+    // 2: people's console accounts, their password links and sessions, the audit log,
+    //    moderation of residents' posts and each building's moderation setting.
+    "ALTER TABLE publishers ADD COLUMN kind TEXT NOT NULL DEFAULT 'token';
+     CREATE TABLE people (
+         publisher_id TEXT PRIMARY KEY REFERENCES publishers(id),
+         email TEXT NOT NULL UNIQUE,
+         password_hash TEXT,
+         created_ms INTEGER NOT NULL,
+         disabled_ms INTEGER
+     ) WITHOUT ROWID;
+     CREATE TABLE password_links (
+         token_hash TEXT PRIMARY KEY,
+         publisher_id TEXT NOT NULL REFERENCES publishers(id),
+         expires_ms INTEGER NOT NULL,
+         used_ms INTEGER
+     ) WITHOUT ROWID;
+     CREATE TABLE sessions (
+         id TEXT PRIMARY KEY,
+         record TEXT NOT NULL,
+         expires_ms INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE INDEX sessions_by_expiry ON sessions(expires_ms);
+     CREATE TABLE audit (
+         seq INTEGER PRIMARY KEY AUTOINCREMENT,
+         at_ms INTEGER NOT NULL,
+         actor_id TEXT,
+         actor_name TEXT NOT NULL,
+         via TEXT NOT NULL,
+         action TEXT NOT NULL,
+         item_id TEXT,
+         detail TEXT NOT NULL
+     );
+     ALTER TABLE items ADD COLUMN moderation TEXT NOT NULL DEFAULT 'approved';
+     ALTER TABLE items ADD COLUMN moderation_reason TEXT;
+     CREATE INDEX items_pending ON items(moderation) WHERE moderation = 'pending';
+     ALTER TABLE buildings ADD COLUMN moderated_kinds TEXT NOT NULL DEFAULT '[\"offer\"]';",
 ];
 
 /// Opens (creating if needed) the database in WAL mode, migrated to the latest schema.
