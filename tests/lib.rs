@@ -5,6 +5,8 @@
 //! status it keeps in `plays.sqlite`. The binaries come from the workspace's target directory;
 //! `cargo test --workspace` builds them before any test runs.
 
+pub mod browser;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -115,6 +117,9 @@ impl Platform {
         ));
         // These scenarios are about delivery: residents' posts go straight to the screens.
         admin(&data, &["building", "moderation", "--building", &building, "--kinds", ""]);
+        // The console draws its previews with the player built beside the platform.
+        let config = format!("player = {:?}\n", binary("palier-player"));
+        std::fs::write(data.join("platform.toml"), config).expect("platform.toml");
         let landlord = printed_value(&admin(
             &data,
             &["publisher", "add", "--role", "landlord", "--building", &building],
@@ -145,6 +150,23 @@ impl Platform {
         printed_value(&admin(&self.data, &["publisher", "add", "--role", role, "--building", &self.building]))
     }
 
+    /// Runs an admin command of this platform; returns what it printed.
+    pub fn admin(&self, args: &[&str]) -> String {
+        admin(&self.data, args)
+    }
+
+    /// Adds a person to the console (`user add`); returns the path of their link to set a
+    /// password (`/password/…`).
+    pub fn add_person(&self, email: &str, role: &str) -> String {
+        let mut args = vec!["user", "add", "--email", email, "--role", role];
+        if role != "admin" {
+            args.extend(["--building", &self.building]);
+        }
+        let link = self.admin(&args);
+        let at = link.find("/password/").unwrap_or_else(|| panic!("user add printed {link:?}"));
+        link[at..].to_owned()
+    }
+
     /// A one-time enrolment code for a device with `roles` (comma-separated).
     pub fn device_code(&self, roles: &str) -> String {
         printed_value(&admin(&self.data, &["device", "code", "--building", &self.building, "--roles", roles]))
@@ -160,7 +182,7 @@ impl Platform {
             .arg(&self.data)
             .args(["serve", "--listen", &listen])
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(self.log())
             .spawn()
             .expect("palier-platform serves");
         let stdout = child.stdout.take().expect("stdout");
@@ -169,6 +191,23 @@ impl Platform {
         let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("{line:?}"));
         self.url = url.to_owned();
         self.server = Some(child);
+    }
+
+    /// The server's log file, appended to by each `serve`.
+    fn log(&self) -> Stdio {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.data.join("platform.log"))
+            .map(Stdio::from)
+            .unwrap_or_else(|_| Stdio::null())
+    }
+
+    /// The last lines of the server's log, for failure messages.
+    pub fn logs(&self) -> String {
+        let text = std::fs::read_to_string(self.data.join("platform.log")).unwrap_or_default();
+        let tail: Vec<&str> = text.lines().rev().take(30).collect();
+        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
     }
 
     /// The serving process's id, while it serves.
@@ -204,6 +243,11 @@ impl Platform {
     /// Publishes an item as `token`'s publisher; returns the stored item.
     pub fn publish(&self, token: &str, item: Value) -> Value {
         self.request(reqwest::Method::POST, "/v1/publish/items", token, Some(item))
+    }
+
+    /// `GET /v1/publish/items/{id}`: the item and its moderation state.
+    pub fn read_item(&self, token: &str, id: &str) -> Value {
+        self.request(reqwest::Method::GET, &format!("/v1/publish/items/{id}"), token, None)
     }
 
     pub fn withdraw(&self, token: &str, id: &str) {

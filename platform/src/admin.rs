@@ -203,7 +203,8 @@ pub async fn add_person(
     buildings.sort();
     buildings.dedup();
     let id = PublisherId::parse(&secret::new_id("usr")).map_err(AdminError::Invalid)?;
-    let name = email.split('@').next().unwrap_or(&email).to_owned();
+    // The audit log and the console name a person by their e-mail.
+    let name = email.clone();
     let person = crate::store::Person {
         publisher: Publisher { id, name, role, buildings, kind: PublisherKind::Person },
         email,

@@ -21,6 +21,7 @@
       running.abort();
     }
     running = new AbortController();
+    window.palierPreviewBusy = true;
     fetch(form.action, { method: "POST", body: data, credentials: "same-origin", signal: running.signal })
       .then(function (response) { return response.text(); })
       .then(function (html) {
@@ -39,8 +40,13 @@
             }
           }
         }
+        window.palierPreviewBusy = false;
       })
-      .catch(function () {});
+      .catch(function (error) {
+        if (!error || error.name !== "AbortError") {
+          window.palierPreviewBusy = false;
+        }
+      });
   }
   function later() {
     clearTimeout(timer);
@@ -48,5 +54,8 @@
   }
   form.addEventListener("input", later);
   form.addEventListener("change", later);
-  redraw();
+  // A page that already holds a preview (drawn by the server) needs no first drawing.
+  if (!preview.dataset.at) {
+    redraw();
+  }
 })();

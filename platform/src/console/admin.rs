@@ -35,6 +35,8 @@ struct PersonLine {
     role: &'static str,
     buildings: String,
     active: bool,
+    /// The admin looking at the page (who cannot disable themself here).
+    is_you: bool,
 }
 
 #[derive(Template)]
@@ -74,10 +76,15 @@ async fn people_page_with(
         .await?
         .into_iter()
         .map(|p| PersonLine {
+            is_you: p.publisher.id == signed.person.publisher.id,
             id: p.publisher.id.to_string(),
             email: p.email,
             role: role_name(t, p.publisher.role),
-            buildings: p.publisher.buildings.iter().map(BuildingId::as_str).collect::<Vec<_>>().join(", "),
+            buildings: if p.publisher.role == Role::Admin {
+                t.all_buildings.to_owned()
+            } else {
+                p.publisher.buildings.iter().map(BuildingId::as_str).collect::<Vec<_>>().join(", ")
+            },
             active: p.disabled_at.is_none(),
         })
         .collect();

@@ -229,16 +229,36 @@ impl From<askama::Error> for ConsoleError {
 struct ErrorPage {
     status: StatusCode,
     detail: String,
+    /// For a refusal, the rule: the page says it in the person's language.
+    rule: Option<crate::rules::Rule>,
+}
+
+/// A refusal's rule, in words.
+fn forbidden_sentence(t: &Text, rule: crate::rules::Rule) -> &'static str {
+    use crate::rules::Rule;
+    match rule {
+        Rule::RoleKinds => t.forbidden_kinds,
+        Rule::RoleChannel => t.forbidden_channel,
+        Rule::BuildingScope => t.forbidden_scope,
+        Rule::Ownership => t.forbidden_ownership,
+        Rule::People => t.forbidden_people,
+        Rule::Moderation => t.forbidden_moderation,
+        Rule::Admin => t.forbidden_admin,
+    }
 }
 
 impl IntoResponse for ConsoleError {
     fn into_response(self) -> Response {
+        let mut rule = None;
         let (status, detail) = match self {
             ConsoleError::LoginNeeded { next } => {
                 let location = format!("/login?next={}", enc(&next));
                 return (StatusCode::SEE_OTHER, [(LOCATION, location)]).into_response();
             }
-            ConsoleError::Forbidden(f) => (StatusCode::FORBIDDEN, f.message),
+            ConsoleError::Forbidden(f) => {
+                rule = Some(f.rule);
+                (StatusCode::FORBIDDEN, f.message)
+            }
             ConsoleError::NotFound(m) => (StatusCode::NOT_FOUND, m),
             ConsoleError::Csrf => (StatusCode::FORBIDDEN, String::new()),
             ConsoleError::BadForm(m) => (StatusCode::BAD_REQUEST, m),
@@ -251,7 +271,7 @@ impl IntoResponse for ConsoleError {
             }
         };
         let mut response = status.into_response();
-        response.extensions_mut().insert(ErrorPage { status, detail });
+        response.extensions_mut().insert(ErrorPage { status, detail, rule });
         response
     }
 }
@@ -275,6 +295,9 @@ async fn error_pages(request: Request, next: Next) -> Response {
     if let Some(error) = response.extensions_mut().remove::<ErrorPage>() {
         let t = lang.text();
         let (heading, detail) = match error.status {
+            StatusCode::FORBIDDEN if error.rule.is_some() => {
+                (t.error_403, error.rule.map(|r| forbidden_sentence(t, r)).unwrap_or_default().to_owned())
+            }
             StatusCode::FORBIDDEN if error.detail.is_empty() => (t.error_403, t.error_csrf.to_owned()),
             StatusCode::FORBIDDEN => (t.error_403, error.detail),
             StatusCode::NOT_FOUND => (t.error_404, error.detail),

@@ -194,8 +194,11 @@ fn board(dir: &Path, request: &PreviewRequest, media: &MediaFiles) -> Result<Pat
             }
         }
     }
+    // The items arrived a second before the instant drawn: the screen as it shows them once
+    // they are there (an urgent flash preempts from its arrival).
+    let arrival = request.at - SignedDuration::from_secs(1);
     let mut cache = Cache::open(&data.cache()).map_err(|e| io("the preview's cache", &e))?;
-    cache.apply(&validated, request.at).map_err(|e| io("the preview's cache", &e))?;
+    cache.apply(&validated, arrival).map_err(|e| io("the preview's cache", &e))?;
     drop(cache);
     let config = BoardConfig {
         data_dir: data.path().to_path_buf(),

@@ -239,6 +239,8 @@ struct FormTemplate {
     errors: Vec<FieldError>,
     confirm_urgent: bool,
     preview: Vec<PreviewPicture>,
+    /// The instant the preview shows (RFC 3339), for whoever wants to draw it again.
+    preview_at: String,
     preview_message: Option<String>,
     renderer: bool,
     screen_choices: Vec<(&'static str, &'static str)>,
@@ -275,12 +277,16 @@ async fn form_page(
     fields: Fields,
     errors: Vec<FieldError>,
     confirm_urgent: bool,
-    preview: Option<Result<Vec<Vec<u8>>, String>>,
+    preview: Option<Result<(Vec<Vec<u8>>, Timestamp), String>>,
 ) -> Result<Response, ConsoleError> {
     let t = signed.lang.text();
     let renderer = state.console_renderer().configured();
+    let preview_at = match &preview {
+        Some(Ok((_, at))) => at.to_string(),
+        _ => String::new(),
+    };
     let (preview, preview_message) = match preview {
-        Some(Ok(pictures)) => {
+        Some(Ok((pictures, _))) => {
             let screens = [PreviewScreen::lift(), PreviewScreen::lobby()];
             let labels = [t.preview_lift, t.preview_lobby];
             let shown = pictures
@@ -309,6 +315,7 @@ async fn form_page(
         errors,
         confirm_urgent,
         preview,
+        preview_at,
         preview_message,
         renderer,
         screen_choices: screen_choices(t),
@@ -508,19 +515,20 @@ async fn render_preview(
     building: &Building,
     item: palier_content::Item,
     now: Timestamp,
-) -> Result<Vec<Vec<u8>>, String> {
-    let t0 = item.valid_from.max(now);
+) -> Result<(Vec<Vec<u8>>, Timestamp), String> {
+    let at = Timestamp::from_second(item.valid_from.max(now).as_second() + 1).map_err(|e| e.to_string())?;
     let request = PreviewRequest {
         building: building.clone(),
         roles: vec!["lift".into(), "lobby-centre".into()],
         items: vec![serde_json::to_value(&item).map_err(|e| e.to_string())?],
         screens: vec![PreviewScreen::lift(), PreviewScreen::lobby()],
-        at: t0 + SignedDuration::from_secs(1),
+        at,
     };
-    state.console_renderer().render(request).await.map_err(|e| match e {
+    let pictures = state.console_renderer().render(request).await.map_err(|e| match e {
         PreviewError::NoRenderer => String::new(),
         other => other.to_string(),
-    })
+    })?;
+    Ok((pictures, at))
 }
 
 #[cfg(test)]

@@ -16,10 +16,6 @@ pub(crate) fn schedule_allows(schedule: Option<&Schedule>, t: Timestamp, tz: &Ti
     schedule.is_none_or(|schedule| schedule.allows(t, tz))
 }
 
-fn day_allowed(schedule: &Schedule, date: Date) -> bool {
-    schedule.weekdays.is_empty() || schedule.weekdays.contains(&Weekday::from(date.weekday()))
-}
-
 /// The last schedule edge at or before `t` and the first after it, if any lies within the
 /// searched span (a week and a day on each side, enough for any weekly schedule).
 pub(crate) fn schedule_edges_around(
