@@ -149,6 +149,14 @@ impl Browser {
         });
     }
 
+    /// Chooses a file in a file field.
+    pub fn choose_file(&self, css: &str, path: &Path) {
+        self.runtime.block_on(async {
+            let field = self.client().find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+            field.send_keys(&path.display().to_string()).await.unwrap_or_else(|e| panic!("choose a file in {css}: {e}"));
+        });
+    }
+
     /// Sets a field's value by script (date-time fields, whose typing is locale-bound).
     pub fn set_value(&self, css: &str, value: &str) {
         let script = "const e = document.querySelector(arguments[0]); e.value = arguments[1]; \

@@ -263,6 +263,14 @@ fn caretakers_moderators_shops_and_admins_each_see_their_part() {
     // A caretaker on a phone publishes a flash; nothing spills past the screen's width.
     let link = platform.add_person("gardien@example.org", "caretaker");
     set_password_and_log_in(&browser, &platform, &link, "gardien@example.org", None);
+    // A page asked for without a session leads to the login, then back to it.
+    browser.click_and_load("button.link");
+    let items = format!("{}/b/{}/items?state=live", platform.url, platform.building);
+    browser.goto(&items);
+    assert_eq!(browser.script("return location.pathname", vec![]), json!("/login"));
+    log_in(&browser, "gardien@example.org", PASSWORD);
+    assert_eq!(browser.url(), items, "back where the person was going");
+    browser.goto(&format!("{}/", platform.url));
     browser.click_and_load("a.button[href*='kind=flash']");
     browser.fill("#title", "Nettoyage des vitres jeudi");
     browser.assert_accessible("the flash form on a phone");
@@ -283,6 +291,8 @@ fn caretakers_moderators_shops_and_admins_each_see_their_part() {
     browser.assert_accessible("the form with an error");
     browser.screenshot("caretaker-form-error-360");
     browser.fill("#title", "Nettoyage des vitres jeudi");
+    let picture = palier_tests::demo_dir().join("media/voisin-pinceaux.jpg");
+    browser.choose_file("#picture", &picture);
     // The same form sent twice (a double tap, a resent request) publishes once.
     let statuses = browser.script_async(
         "const done = arguments[0]; const form = document.getElementById('item-form');
@@ -297,6 +307,7 @@ fn caretakers_moderators_shops_and_admins_each_see_their_part() {
         browser.script("return document.documentElement.scrollWidth <= window.innerWidth", vec![]),
         json!(true)
     );
+    assert!(browser.exists("img.photo"), "the picture went with the flash");
     browser.assert_accessible("the item page on a phone");
     browser.screenshot("caretaker-item-360");
     browser.goto(&format!("{}/b/{}/items", platform.url, platform.building));
