@@ -153,7 +153,10 @@ impl Browser {
     pub fn choose_file(&self, css: &str, path: &Path) {
         self.runtime.block_on(async {
             let field = self.client().find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
-            field.send_keys(&path.display().to_string()).await.unwrap_or_else(|e| panic!("choose a file in {css}: {e}"));
+            field
+                .send_keys(&path.display().to_string())
+                .await
+                .unwrap_or_else(|e| panic!("choose a file in {css}: {e}"));
         });
     }
 

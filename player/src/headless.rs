@@ -159,7 +159,7 @@ impl Headless {
     ) -> Result<image::RgbaImage, HeadlessError> {
         const TILE_LONG: f32 = 360.0;
         const GAP: f32 = 24.0;
-        const LABEL: f32 = 56.0;
+        const LABEL: f32 = 60.0;
         const HEADING: f32 = 64.0;
         const MAX_TILES: usize = 60;
         const SHEET_WIDTH: f32 = 3000.0;
@@ -184,20 +184,15 @@ impl Headless {
             elements.push(text(Rect::new(GAP, y, SHEET_WIDTH - 2.0 * GAP, HEADING), &heading, 40.0, true));
             y += HEADING;
             let mut x = GAP;
+            let crossfade = SignedDuration::from_millis(i64::from(config.player.crossfade_ms));
+            let id_chars = (tw / (LABEL_SIZE * 0.55)) as usize;
             for showing in &showings {
                 if x + tw > SHEET_WIDTH - GAP {
                     x = GAP;
                     y += th + LABEL + GAP;
                 }
-                // The tile shows the slide fully in, after its crossfade.
-                let at = showing.start + SignedDuration::from_millis(i64::from(config.player.crossfade_ms));
-                let frame = self.frame(
-                    board,
-                    config,
-                    screen,
-                    at.min(showing.end - SignedDuration::from_millis(1)),
-                    false,
-                )?;
+                let at = tile_instant(showing, crossfade);
+                let frame = self.frame(board, config, screen, at, false)?;
                 let small = image::imageops::resize(
                     &frame,
                     tw as u32,
@@ -214,10 +209,13 @@ impl Headless {
                 };
                 self.renderer.add_picture(&self.gpu, &picture);
                 elements.push(Element::Image { rect: Rect::new(x, y, tw, th), source: path, radius: 6.0 });
-                let local = showing.start.to_zoned(board.tz.clone());
-                let label =
-                    format!("{} · {}", local.strftime("%H:%M:%S"), showing.item_id().unwrap_or("fallback"));
-                elements.push(text(Rect::new(x, y + th + 6.0, tw, LABEL - 8.0), &label, 22.0, false));
+                let label = tile_label(at, &board.tz, showing.item_id().unwrap_or("fallback"), id_chars);
+                let mut label_box =
+                    text(Rect::new(x, y + th + 4.0, tw, LABEL - 4.0), &label, LABEL_SIZE, false);
+                if let Element::Text(text) = &mut label_box {
+                    text.max_lines = 2;
+                }
+                elements.push(label_box);
                 x += tw + GAP;
             }
             y += th + LABEL + GAP * 2.0;
@@ -233,6 +231,47 @@ impl Headless {
         let frame = crate::render::readback::read_rgba(&self.gpu, &slide.texture)?;
         Ok(frame)
     }
+}
+
+/// The size of a tile's label.
+const LABEL_SIZE: f32 = 22.0;
+
+/// The instant a contact-sheet tile shows: the first whole second after the slide's
+/// crossfade, so the label (to the second) names exactly the instant drawn, and
+/// `render --at` of that label draws the same picture. A showing too short for that keeps
+/// its crossfade's end, to the millisecond.
+pub fn tile_instant(showing: &Showing, crossfade: SignedDuration) -> Timestamp {
+    let settled = showing.start + crossfade;
+    let second = Timestamp::from_second(settled.as_second() + i64::from(settled.subsec_nanosecond() > 0))
+        .unwrap_or(settled);
+    if second < showing.end { second } else { settled.min(showing.end - SignedDuration::from_millis(1)) }
+}
+
+/// A tile's label: the instant drawn in the building's zone (with milliseconds only when not
+/// on a whole second), then the item id shortened in its middle to `max_chars`.
+pub fn tile_label(at: Timestamp, tz: &jiff::tz::TimeZone, id: &str, max_chars: usize) -> String {
+    let local = at.to_zoned(tz.clone());
+    let time = if at.subsec_nanosecond() == 0 {
+        local.strftime("%H:%M:%S").to_string()
+    } else {
+        local.strftime("%H:%M:%S%.3f").to_string()
+    };
+    format!("{time}\n{}", shorten_middle(id, max_chars))
+}
+
+/// `promo-fleuriste-dahlia-013` → `promo-fl…ia-013`: both ends stay readable.
+pub fn shorten_middle(text: &str, max_chars: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= max_chars || max_chars < 3 {
+        return text.to_owned();
+    }
+    let keep = max_chars - 1;
+    let head = keep.div_ceil(2);
+    let tail = keep - head;
+    let mut out: String = chars[..head].iter().collect();
+    out.push('…');
+    out.extend(&chars[chars.len() - tail..]);
+    out
 }
 
 fn text(rect: Rect, text: &str, size: f32, bold: bool) -> Element {
@@ -269,4 +308,17 @@ pub fn one_rotation(playlist: &Playlist, from: Timestamp, max: usize) -> Vec<Sho
         showings.push(showing);
     }
     showings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_ids_keep_both_ends() {
+        assert_eq!(shorten_middle("promo-fleuriste-dahlia-013", 16), "promo-fl…lia-013");
+        assert_eq!(shorten_middle("flash-eau", 16), "flash-eau");
+        assert_eq!(shorten_middle("abcdefghij", 5), "ab…ij");
+        assert_eq!(shorten_middle("abcdefghij", 6), "abc…ij");
+    }
 }

@@ -13,7 +13,7 @@ use palier_content::config::{BackendChoice, BoardConfig, Rotation, ScreenConfig}
 use palier_content::demo::DemoPack;
 use palier_content::{Cache, CacheReader, Channel, wire::PlayTrigger};
 use palier_player::board::Board;
-use palier_player::headless::{Headless, one_rotation};
+use palier_player::headless::{Headless, one_rotation, tile_instant, tile_label};
 use palier_player::playlist::{Showing, SlideRef};
 use palier_player::render::Gpu;
 use palier_player::source::{Assets, demo_config};
@@ -31,11 +31,16 @@ fn gpu() -> Gpu {
 
 /// The demo pack installed as of `now()`, in a temporary board directory.
 fn demo_board(dir: &Path) -> (Board, BoardConfig) {
+    demo_board_arrived(dir, now() - SignedDuration::from_hours(1))
+}
+
+/// The demo pack, arrived in the cache at `arrival`.
+fn demo_board_arrived(dir: &Path, arrival: Timestamp) -> (Board, BoardConfig) {
     let assets = Assets::locate(None).unwrap();
     let pack = DemoPack::load(&assets.demo_pack(), now()).unwrap();
     let cache_path = dir.join("cache.sqlite");
     let mut cache = Cache::open(&cache_path).unwrap();
-    pack.install(&mut cache, now() - SignedDuration::from_hours(1)).unwrap();
+    pack.install(&mut cache, arrival).unwrap();
     let snapshot = CacheReader::open(&cache_path).unwrap().snapshot().unwrap();
     let config = demo_config(dir);
     (Board::new(snapshot, &config, &assets), config)
@@ -143,6 +148,39 @@ fn every_template_matches_its_golden_image() {
     }
     assert_eq!(palier_player::render::gpu::error_count(), 0, "GPU errors were logged");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Every tile of a contact sheet is the frame its label names: drawing the screen at the
+/// label's instant (as `render --at` does) gives the tile's slide, fully in. The pack arrives
+/// off a whole second, so slides start between seconds, as on a board.
+#[test]
+fn every_sheet_tile_is_the_frame_its_label_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let arrival = now() - SignedDuration::from_hours(1) + SignedDuration::from_millis(851);
+    let (mut board, config) = demo_board_arrived(dir.path(), arrival);
+    let mut headless = Headless::new(gpu());
+    let crossfade = SignedDuration::from_millis(i64::from(config.player.crossfade_ms));
+    let day = now().to_zoned(board.tz.clone()).date();
+    let mut tiles = 0;
+    for screen in config.screens.clone() {
+        let playlist = board.playlist(&screen);
+        for showing in one_rotation(&playlist, now(), 60) {
+            let at = tile_instant(&showing, crossfade);
+            let id = showing.item_id().unwrap_or("fallback").to_owned();
+            let label = tile_label(at, &board.tz, &id, 200);
+            let (time, named) = label.split_once('\n').unwrap();
+            assert_eq!(named, id);
+            // What `render --at HH:MM:SS` reads: the building's local time on that day.
+            let named_at =
+                day.to_datetime(time.parse().unwrap()).to_zoned(board.tz.clone()).unwrap().timestamp();
+            assert_eq!(named_at, at, "the label {time} names the instant drawn");
+            let drawn = headless.frame(&mut board, &config, &screen, named_at, false).unwrap();
+            let meant = headless.showing_frame(&mut board, &screen, &showing, named_at).unwrap().unwrap();
+            assert!(drawn == meant, "{} at {time}: the tile is not the slide of {id}", screen.name);
+            tiles += 1;
+        }
+    }
+    assert!(tiles > 20, "{tiles} tiles");
 }
 
 #[test]
