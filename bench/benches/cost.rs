@@ -26,9 +26,9 @@ use serde_json::{Map, Value, json};
 /// Seconds per slide in the windowed runs, and the crossfade (the player's default).
 const SLIDE_SECONDS: u32 = 10;
 const CROSSFADE_MS: u32 = 600;
-// The default --monitor, 3000x3240: an Xvfb screen on which the demo's windows (one
-// 1080×1920, three 1920×1080) all fit at their native size, so every pixel a board would
-// drive is drawn, by both players.
+// The default --monitor, 7056x1920: an Xvfb screen on which the demo's windows (one
+// 1080×1920 beside a row of three 1920×1080, with the layout's 1 % gaps) come out at their
+// native size, so every pixel a board would drive is drawn, by both players.
 
 /// What a screen costs, beside a Chromium kiosk showing the same rotation.
 #[derive(Debug, Clone, Parser)]
@@ -50,7 +50,7 @@ struct Options {
     #[arg(long, value_enum, default_value = "disabled")]
     chromium_gpu: ChromiumGpuArg,
     /// The Xvfb screen both players run on.
-    #[arg(long, value_name = "WIDTHxHEIGHT", value_parser = parse_monitor, default_value = "3000x3240")]
+    #[arg(long, value_name = "WIDTHxHEIGHT", value_parser = parse_monitor, default_value = "7056x1920")]
     monitor: (u32, u32),
     /// `cargo bench` passes this; ignored.
     #[arg(long, hide = true)]
@@ -72,7 +72,7 @@ fn parse_runs(text: &str) -> Result<usize, String> {
 }
 
 fn parse_monitor(text: &str) -> Result<(u32, u32), String> {
-    let (w, h) = text.split_once('x').ok_or("WIDTHxHEIGHT, e.g. 3000x3240")?;
+    let (w, h) = text.split_once('x').ok_or("WIDTHxHEIGHT, e.g. 7056x1920")?;
     Ok((w.parse().map_err(|e| format!("width: {e}"))?, h.parse().map_err(|e| format!("height: {e}"))?))
 }
 

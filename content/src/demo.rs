@@ -97,6 +97,22 @@ impl DemoPack {
         }
         Ok(cache.apply(&self.manifest, now)?)
     }
+
+    /// Installs the pack in two steps, as a board that had been running receives a flash: all
+    /// but the urgent flashes at `arrival`, then the urgent flashes at `urgent_arrival` (which
+    /// may lie ahead: the player shows an item from its arrival).
+    pub fn install_staged(
+        &self,
+        cache: &mut Cache,
+        arrival: Timestamp,
+        urgent_arrival: Timestamp,
+    ) -> Result<ApplyOutcome, DemoError> {
+        let mut calm = self.manifest.clone();
+        calm.items.retain(|item| !item.is_urgent());
+        let calm = DemoPack { manifest: calm, media_files: self.media_files.clone() };
+        calm.install(cache, arrival)?;
+        Ok(cache.apply(&self.manifest, urgent_arrival)?)
+    }
 }
 
 /// Reads a picture's address, size, type and dimensions from its bytes.

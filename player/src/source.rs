@@ -99,9 +99,14 @@ pub struct DemoData {
     pub dir: tempfile::TempDir,
 }
 
+/// When the demo's urgent flash arrives, after the start: once the first slides have turned.
+pub const URGENT_AFTER: jiff::SignedDuration = jiff::SignedDuration::from_secs(30);
+
 impl DemoData {
-    /// Installs the pack as a board would hold it: resolved against `now`, and arrived an
-    /// hour earlier, so the demo opens mid-rotation like a board that has been running.
+    /// Installs the pack as a board would hold it: resolved against `now`, arrived an hour
+    /// earlier, so the demo opens mid-rotation like a board that has been running; its urgent
+    /// flash arrives [`URGENT_AFTER`] after `now`, so a newcomer sees the rotation first, then
+    /// the flash preempting it on every screen.
     pub fn install(assets: &Assets, now: Timestamp) -> Result<DemoData, SourceError> {
         let dir = tempfile::Builder::new()
             .prefix("palier-demo-")
@@ -110,11 +115,50 @@ impl DemoData {
         let data = DataDir::new(dir.path());
         let pack = DemoPack::load(&assets.demo_pack(), now)?;
         let mut cache = Cache::open(&data.cache())?;
-        pack.install(&mut cache, now - jiff::SignedDuration::from_hours(1))?;
+        pack.install_staged(&mut cache, now - jiff::SignedDuration::from_hours(1), now + URGENT_AFTER)?;
         Ok(DemoData { dir })
     }
 
     pub fn data_dir(&self) -> DataDir {
         DataDir::new(self.dir.path())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::board::Board;
+
+    #[test]
+    fn the_demo_opens_on_its_rotation_and_its_urgent_flash_preempts_later() {
+        let assets = Assets::locate(None).unwrap();
+        let now: Timestamp = "2026-11-24T08:00:00Z".parse().unwrap();
+        let demo = DemoData::install(&assets, now).unwrap();
+        let snapshot =
+            palier_content::CacheReader::open(&demo.data_dir().cache()).unwrap().snapshot().unwrap();
+        let config = demo_config(demo.data_dir().path());
+        let board = Board::new(snapshot, &config, &assets);
+        let urgent = |at: Timestamp| {
+            config
+                .screens
+                .iter()
+                .filter(|s| {
+                    let id = board.playlist(s).showing_at(at).item_id().map(str::to_owned);
+                    id.is_some_and(|id| board.snapshot.item(&id).is_some_and(|i| i.is_urgent()))
+                })
+                .count()
+        };
+        // (seconds after the start, screens showing the urgent flash)
+        for (seconds, expected) in [(0, 0), (10, 0), (29, 0), (31, 4), (40, 4)] {
+            let at = now + jiff::SignedDuration::from_secs(seconds);
+            assert_eq!(urgent(at), expected, "{seconds} s after the start");
+        }
+        let first: Vec<Option<String>> = config
+            .screens
+            .iter()
+            .map(|s| board.playlist(s).showing_at(now).item_id().map(str::to_owned))
+            .collect();
+        let distinct: std::collections::HashSet<_> = first.iter().collect();
+        assert!(distinct.len() >= 3, "the screens open on different slides: {first:?}");
     }
 }
