@@ -439,7 +439,7 @@ async fn submit(
     state: &AppState,
     signed: &Signed,
     context: &FormContext,
-    form: ConsoleForm,
+    mut form: ConsoleForm,
 ) -> Result<Response, ConsoleError> {
     let t = signed.lang.text();
     let mut fields = Fields::from_form(&form);
@@ -450,7 +450,7 @@ async fn submit(
     let now = state.now();
     let building_tz = tz(&context.building);
     let mut errors = Vec::new();
-    if let Some(bytes) = form.file.clone() {
+    if let Some(bytes) = form.file.take() {
         match state.publishing().upload_media(&signed.actor, bytes).await {
             Ok(uploaded) => fields.media = uploaded.media.sha256,
             Err(e) => errors

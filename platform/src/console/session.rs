@@ -38,7 +38,7 @@ const NOTICE: &str = "notice";
 /// How many submitted forms a session remembers.
 const REMEMBERED_FORMS: usize = 32;
 /// The most a picture sent with a console form may weigh.
-pub const MAX_FORM_BYTES: usize = palier_content::limits::MAX_MEDIA_BYTES as usize + 64 * 1024;
+pub const MAX_FORM_BYTES: usize = crate::media::MAX_UPLOAD_BYTES + 64 * 1024;
 
 /// `tower-sessions` records in the platform's store.
 #[derive(Clone)]
@@ -204,11 +204,13 @@ impl FromRequestParts<AppState> for Signed {
 
 /// A submitted console form (URL-encoded or multipart), whose CSRF token matched the
 /// session's: its text fields, and its file when one was chosen.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct ConsoleForm {
     pub fields: HashMap<String, String>,
     /// The picture field's bytes, when a file was sent.
     pub file: Option<Vec<u8>>,
+    /// A multipart form holds one of the upload slots while it lives.
+    _slot: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl ConsoleForm {
@@ -239,6 +241,7 @@ impl FromRequest<AppState> for ConsoleForm {
         let request = Request::from_parts(parts, body);
         let mut form = ConsoleForm::default();
         if content_type.starts_with("multipart/form-data") {
+            form._slot = Some(state.upload_body_slot().await.map_err(|e| ConsoleError::Internal(e.message))?);
             let mut multipart = Multipart::from_request(request, state)
                 .await
                 .map_err(|e| ConsoleError::BadForm(format!("the form could not be read: {e}")))?;

@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use crate::hints::Hints;
 use crate::ids::{BuildingId, ItemId, MediaAddress, PersonId};
-use crate::media::{MediaFiles, UploadError, inspect_upload};
+use crate::media::{MediaFiles, UploadError, media_ref, normalize};
 use crate::moderation::{self, Moderation, ModerationError};
 use crate::rules::{self, Forbidden};
 use crate::store::{
@@ -201,6 +201,10 @@ pub struct Uploaded {
     pub created: bool,
 }
 
+/// How many uploaded pictures are decoded at once: each may take a hundred megabytes for a
+/// second or two, so more would only queue on two cores and grow the memory.
+pub const PARALLEL_DECODES: usize = 2;
+
 /// The publishing service.
 #[derive(Clone)]
 pub struct Publishing {
@@ -209,6 +213,7 @@ pub struct Publishing {
     hints: Hints,
     clock: Clock,
     limits: ManifestLimits,
+    decodes: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Publishing {
@@ -222,7 +227,8 @@ impl std::fmt::Debug for Publishing {
 
 impl Publishing {
     pub fn new(store: Arc<dyn Store>, media: MediaFiles, hints: Hints, clock: Clock) -> Publishing {
-        Publishing { store, media, hints, clock, limits: ManifestLimits::default() }
+        let decodes = Arc::new(tokio::sync::Semaphore::new(PARALLEL_DECODES));
+        Publishing { store, media, hints, clock, limits: ManifestLimits::default(), decodes }
     }
 
     /// Lower manifest limits, for tests that fill a building.
@@ -513,24 +519,35 @@ impl Publishing {
         Ok(proof::prove(&record, &plays, &devices, self.now()))
     }
 
-    /// Checks a picture from its bytes, stores it under its address and records it.
+    /// Checks a picture from its bytes, normalises it ([`crate::media::normalize`]: upright,
+    /// without metadata, scaled for the largest screen), stores that under its address and
+    /// records it. At most [`PARALLEL_DECODES`] uploads are decoded at once; the others wait.
     pub async fn upload_media(&self, actor: &Actor, bytes: Vec<u8>) -> Result<Uploaded, PublishingError> {
+        let failed = |e: &dyn std::fmt::Display| {
+            PublishingError::Store(StoreError::Backend { operation: "storing media", detail: e.to_string() })
+        };
+        let permit = self.decodes.acquire().await.map_err(|e| failed(&e))?;
         let files = self.media.clone();
+        let original = bytes.len();
         let media = tokio::task::spawn_blocking(move || -> Result<MediaRef, PublishingError> {
-            let media = inspect_upload(&bytes)?;
-            files.put(&media.sha256, &bytes).map_err(|e| PublishingError::MediaFiles {
+            let normalized = normalize(&bytes)?;
+            drop(bytes);
+            let media = media_ref(&normalized);
+            files.put(&media.sha256, &normalized.bytes).map_err(|e| PublishingError::MediaFiles {
                 address: MediaAddress::stored(media.sha256.clone()),
                 detail: e.to_string(),
             })?;
             Ok(media)
         })
         .await
-        .map_err(|e| {
-            PublishingError::Store(StoreError::Backend { operation: "storing media", detail: e.to_string() })
-        })??;
+        .map_err(|e| failed(&e))??;
+        drop(permit);
         let created = self.store.add_media(&media, self.now()).await?;
         if created {
-            tracing::info!(publisher = %actor.publisher.id, sha256 = %media.sha256, bytes = media.bytes, "media uploaded");
+            tracing::info!(
+                publisher = %actor.publisher.id, sha256 = %media.sha256, original, stored = media.bytes,
+                width = media.width, height = media.height, "media uploaded"
+            );
         }
         Ok(Uploaded { media, created })
     }

@@ -1,5 +1,6 @@
 //! `GET /v1/media/{sha256}` for devices (protocol §5.4: immutable, ranges) and
-//! `POST /v1/publish/media` for publishers (raw bytes in, a MediaRef out).
+//! `POST /v1/publish/media` for publishers (raw bytes in, the normalised picture's MediaRef
+//! out). At most [`super::PARALLEL_UPLOAD_BODIES`] upload bodies are held at once.
 
 use axum::Json;
 use axum::body::Body;
@@ -10,7 +11,6 @@ use axum::http::header::{
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use palier_content::MediaRef;
-use palier_content::limits::MAX_MEDIA_BYTES;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
@@ -85,8 +85,10 @@ pub async fn upload(
 ) -> Result<(StatusCode, Json<MediaRef>), ApiError> {
     let (parts, body) = request.into_parts();
     refuse_encoding(&parts.headers)?;
-    let bytes = read_body(&parts.headers, body, MAX_MEDIA_BYTES as usize).await?;
-    let uploaded = state.publishing().upload_media(&publisher, bytes.to_vec()).await?;
+    // The body is held in memory until the picture is stored: bounded by the upload slots.
+    let _slot = state.upload_body_slot().await?;
+    let bytes = read_body(&parts.headers, body, crate::media::MAX_UPLOAD_BYTES).await?;
+    let uploaded = state.publishing().upload_media(&publisher, Vec::from(bytes)).await?;
     let status = if uploaded.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(uploaded.media)))
 }

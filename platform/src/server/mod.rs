@@ -128,8 +128,13 @@ struct Inner {
     login_limits: LoginLimits,
     renderer: crate::console::preview::Renderer,
     thumbnails: crate::console::screens::Thumbnails,
+    upload_bodies: Arc<tokio::sync::Semaphore>,
     closing: watch::Sender<bool>,
 }
+
+/// How many picture uploads may hold their body in memory at once (each up to
+/// [`crate::media::MAX_UPLOAD_BYTES`]); the others wait, unread, in their connection.
+pub const PARALLEL_UPLOAD_BODIES: usize = 4;
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -182,6 +187,7 @@ impl AppState {
                 login_limits,
                 renderer,
                 thumbnails: Default::default(),
+                upload_bodies: Arc::new(tokio::sync::Semaphore::new(PARALLEL_UPLOAD_BODIES)),
                 closing: watch::channel(false).0,
             }),
         }
@@ -224,6 +230,14 @@ impl AppState {
 
     pub(crate) fn console_renderer(&self) -> &crate::console::preview::Renderer {
         &self.inner.renderer
+    }
+
+    /// A place to read one upload's body into memory; see [`PARALLEL_UPLOAD_BODIES`].
+    pub(crate) async fn upload_body_slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+        Arc::clone(&self.inner.upload_bodies)
+            .acquire_owned()
+            .await
+            .map_err(|e| ApiError::internal(format!("upload slots: {e}")))
     }
 
     pub(crate) fn console_thumbnails(&self) -> &crate::console::screens::Thumbnails {

@@ -226,13 +226,27 @@ pub fn offer(id: &str, person: &str) -> Value {
 
 pub use requests::event;
 
-/// A PNG signature and IHDR chunk declaring these dimensions, plus some tail bytes.
-pub fn png(width: u32, height: u32, tail: usize) -> Vec<u8> {
+/// A real PNG of these dimensions with a transparent corner (so it stays a PNG once
+/// normalised), different for each `seed`.
+pub fn png(width: u32, height: u32, seed: u8) -> Vec<u8> {
+    use image::ImageEncoder;
+    let picture = image::RgbaImage::from_fn(width, height, |x, y| {
+        let alpha = if x < 8 && y < 8 { 0 } else { 255 };
+        image::Rgba([(x % 256) as u8, (y % 256) as u8, seed, alpha])
+    });
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(&picture, width, height, image::ExtendedColorType::Rgba8)
+        .unwrap();
+    out
+}
+
+/// A PNG signature and IHDR chunk only, declaring these dimensions: what a bomb starts with.
+pub fn png_header(width: u32, height: u32) -> Vec<u8> {
     let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
     bytes.extend_from_slice(&width.to_be_bytes());
     bytes.extend_from_slice(&height.to_be_bytes());
     bytes.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
-    bytes.extend((0..tail).map(|i| (i % 251) as u8));
     bytes
 }
 

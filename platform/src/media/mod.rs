@@ -1,23 +1,26 @@
-//! Media files: checking an upload, storing it under its address, and answering ranges.
+//! Media files: making an upload fit to show ([`normalize`]), storing it under its address,
+//! and answering ranges.
 //!
 //! A picture is stored once under `media/<sha256>` and never changes, so every answer about
 //! it can be cached forever. Uploads are judged from their bytes, never from a name or a
-//! declared type: the header must be JPEG, PNG or WebP, and its declared dimensions must fit
-//! the protocol's limits before anything is written. Files are written to a temporary name,
+//! declared type, and what is stored is the normalised picture (upright, without metadata,
+//! scaled for the largest screen), not the original. Files are written to a temporary name,
 //! synced, then renamed, so a reader never sees half a picture.
+
+pub mod normalize;
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use palier_content::MediaRef;
-use palier_content::demo::describe_media_bytes;
-use palier_content::limits::{MAX_MEDIA_BYTES, MAX_MEDIA_PIXELS, MAX_MEDIA_SIDE};
+
+pub use normalize::{MAX_UPLOAD_BYTES, Normalized, normalize};
 
 /// Why an upload was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UploadError {
-    /// Not a JPEG, PNG or WebP picture (HTTP 415).
+    /// Not a JPEG, PNG or WebP picture, or not a whole one (HTTP 415).
     #[error("{0}")]
     NotAPicture(String),
     /// Over a size or dimension limit (HTTP 413).
@@ -25,33 +28,16 @@ pub enum UploadError {
     TooLarge(String),
 }
 
-/// Describes an upload from its bytes and checks it against the limits.
-pub fn inspect_upload(bytes: &[u8]) -> Result<MediaRef, UploadError> {
-    if bytes.is_empty() {
-        return Err(UploadError::NotAPicture("the body is empty; send the picture's bytes".to_owned()));
+/// The reference a stored normalised picture gets.
+pub fn media_ref(normalized: &Normalized) -> MediaRef {
+    MediaRef {
+        sha256: palier_content::demo::sha256_hex(&normalized.bytes),
+        bytes: normalized.bytes.len() as u64,
+        mime: normalized.mime.to_owned(),
+        width: normalized.width,
+        height: normalized.height,
+        credit: None,
     }
-    if bytes.len() as u64 > MAX_MEDIA_BYTES {
-        return Err(UploadError::TooLarge(format!(
-            "the picture is {} bytes, over the {MAX_MEDIA_BYTES}-byte limit",
-            bytes.len()
-        )));
-    }
-    let media = describe_media_bytes(bytes).map_err(|reason| {
-        UploadError::NotAPicture(format!("{reason}; upload a JPEG, PNG or WebP picture"))
-    })?;
-    let (w, h) = (media.width, media.height);
-    if w == 0
-        || h == 0
-        || w > MAX_MEDIA_SIDE
-        || h > MAX_MEDIA_SIDE
-        || u64::from(w) * u64::from(h) > MAX_MEDIA_PIXELS
-    {
-        return Err(UploadError::TooLarge(format!(
-            "the picture declares {w}×{h} pixels; each side must be 1–{MAX_MEDIA_SIDE} and the area at most \
-             {MAX_MEDIA_PIXELS} pixels: scale it down"
-        )));
-    }
-    Ok(media)
 }
 
 /// The media directory.
@@ -162,26 +148,6 @@ mod tests {
         for (header, expected) in cases {
             assert_eq!(parse_range(header, 100), expected, "{header}");
         }
-    }
-
-    /// A PNG header (signature + IHDR) declaring these dimensions; enough for the sniffer.
-    pub(crate) fn png_header(width: u32, height: u32) -> Vec<u8> {
-        let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-        bytes.extend_from_slice(&width.to_be_bytes());
-        bytes.extend_from_slice(&height.to_be_bytes());
-        bytes.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
-        bytes
-    }
-
-    #[test]
-    fn uploads_are_judged_from_their_bytes() {
-        let media = inspect_upload(&png_header(640, 480)).unwrap();
-        assert_eq!((media.mime.as_str(), media.width, media.height), ("image/png", 640, 480));
-        assert!(matches!(inspect_upload(b"hello, not a picture"), Err(UploadError::NotAPicture(_))));
-        assert!(matches!(inspect_upload(b"GIF89a\x01\0\x01\0\0\0\0"), Err(UploadError::NotAPicture(_))));
-        let err = inspect_upload(&png_header(9000, 100)).unwrap_err();
-        assert!(matches!(&err, UploadError::TooLarge(m) if m.contains("9000×100")), "{err}");
-        assert!(matches!(inspect_upload(&png_header(8000, 8000)), Err(UploadError::TooLarge(_))));
     }
 
     #[test]
