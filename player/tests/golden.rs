@@ -119,6 +119,58 @@ fn compare(name: &str, actual: &image::RgbaImage) -> Result<(), String> {
     Ok(())
 }
 
+/// A board holding these items only.
+fn board_with(dir: &Path, items: &[palier_content::Item]) -> Board {
+    let assets = Assets::locate(None).unwrap();
+    let cache_path = dir.join("cache.sqlite");
+    let mut cache = Cache::open(&cache_path).unwrap();
+    let manifest = palier_content::sample::manifest(1, items);
+    let validated = palier_content::validate_manifest(manifest).unwrap();
+    assert!(validated.quarantined.is_empty(), "{:?}", validated.quarantined);
+    cache.apply(&validated, now() - SignedDuration::from_hours(1)).unwrap();
+    let snapshot = CacheReader::open(&cache_path).unwrap().snapshot().unwrap();
+    Board::new(snapshot, &demo_config(dir), &assets)
+}
+
+/// What residents really write: Arabic, French mixed with Arabic, emoji, Chinese.
+#[test]
+fn every_script_residents_write_matches_its_golden_image() {
+    use palier_content::sample;
+    let mut arabic = sample::offer("offre-arabe", "فاطمة");
+    arabic.title = "أعير مثقابي للجيران".into();
+    arabic.body = "مثقاب كهربائي مع مجموعة لقم. اتصلوا بي عبر رمز الاستجابة السريعة.".into();
+    let mut mixed = sample::flash("flash-bilingue", palier_content::Severity::Important);
+    mixed.title = "Cours d’arabe le mercredi — دروس اللغة العربية".into();
+    mixed.body = "Salle commune, 18 h – 19 h 30. Pour les enfants de 6 à 12 ans.".into();
+    let mut emoji = sample::offer("offre-emoji", "Inès");
+    emoji.title = "Fête des voisins samedi 🎉🍕".into();
+    emoji.body = "Apportez un plat à partager 🥗🍰 et votre bonne humeur ☀️".into();
+    let mut chinese = sample::offer("offre-chinois", "李娜");
+    chinese.title = "我可以借出我的电钻".into();
+    chinese.body = "周末可以使用，请扫描二维码联系我。".into();
+    let dir = tempfile::tempdir().unwrap();
+    let mut board = board_with(dir.path(), &[arabic, mixed, emoji, chinese]);
+    let mut headless = Headless::new(gpu());
+    let mut failures = Vec::new();
+    for (name, id) in [
+        ("script-arabic", "offre-arabe"),
+        ("script-french-arabic", "flash-bilingue"),
+        ("script-emoji", "offre-emoji"),
+        ("script-chinese", "offre-chinois"),
+    ] {
+        for (orientation, size) in [("portrait", (540, 960)), ("landscape", (960, 540))] {
+            let screen = screen(size.0, size.1);
+            let showing = showing(&board, Some(id), None);
+            let frame =
+                headless.showing_frame(&mut board, &screen, &showing, now()).unwrap().expect("showable");
+            if let Err(e) = compare(&format!("{name}-{orientation}"), &frame) {
+                failures.push(e);
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[test]
 fn every_template_matches_its_golden_image() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,10 +1,22 @@
 //! Text: the bundled fonts, auto-fit layout, and drawing through glyphon.
 //!
 //! Fonts ship inside the binary and are loaded by name at start; the system font directory
-//! is never scanned. Layout picks the largest size in a box's range at which the text fits
-//! its width, its line limit and its height; when even the smallest size does not fit, the
-//! text is cut at a word with an ellipsis. Glyphs are clipped to their box whatever happens,
-//! so no text ever overflows.
+//! is never scanned. Inter draws Latin, Greek and Cyrillic (French, Portuguese, Turkish,
+//! Russian…); bundled Noto fonts draw Arabic, Tamil and emoji (monochrome), and shaping lays
+//! out right-to-left and mixed lines; Chinese, Japanese and Korean come from one Debian font
+//! file at a known path when the board has it (`fonts-droid-fallback`: 4 MB, too large to
+//! bundle), mapped rather than read. A character no font covers becomes a visible « (?) »
+//! and is logged once, never a row of empty boxes.
+//!
+//! Layout picks the largest size in a box's range at which the text fits its width, its line
+//! limit and its height; when even the smallest size does not fit, the text is cut at a word
+//! with an ellipsis. Glyphs are clipped to their box whatever happens, so no text ever
+//! overflows. Paragraphs start on their own side: an Arabic one at the right.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
 
 use glyphon::cosmic_text::Align as CosmicAlign;
 use glyphon::{Attrs, Buffer, Family, FontSystem, Metrics, Shaping, SwashCache, Weight, Wrap, fontdb};
@@ -15,13 +27,31 @@ use crate::scene::{Align, TextBox, VAlign};
 pub const FAMILY: &str = "Inter";
 const REGULAR: &[u8] = include_bytes!("../../../assets/fonts/Inter-Regular.otf");
 const BOLD: &[u8] = include_bytes!("../../../assets/fonts/Inter-Bold.otf");
+/// Fallbacks for the scripts Inter lacks, bundled (see assets/README.md).
+const FALLBACKS: [&[u8]; 5] = [
+    include_bytes!("../../../assets/fonts/NotoSansArabic-Regular.ttf"),
+    include_bytes!("../../../assets/fonts/NotoSansArabic-Bold.ttf"),
+    include_bytes!("../../../assets/fonts/NotoSansTamil-Regular.ttf"),
+    include_bytes!("../../../assets/fonts/NotoSansTamil-Bold.ttf"),
+    include_bytes!("../../../assets/fonts/NotoEmoji-Regular.ttf"),
+];
+/// Chinese, Japanese and Korean from the board's Debian fonts: the first of these files
+/// that exists (by exact path: nothing is scanned).
+pub const SYSTEM_CJK: [&str; 2] = [
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+];
 const ELLIPSIS: char = '…';
+/// What stands for characters no font has.
+pub const PLACEHOLDER: &str = "(?)";
 
 /// Fonts and shaping caches.
 #[derive(Debug)]
 pub struct TextEngine {
     pub font_system: FontSystem,
     pub swash: SwashCache,
+    /// Characters already reported as having no glyph.
+    reported: HashSet<char>,
 }
 
 impl Default for TextEngine {
@@ -47,18 +77,78 @@ pub struct LaidOutText {
 
 impl TextEngine {
     pub fn new() -> TextEngine {
+        TextEngine::with_system_cjk(SYSTEM_CJK.iter().map(Path::new).find(|p| p.is_file()))
+    }
+
+    /// The bundled fonts, and a CJK font file when given (tests choose).
+    pub fn with_system_cjk(cjk: Option<&Path>) -> TextEngine {
         let mut db = fontdb::Database::new();
-        db.load_font_data(REGULAR.to_vec());
-        db.load_font_data(BOLD.to_vec());
+        // The bundled fonts are used from the binary itself, not copied.
+        for data in [REGULAR, BOLD].into_iter().chain(FALLBACKS) {
+            db.load_font_source(fontdb::Source::Binary(Arc::new(data)));
+        }
+        if let Some(path) = cjk {
+            // Mapped from the file, so its pages are shared and loaded only when used.
+            db.load_font_source(fontdb::Source::File(path.to_path_buf()));
+            tracing::debug!(font = %path.display(), "CJK font");
+        }
         db.set_sans_serif_family(FAMILY);
         TextEngine {
             font_system: FontSystem::new_with_locale_and_db("fr-FR".to_owned(), db),
             swash: SwashCache::new(),
+            reported: HashSet::new(),
         }
+    }
+
+    /// `text` with each run of characters that no font draws replaced by [`PLACEHOLDER`];
+    /// each such character is logged once.
+    pub fn visible<'a>(&mut self, text: &'a str) -> Cow<'a, str> {
+        let mut buffer = Buffer::new_empty(Metrics::new(32.0, 40.0));
+        let attrs = Attrs::new().family(Family::Name(FAMILY));
+        buffer.set_text(text, &attrs, Shaping::Advanced, None);
+        buffer.set_size(None, None);
+        buffer.shape_until_scroll(&mut self.font_system, false);
+        let mut missing: HashSet<char> = HashSet::new();
+        for line in &buffer.lines {
+            let Some(layout) = line.layout_opt() else { continue };
+            for glyph in layout.iter().flat_map(|l| l.glyphs.iter()) {
+                if glyph.glyph_id == 0 {
+                    missing.extend(line.text()[glyph.start..glyph.end].chars().filter(|c| !ignorable(*c)));
+                }
+            }
+        }
+        if missing.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        for c in &missing {
+            if self.reported.insert(*c) {
+                tracing::warn!(character = %c.escape_unicode(), "no font draws this character; shown as {PLACEHOLDER}");
+            }
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut in_run = false;
+        for c in text.chars() {
+            if missing.contains(&c) {
+                if !in_run {
+                    out.push_str(PLACEHOLDER);
+                }
+                in_run = true;
+            } else {
+                in_run = in_run && ignorable(c);
+                if !in_run || !ignorable(c) {
+                    out.push(c);
+                }
+            }
+        }
+        Cow::Owned(out)
     }
 
     /// Fits `text_box`: the largest size that fits, else the smallest with an ellipsis.
     pub fn layout(&mut self, text_box: &TextBox) -> LaidOutText {
+        let visible = self.visible(&text_box.text);
+        if let Cow::Owned(text) = visible {
+            return self.layout(&TextBox { text, ..text_box.clone() });
+        }
         let (max_size, min_size) = text_box.size_range;
         let mut buffer = Buffer::new_empty(Metrics::new(max_size, max_size * 1.2));
         buffer.set_wrap(Wrap::WordOrGlyph);
@@ -127,12 +217,13 @@ impl TextEngine {
         buffer.set_size(Some(text_box.rect.w), None);
         let weight = if text_box.bold { Weight::BOLD } else { Weight::NORMAL };
         let attrs = Attrs::new().family(Family::Name(FAMILY)).weight(weight);
+        // "Left" is the start of the line: the left for French, the right for Arabic.
         let align = match text_box.align {
-            Align::Left => CosmicAlign::Left,
-            Align::Center => CosmicAlign::Center,
-            Align::Right => CosmicAlign::Right,
+            Align::Left => None,
+            Align::Center => Some(CosmicAlign::Center),
+            Align::Right => Some(CosmicAlign::Right),
         };
-        buffer.set_text(text, &attrs, Shaping::Advanced, Some(align));
+        buffer.set_text(text, &attrs, Shaping::Advanced, align);
         buffer.shape_until_scroll(&mut self.font_system, false);
         let mut lines = 0;
         let mut height: f32 = 0.0;
@@ -152,6 +243,13 @@ struct Fit {
     fits: bool,
     lines: usize,
     height: f32,
+}
+
+/// Characters drawn as nothing by design (joiners, variation selectors, marks of direction).
+fn ignorable(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FE00}'..='\u{FE0F}'
+        | '\u{FEFF}' | '\u{E0100}'..='\u{E01EF}' | '\u{180E}')
+        || c.is_control()
 }
 
 #[cfg(test)]
@@ -210,6 +308,31 @@ mod tests {
         assert_eq!(laid.font_size, 100.0);
         let laid_narrow = engine.layout(&text_box("Bonjour", 250.0, 200.0, 1));
         assert!(laid_narrow.font_size < 100.0 && !laid_narrow.truncated);
+    }
+
+    #[test]
+    fn every_script_residents_write_has_glyphs_and_the_rest_a_visible_placeholder() {
+        let cjk = SYSTEM_CJK.iter().map(Path::new).find(|p| p.is_file()).unwrap_or_else(|| {
+            panic!("no CJK font at {SYSTEM_CJK:?}: install Debian's fonts-droid-fallback (the board image has it)")
+        });
+        let mut engine = TextEngine::with_system_cjk(Some(cjk));
+        // (what, text): every character must get a glyph.
+        let covered = [
+            ("French", "Coupure d’eau — « 9 h – 12 h », Noël, œuvre"),
+            ("Portuguese", "Empresto a minha furadeira, obrigação, pão"),
+            ("Turkish", "Matkabımı ödünç veririm, ğüşıöç İĞÜŞ"),
+            ("Russian", "Одолжу дрель, спасибо соседям"),
+            ("Arabic", "أعير مثقابي للجيران"),
+            ("French and Arabic", "Cours d’arabe — دروس اللغة العربية"),
+            ("Tamil", "என் துரப்பணத்தை கடன் தருகிறேன்"),
+            ("Chinese", "我可以借出我的电钻"),
+            ("emoji", "Fête des voisins 🎉 🍕 ❤️ 👍🏽 👨‍👩‍👧"),
+        ];
+        for (what, text) in covered {
+            assert_eq!(engine.visible(text), text, "{what}: a character has no glyph");
+        }
+        // Linear B has no font here: the run becomes one placeholder, the rest stays.
+        assert_eq!(engine.visible("Bonjour 𐀀𐀁𐀂 à tous"), "Bonjour (?) à tous");
     }
 
     #[test]
