@@ -48,6 +48,7 @@ pub fn screen(portrait: bool) -> ScreenConfig {
         height,
         rotation: Rotation::R0,
         output: None,
+        max_per_origin: palier_content::config::DEFAULT_MAX_PER_ORIGIN,
     }
 }
 

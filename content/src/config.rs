@@ -66,6 +66,18 @@ pub struct ScreenConfig {
     /// Monitor name (`HDMI-A-1`) or index (`0`); the n-th monitor when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<Output>,
+    /// At most this many items of one origin (a city's agenda, the lift company) rotate at
+    /// once on this screen, the soonest first, so one source with two hundred events does
+    /// not drown the neighbours' offers; 0 for no cap.
+    #[serde(default = "default_max_per_origin")]
+    pub max_per_origin: u32,
+}
+
+/// The default [`ScreenConfig::max_per_origin`].
+pub const DEFAULT_MAX_PER_ORIGIN: u32 = 8;
+
+fn default_max_per_origin() -> u32 {
+    DEFAULT_MAX_PER_ORIGIN
 }
 
 fn all_channels() -> Vec<Channel> {

@@ -43,6 +43,11 @@ pub struct Item {
     /// Where a phone lands after scanning the slide's QR code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
+    /// The organisation behind the item as screens name it: the lift company, the city's
+    /// agenda. Shown on the slide, and a screen caps how many items of one origin it rotates
+    /// at once. Protocol addition (v1, optional): absent from older platforms' items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
     #[serde(flatten)]
     pub details: Details,
 }

@@ -40,6 +40,7 @@ fn base(id: &str, channel: Channel, title: &str, details: Details) -> Item {
         body: String::new(),
         media: Vec::new(),
         link: None,
+        origin: None,
         details,
     }
 }

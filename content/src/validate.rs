@@ -205,6 +205,9 @@ pub fn validate_item(item: &Item) -> Result<(), String> {
     for credit in item.media.iter().filter_map(|m| m.credit.as_ref()) {
         check_text("media credit", credit, MAX_SHORT_TEXT_CHARS, false)?;
     }
+    if let Some(origin) = &item.origin {
+        check_text("origin", origin, MAX_SHORT_TEXT_CHARS, false)?;
+    }
     if let Some(link) = &item.link {
         check_link(link)?;
     }

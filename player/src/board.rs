@@ -191,6 +191,7 @@ mod tests {
             height: 1920,
             rotation: Rotation::R0,
             output: None,
+            max_per_origin: palier_content::config::DEFAULT_MAX_PER_ORIGIN,
         };
         let t = sample::now();
         let shown: Vec<_> = board

@@ -60,6 +60,7 @@ mod tests {
             height,
             rotation: Rotation::R0,
             output: None,
+            max_per_origin: palier_content::config::DEFAULT_MAX_PER_ORIGIN,
         }
     }
 

@@ -77,6 +77,7 @@ pub fn demo_config(data_dir: &Path) -> BoardConfig {
         height,
         rotation: Rotation::R0,
         output: Some(Output::Index(output)),
+        max_per_origin: palier_content::config::DEFAULT_MAX_PER_ORIGIN,
     };
     BoardConfig {
         data_dir: data_dir.to_path_buf(),

@@ -55,6 +55,7 @@ fn screen(width: u32, height: u32) -> ScreenConfig {
         height,
         rotation: Rotation::R0,
         output: None,
+        max_per_origin: palier_content::config::DEFAULT_MAX_PER_ORIGIN,
     }
 }
 

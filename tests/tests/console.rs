@@ -101,6 +101,7 @@ fn render_alone(
             height: 1920,
             rotation: Rotation::R0,
             output: None,
+            max_per_origin: palier_content::config::DEFAULT_MAX_PER_ORIGIN,
         }],
         player: Default::default(),
         sync: Default::default(),

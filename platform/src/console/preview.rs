@@ -81,6 +81,7 @@ impl PreviewScreen {
             height: self.height,
             rotation: self.rotation,
             output: None,
+            max_per_origin: palier_content::config::DEFAULT_MAX_PER_ORIGIN,
         }
     }
 }

@@ -37,6 +37,7 @@ impl Board {
             height: 960,
             rotation: Rotation::R0,
             output: Some(Output::Index(0)),
+            max_per_origin: palier_content::config::DEFAULT_MAX_PER_ORIGIN,
         };
         let mut config = crate::source::demo_config(self.dir.path());
         config.screens = vec![screen("lift"), screen("lobby-left")];

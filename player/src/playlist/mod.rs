@@ -87,6 +87,10 @@ pub(crate) struct Entry {
     pub valid_from: Timestamp,
     pub valid_until: Timestamp,
     pub schedule: Option<Schedule>,
+    /// The item's origin, and when it happens (an event's start, else its validity start):
+    /// a screen rotates the soonest items of one origin, up to its cap.
+    pub origin: Option<String>,
+    pub happens: Timestamp,
 }
 
 /// The rotation of one screen over one cache snapshot.
@@ -94,6 +98,8 @@ pub(crate) struct Entry {
 pub struct Playlist {
     tz: TimeZone,
     entries: Vec<Entry>,
+    /// At most this many items of one origin at once (0: no cap).
+    max_per_origin: usize,
     /// The last cycle built, keyed by the entries it was built from.
     memo: Mutex<Option<(Vec<usize>, Arc<Cycle>)>>,
 }
@@ -125,10 +131,16 @@ impl Playlist {
                 valid_from: item.valid_from.max(snapshot.arrival(item)),
                 valid_until: item.valid_until,
                 schedule: item.schedule.clone(),
+                origin: item.origin.clone(),
+                happens: match &item.details {
+                    Details::Event(event) => event.starts_at,
+                    _ => item.valid_from,
+                },
             })
             .collect();
         entries.sort_by(|a, b| a.id.cmp(&b.id));
-        Playlist { tz: tz.clone(), entries, memo: Mutex::new(None) }
+        let max_per_origin = screen.max_per_origin as usize;
+        Playlist { tz: tz.clone(), entries, max_per_origin, memo: Mutex::new(None) }
     }
 
     /// How many items could ever show on this screen.
@@ -142,7 +154,7 @@ impl Playlist {
 
     /// What the screen shows at `t`, with the exact start and end of that showing.
     pub fn showing_at(&self, t: Timestamp) -> Showing {
-        let active: Vec<usize> = (0..self.entries.len()).filter(|&i| self.is_eligible(i, t)).collect();
+        let active = self.capped((0..self.entries.len()).filter(|&i| self.is_eligible(i, t)).collect());
         let (prev_edge, next_edge) = self.edges_around(t);
         let mut urgent: Vec<usize> = active.iter().copied().filter(|&i| self.entries[i].urgent).collect();
         let normal: Vec<usize> = active.iter().copied().filter(|&i| !self.entries[i].urgent).collect();
@@ -239,6 +251,34 @@ impl Playlist {
         let normal: Vec<usize> =
             (0..self.entries.len()).filter(|&i| self.is_eligible(i, t) && !self.entries[i].urgent).collect();
         if normal.is_empty() { SignedDuration::ZERO } else { self.cycle(&normal).length() }
+    }
+
+    /// Keeps, of each origin, the soonest `max_per_origin` entries (by when they happen, then
+    /// by id); items without an origin and urgent flashes are never capped. The kept set only
+    /// changes when the eligible set does, so it changes at boundaries only.
+    fn capped(&self, mut active: Vec<usize>) -> Vec<usize> {
+        if self.max_per_origin == 0 {
+            return active;
+        }
+        let mut by_origin: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+        for &i in &active {
+            let e = &self.entries[i];
+            if let (Some(origin), false) = (&e.origin, e.urgent) {
+                by_origin.entry(origin.as_str()).or_default().push(i);
+            }
+        }
+        let mut dropped = HashSet::new();
+        for members in by_origin.values_mut() {
+            if members.len() > self.max_per_origin {
+                members.sort_by(|&a, &b| {
+                    let (ea, eb) = (&self.entries[a], &self.entries[b]);
+                    ea.happens.cmp(&eb.happens).then_with(|| ea.id.cmp(&eb.id))
+                });
+                dropped.extend(members[self.max_per_origin..].iter().copied());
+            }
+        }
+        active.retain(|i| !dropped.contains(i));
+        active
     }
 
     fn is_eligible(&self, index: usize, t: Timestamp) -> bool {

@@ -25,6 +25,7 @@ fn screen(role: &str, channels: &[Channel]) -> ScreenConfig {
         height: 1920,
         rotation: Rotation::R0,
         output: None,
+        max_per_origin: palier_content::config::DEFAULT_MAX_PER_ORIGIN,
     }
 }
 
@@ -436,5 +437,47 @@ fn the_demo_rotation_varies_items_and_channels() {
     for pair in order.windows(2) {
         assert_ne!(pair[0], pair[1], "the same item twice in a row: {order:?}");
         assert_ne!(channel[pair[0]], channel[pair[1]], "the same channel twice in a row: {order:?}");
+    }
+}
+
+#[test]
+fn one_origin_with_many_items_rotates_its_soonest_only() {
+    let t0 = at("2026-11-24T08:00:00Z");
+    // Twenty city events a day apart, three neighbour offers and an unnamed flash.
+    let mut items: Vec<Item> = (0..20)
+        .map(|n| {
+            let mut event = long_lived(sample::event(&format!("event-{n:02}")));
+            event.origin = Some("Ville de Lyon — agenda".into());
+            if let Details::Event(e) = &mut event.details {
+                e.starts_at = t0 + SignedDuration::from_hours(24 * (20 - n));
+            }
+            event
+        })
+        .collect();
+    items.extend((0..3).map(|n| long_lived(sample::offer(&format!("offer-{n}"), "Camille"))));
+    items.push(long_lived(sample::flash("flash-eau", Severity::Info)));
+    // (cap, how many events rotate, which come first)
+    for (cap, events, first) in [(8, 8, "event-19"), (3, 3, "event-19"), (0, 20, "event-00")] {
+        let mut screen = lift();
+        screen.max_per_origin = cap;
+        let playlist = Playlist::new(&snapshot(items.clone(), t0), &screen, &paris(), &HashSet::new());
+        let mut seen: Vec<String> = playlist
+            .showings(t0, t0 + SignedDuration::from_hours(2))
+            .iter()
+            .filter_map(|s| s.item_id().map(str::to_owned))
+            .filter(|id| id.starts_with("event-"))
+            .collect();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), events, "cap {cap}: {seen:?}");
+        // The soonest events are the kept ones (event-19 starts first, event-00 last).
+        assert_eq!(seen.last().map(String::as_str), Some("event-19"), "cap {cap}");
+        assert!(seen.iter().any(|id| id == first), "cap {cap}");
+        let others: usize = playlist
+            .showings(t0, t0 + SignedDuration::from_hours(2))
+            .iter()
+            .filter(|s| s.item_id().is_some_and(|id| !id.starts_with("event-")))
+            .count();
+        assert!(others > 0, "cap {cap}: the offers and the flash still show");
     }
 }

@@ -239,6 +239,14 @@ fn split_for_photo(f: &Frame, has_photo: bool) -> (Option<Rect>, Rect) {
     }
 }
 
+/// A label followed by the item's origin, when it has one.
+fn with_origin(label: &str, item: &Item) -> String {
+    match &item.origin {
+        Some(origin) => format!("{label}  ·  {origin}"),
+        None => label.to_owned(),
+    }
+}
+
 fn flash_slide(b: &mut Builder, ctx: &SlideContext<'_>, f: Frame, item: &Item, flash: &Flash) {
     let u = f.u;
     let colour = theme::severity(flash.severity);
@@ -253,9 +261,11 @@ fn flash_slide(b: &mut Builder, ctx: &SlideContext<'_>, f: Frame, item: &Item, f
         Rect::new(rest.x + 64.0 * u, rest.y, rest.w - 64.0 * u, rest.h)
     };
     let (label, rest) = area.split_top(80.0 * u);
+    // A flash from an outside company (the lift's) names it: « Urgent · Ascenseurs Rhône ».
+    let severity = with_origin(ctx.locale.severity(flash.severity), item);
     b.text(
         label,
-        ctx.locale.severity(flash.severity),
+        &severity,
         (56.0, 40.0),
         1,
         true,
@@ -454,7 +464,7 @@ fn event_slide(b: &mut Builder, ctx: &SlideContext<'_>, f: Frame, item: &Item, e
     let (label, place) = label_area.split_top(label_area.h * 0.4);
     b.text(
         label,
-        ctx.locale.label(Label::Event),
+        &with_origin(ctx.locale.label(Label::Event), item),
         (48.0, 32.0),
         1,
         true,
