@@ -35,6 +35,9 @@ impl From<StoreError> for AdminError {
             StoreError::NotFound { what: "building", id } => AdminError::Invalid(format!(
                 "building {id} does not exist; `palier-platform building list` shows them"
             )),
+            StoreError::Conflict(crate::store::Conflict::Exists { what: "lift", id }) => {
+                AdminError::Invalid(format!("lift {id} already exists; `palier-platform lift list` shows them"))
+            }
             StoreError::Conflict(crate::store::Conflict::Exists { what: "person with e-mail", id }) => {
                 AdminError::Invalid(format!(
                     "{id} already has an account; `palier-platform user list` shows it"
@@ -153,6 +156,38 @@ pub async fn add_publisher(
     let token = secret::new_token(secret::PUBLISHER_TOKEN_PREFIX);
     store.add_publisher(&publisher, &secret::hash_secret(&token), now).await?;
     Ok((publisher, token))
+}
+
+/// `lift add`: registers a lift of a building; without an id, one is made from the
+/// building and the name (`lift-residence-les-tilleuls-ascenseur-a`), short enough for the
+/// items its statuses publish.
+pub async fn add_lift(
+    store: &dyn Store,
+    building: &str,
+    name: &str,
+    id: Option<&str>,
+) -> Result<crate::store::Lift, AdminError> {
+    let building_id = BuildingId::parse(building).map_err(AdminError::Invalid)?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(AdminError::Invalid("a lift needs a --name, as residents call it: \"Ascenseur A\"".into()));
+    }
+    let id = match id {
+        Some(id) => id.to_owned(),
+        None => {
+            let mut id = format!("lift-{}-{}", slug(building.trim_start_matches("bld-")), slug(name));
+            id.truncate(48);
+            id.trim_end_matches('-').to_owned()
+        }
+    };
+    let lift = crate::store::Lift {
+        id: crate::ids::LiftId::parse(&id).map_err(AdminError::Invalid)?,
+        building_id,
+        name: name.to_owned(),
+        status: None,
+    };
+    store.add_lift(&lift).await?;
+    Ok(lift)
 }
 
 /// Checks an e-mail address enough to catch typos; returns it in lower case.

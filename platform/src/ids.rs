@@ -94,6 +94,11 @@ string_id!(
     PersonId,
     "person id"
 );
+string_id!(
+    /// A lift the lift company's monitoring reports on, e.g. `lift-tilleuls-a`.
+    LiftId,
+    "lift id"
+);
 
 /// A media file's address: the SHA-256 of its bytes, 64 lowercase hexadecimal digits.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

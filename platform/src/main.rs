@@ -44,6 +44,9 @@ enum Command {
     /// People who log in to the console (landlords, caretakers, shops, moderators, admins).
     #[command(subcommand)]
     User(UserCommand),
+    /// Lifts whose company's monitoring reports their status (POST /v1/lift/{id}/status).
+    #[command(subcommand)]
+    Lift(LiftCommand),
     /// Serves the API; prints `listening on http://ADDR` once listening.
     Serve {
         /// Address to listen on; default: `listen` in platform.toml, else 127.0.0.1:8080.
@@ -79,6 +82,23 @@ enum BuildingCommand {
         #[arg(long, value_delimiter = ',')]
         kinds: Vec<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum LiftCommand {
+    /// Registers a lift and prints its id.
+    Add {
+        #[arg(long)]
+        building: String,
+        /// As residents call it, e.g. "Ascenseur A".
+        #[arg(long)]
+        name: String,
+        /// Id to use instead of one made from the building and the name.
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Lists lifts and their last status.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -306,6 +326,24 @@ async fn run(cli: Cli) -> Result<()> {
             let (token, expires) = admin::password_link(&*store, &person.publisher.id, now).await?;
             eprintln!("a new link for {email}, valid until {}:", admin::whole_seconds(expires));
             println!("{}/password/{token}", public_base(&data)?);
+        }
+        Command::Lift(LiftCommand::Add { building, name, id }) => {
+            let lift = admin::add_lift(&*data.open_store()?, &building, &name, id.as_deref()).await?;
+            println!("{}", lift.id);
+        }
+        Command::Lift(LiftCommand::List) => {
+            for lift in data.open_store()?.lifts().await? {
+                let status = match &lift.status {
+                    None => "no status yet".to_owned(),
+                    Some(s) if s.running => format!("in service since {}", admin::whole_seconds(s.since)),
+                    Some(s) => format!(
+                        "out of service since {}{}",
+                        admin::whole_seconds(s.since),
+                        s.expected_return.map(|r| format!(", back around {}", admin::whole_seconds(r))).unwrap_or_default()
+                    ),
+                };
+                println!("{}  {:?}  {}  {status}", lift.id, lift.name, lift.building_id);
+            }
         }
         Command::Serve { listen } => serve_until_signal(&data, listen).await?,
     }

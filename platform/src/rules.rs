@@ -18,6 +18,8 @@
 //! - Visibility: a person sees the items of their role's channel in their buildings, never
 //!   another channel's (a shop never sees a landlord's flash).
 //! - People: only a role that publishes for residents names a person, and erases one.
+//! - Screens: the lift company publishes flashes to lift screens, and notices about a lift
+//!   to lobby screens; nothing else.
 
 use std::fmt;
 use std::str::FromStr;
@@ -38,13 +40,15 @@ pub enum Role {
     Neighbourhood,
     Moderator,
     Admin,
+    /// The lift maintenance company: its flashes, and its remote monitoring's statuses.
+    Lift,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] =
-        [Role::Landlord, Role::Caretaker, Role::Shop, Role::Neighbourhood, Role::Moderator, Role::Admin];
+    pub const ALL: [Role; 7] =
+        [Role::Landlord, Role::Caretaker, Role::Shop, Role::Neighbourhood, Role::Moderator, Role::Admin, Role::Lift];
     /// Roles a machine's token may have (`publisher add`).
-    pub const FOR_TOKENS: [Role; 4] = [Role::Landlord, Role::Caretaker, Role::Shop, Role::Neighbourhood];
+    pub const FOR_TOKENS: [Role; 5] = [Role::Landlord, Role::Caretaker, Role::Shop, Role::Neighbourhood, Role::Lift];
     /// Roles a person's console account may have (`user add`).
     pub const FOR_PEOPLE: [Role; 5] =
         [Role::Landlord, Role::Caretaker, Role::Shop, Role::Moderator, Role::Admin];
@@ -57,13 +61,14 @@ impl Role {
             Role::Neighbourhood => "neighbourhood",
             Role::Moderator => "moderator",
             Role::Admin => "admin",
+            Role::Lift => "lift",
         }
     }
 
     /// The channel this role publishes on and sees.
     pub fn channel(self) -> Channel {
         match self {
-            Role::Landlord | Role::Caretaker | Role::Admin => Channel::Building,
+            Role::Landlord | Role::Caretaker | Role::Admin | Role::Lift => Channel::Building,
             Role::Shop => Channel::Shops,
             Role::Neighbourhood | Role::Moderator => Channel::Neighbourhood,
         }
@@ -76,6 +81,7 @@ impl Role {
             Role::Shop => &[Kind::Promo],
             Role::Neighbourhood => &[Kind::Offer, Kind::Event, Kind::News],
             Role::Moderator => &[],
+            Role::Lift => &[Kind::Flash],
         }
     }
 
@@ -125,6 +131,8 @@ pub enum Rule {
     Moderation,
     /// Only admins manage people and read the audit log.
     Admin,
+    /// The role publishes to some screens only (the lift company: lift and lobby screens).
+    Screens,
 }
 
 impl Rule {
@@ -137,6 +145,7 @@ impl Rule {
             Rule::People => "people",
             Rule::Moderation => "moderation",
             Rule::Admin => "admin",
+            Rule::Screens => "screens",
         }
     }
 }
@@ -182,6 +191,26 @@ pub fn may_use_channel(actor: &Publisher, channel: &str) -> Result<(), Forbidden
         Rule::RoleChannel,
         format!("a {} publisher publishes on the {own} channel, not {channel:?}", actor.role),
     )
+}
+
+/// The screen roles an item of this publisher targets, once checked: the lift company's
+/// items go to lift screens unless they name lobby screens; other roles choose freely.
+pub fn screen_roles(actor: &Publisher, roles: &[String]) -> Result<Vec<String>, Forbidden> {
+    if actor.role != Role::Lift {
+        return Ok(roles.to_vec());
+    }
+    if roles.is_empty() {
+        return Ok(vec!["lift".to_owned()]);
+    }
+    match roles.iter().find(|r| *r != "lift" && !r.starts_with("lobby")) {
+        None => Ok(roles.to_vec()),
+        Some(other) => Err(Forbidden {
+            rule: Rule::Screens,
+            message: format!(
+                "the lift company publishes to lift screens (and lobby screens about a lift), not to {other:?}"
+            ),
+        }),
+    }
 }
 
 /// The publisher may act on this building.

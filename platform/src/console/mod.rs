@@ -244,6 +244,7 @@ fn forbidden_sentence(t: &Text, rule: crate::rules::Rule) -> &'static str {
         Rule::People => t.forbidden_people,
         Rule::Moderation => t.forbidden_moderation,
         Rule::Admin => t.forbidden_admin,
+        Rule::Screens => t.forbidden_screens,
     }
 }
 

@@ -84,6 +84,7 @@ pub fn role_name(t: &Text, role: Role) -> &'static str {
         Role::Neighbourhood => t.role_neighbourhood,
         Role::Moderator => t.role_moderator,
         Role::Admin => t.role_admin,
+        Role::Lift => t.role_lift,
     }
 }
 

@@ -118,6 +118,15 @@ pub fn read(
         Some(other) => return Err(invalid(format!("channel must be a string, not {other}"))),
     }
 
+    let roles: Vec<String> = match body.get("roles") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(roles) => serde_json::from_value(roles.clone())
+            .map_err(|e| invalid(format!("roles must be a list of screen roles: {e}")))?,
+    };
+    let roles = rules::screen_roles(actor, &roles)?;
+    if !roles.is_empty() {
+        body.insert("roles".to_owned(), Value::from(roles));
+    }
     let person_id = apply_author(&mut body, author, actor, kind)?;
     fill_media(&mut body, media)?;
 

@@ -11,6 +11,7 @@
 //! and errors are typed; the interfaces only map them.
 
 pub mod draft;
+pub mod lift;
 pub mod proof;
 
 use std::collections::HashMap;

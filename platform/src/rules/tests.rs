@@ -54,6 +54,7 @@ fn the_role_table() {
         (Role::Shop, vec![Promo], Channel::Shops),
         (Role::Neighbourhood, vec![Offer, Event, News], Channel::Neighbourhood),
         (Role::Moderator, vec![], Channel::Neighbourhood),
+        (Role::Lift, vec![Flash], Channel::Building),
     ];
     for (role, kinds, channel) in table {
         for kind in Kind::ALL {
@@ -69,6 +70,25 @@ fn the_role_table() {
     let shop = may_publish_kind(&token(Role::Shop, &["bld-a"]), Flash).unwrap_err();
     assert_eq!(shop.message, "a shop publisher may publish promo, not flash");
     assert!("root".parse::<Role>().unwrap_err().contains("landlord, caretaker, shop"));
+}
+
+#[test]
+fn the_lift_company_reaches_lift_and_lobby_screens_only() {
+    let lift = token(Role::Lift, &["bld-a"]);
+    let roles = |list: &[&str]| list.iter().map(|r| r.to_string()).collect::<Vec<_>>();
+    // (roles asked, roles given or the refusing rule)
+    let cases: Vec<(Vec<String>, Result<Vec<String>, Rule>)> = vec![
+        (roles(&[]), Ok(roles(&["lift"]))),
+        (roles(&["lift"]), Ok(roles(&["lift"]))),
+        (roles(&["lift", "lobby-left"]), Ok(roles(&["lift", "lobby-left"]))),
+        (roles(&["cellar"]), Err(Rule::Screens)),
+        (roles(&["lift", "shop-window"]), Err(Rule::Screens)),
+    ];
+    for (asked, expected) in cases {
+        assert_eq!(screen_roles(&lift, &asked).map_err(|e| e.rule), expected, "{asked:?}");
+    }
+    let landlord = token(Role::Landlord, &["bld-a"]);
+    assert_eq!(screen_roles(&landlord, &roles(&["cellar"])), Ok(roles(&["cellar"])));
 }
 
 #[test]

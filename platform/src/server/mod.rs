@@ -10,6 +10,7 @@ mod device;
 mod error;
 mod events;
 pub(crate) mod extract;
+mod lift;
 pub(crate) mod limiter;
 mod media;
 mod publish;
@@ -58,6 +59,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/publish/items/{id}/plays"),
     ("delete", "/v1/publish/people/{person_id}"),
     ("post", "/v1/publish/media"),
+    ("post", "/v1/lift/{lift_id}/status"),
 ];
 
 /// The console's settings (from `platform.toml`).
@@ -276,6 +278,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/publish/items/{id}/plays", get(publish::plays))
         .route("/v1/publish/people/{person_id}", delete(publish::withdraw_person))
         .route("/v1/publish/media", post(media::upload))
+        .route("/v1/lift/{lift_id}/status", post(lift::status))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

@@ -23,7 +23,7 @@ use palier_content::wire::{Heartbeat, PlayRecord};
 use palier_content::{Building, Item, MediaRef};
 use serde::Serialize;
 
-use crate::ids::{BuildingId, DeviceId, ItemId, MediaAddress, PersonId, PublisherId};
+use crate::ids::{BuildingId, DeviceId, ItemId, LiftId, MediaAddress, PersonId, PublisherId};
 use crate::moderation::Moderation;
 use crate::rules::Role;
 
@@ -362,6 +362,26 @@ pub struct PlayRow {
 /// Most play records listed in one answer.
 pub const MAX_LISTED_PLAYS: usize = 10_000;
 
+/// A lift of a building, and what its monitoring last said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lift {
+    pub id: LiftId,
+    pub building_id: BuildingId,
+    /// As residents call it: « Ascenseur A ».
+    pub name: String,
+    /// `None` until the first status.
+    pub status: Option<LiftStatus>,
+}
+
+/// What a lift's monitoring reported, and since when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiftStatus {
+    pub running: bool,
+    pub since: Timestamp,
+    /// When the company expects it back, for an out-of-service lift.
+    pub expected_return: Option<Timestamp>,
+}
+
 /// Which items a listing returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ItemQuery {
@@ -452,6 +472,14 @@ pub trait Store: Send + Sync + fmt::Debug {
         building: &BuildingId,
         kinds: &[palier_content::Kind],
     ) -> Result<(), StoreError>;
+
+    // Lifts.
+
+    /// Registers a lift of an existing building; its id must be new.
+    async fn add_lift(&self, lift: &Lift) -> Result<(), StoreError>;
+    async fn lift(&self, id: &LiftId) -> Result<Option<Lift>, StoreError>;
+    async fn lifts(&self) -> Result<Vec<Lift>, StoreError>;
+    async fn set_lift_status(&self, id: &LiftId, status: &LiftStatus) -> Result<(), StoreError>;
 
     // People and their sessions.
 

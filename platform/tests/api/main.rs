@@ -8,6 +8,7 @@ mod support;
 mod cli;
 mod devices;
 mod events;
+mod lifts;
 mod manifest;
 mod media;
 mod plays;

@@ -22,10 +22,10 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 
 use super::{
     Admission, AuditEntry, BuildingContent, Change, Device, DeviceReport, EnrolmentCode, Generation,
-    ItemPlays, ItemQuery, ItemRecord, ItemWrite, Moved, NewDevice, Person, Publisher, PublisherEntry,
-    PublisherKind, Store, StoreError, WithdrawReason, Withdrawal,
+    ItemPlays, ItemQuery, ItemRecord, ItemWrite, Lift, LiftStatus, Moved, NewDevice, Person, Publisher,
+    PublisherEntry, PublisherKind, Store, StoreError, WithdrawReason, Withdrawal,
 };
-use crate::ids::{BuildingId, DeviceId, ItemId, MediaAddress, PersonId, PublisherId};
+use crate::ids::{BuildingId, DeviceId, ItemId, LiftId, MediaAddress, PersonId, PublisherId};
 use crate::moderation::Moderation;
 
 /// Read connections kept open for reuse.
@@ -456,6 +456,25 @@ impl Store for SqliteStore {
             people::set_moderated_kinds(tx, &building, &kinds)
         })
         .await
+    }
+
+    async fn add_lift(&self, lift: &Lift) -> Result<(), StoreError> {
+        let lift = lift.clone();
+        self.write("adding a lift", move |tx| people::add_lift(tx, &lift)).await
+    }
+
+    async fn lift(&self, id: &LiftId) -> Result<Option<Lift>, StoreError> {
+        let id = id.clone();
+        self.read("reading a lift", move |tx| people::lift(tx, &id)).await
+    }
+
+    async fn lifts(&self) -> Result<Vec<Lift>, StoreError> {
+        self.read("listing lifts", people::lifts).await
+    }
+
+    async fn set_lift_status(&self, id: &LiftId, status: &LiftStatus) -> Result<(), StoreError> {
+        let (id, status) = (id.clone(), status.clone());
+        self.write("recording a lift's status", move |tx| people::set_lift_status(tx, &id, &status)).await
     }
 
     async fn add_person(&self, person: &Person) -> Result<(), StoreError> {

@@ -1,13 +1,13 @@
-//! People's console accounts, their password links and sessions, building settings and the
-//! audit log, in SQLite.
+//! People's console accounts, their password links and sessions, building settings, lifts
+//! and the audit log, in SQLite.
 
 use jiff::Timestamp;
 use palier_content::Kind;
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{Fail, Outcome, instant, millis, publisher_buildings, require_building, role};
-use crate::ids::{BuildingId, ItemId, PublisherId};
-use crate::store::{AuditEntry, Person, Publisher, PublisherKind, StoreError, Via};
+use crate::ids::{BuildingId, ItemId, LiftId, PublisherId};
+use crate::store::{AuditEntry, Lift, LiftStatus, Person, Publisher, PublisherKind, StoreError, Via};
 
 const PERSON_COLUMNS: &str =
     "p.id, p.name, p.role, pe.email, pe.password_hash, pe.created_ms, pe.disabled_ms";
@@ -246,4 +246,59 @@ pub(super) fn audit(tx: &Transaction<'_>, limit: usize, before: Option<u64>) -> 
         });
     }
     Ok(entries)
+}
+
+pub(super) fn add_lift(tx: &Transaction<'_>, lift: &Lift) -> Outcome<()> {
+    require_building(tx, &lift.building_id)?;
+    let exists = tx.query_row("SELECT 1 FROM lifts WHERE id = ?1", [lift.id.as_str()], |_| Ok(())).optional()?;
+    if exists.is_some() {
+        return Err(StoreError::exists("lift", &lift.id).into());
+    }
+    tx.execute(
+        "INSERT INTO lifts (id, building_id, name) VALUES (?1, ?2, ?3)",
+        params![lift.id.as_str(), lift.building_id.as_str(), lift.name],
+    )?;
+    Ok(())
+}
+
+type LiftRow = (String, String, String, Option<bool>, Option<i64>, Option<i64>);
+
+fn lift_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<LiftRow> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?))
+}
+
+fn finish_lift(row: LiftRow) -> Outcome<Lift> {
+    let (id, building_id, name, running, since, expected) = row;
+    let status = match (running, since) {
+        (Some(running), Some(since)) => {
+            Some(LiftStatus { running, since: instant(since)?, expected_return: expected.map(instant).transpose()? })
+        }
+        _ => None,
+    };
+    Ok(Lift { id: LiftId::stored(id), building_id: BuildingId::stored(building_id), name, status })
+}
+
+const LIFT_COLUMNS: &str = "id, building_id, name, running, since_ms, expected_return_ms";
+
+pub(super) fn lift(tx: &Transaction<'_>, id: &LiftId) -> Outcome<Option<Lift>> {
+    let sql = format!("SELECT {LIFT_COLUMNS} FROM lifts WHERE id = ?1");
+    tx.query_row(&sql, [id.as_str()], lift_row).optional()?.map(finish_lift).transpose()
+}
+
+pub(super) fn lifts(tx: &Transaction<'_>) -> Outcome<Vec<Lift>> {
+    let sql = format!("SELECT {LIFT_COLUMNS} FROM lifts ORDER BY building_id, id");
+    let mut stmt = tx.prepare(&sql)?;
+    let rows: Vec<LiftRow> = stmt.query_map([], lift_row)?.collect::<Result<_, _>>()?;
+    rows.into_iter().map(finish_lift).collect()
+}
+
+pub(super) fn set_lift_status(tx: &Transaction<'_>, id: &LiftId, status: &LiftStatus) -> Outcome<()> {
+    let changed = tx.execute(
+        "UPDATE lifts SET running = ?2, since_ms = ?3, expected_return_ms = ?4 WHERE id = ?1",
+        params![id.as_str(), status.running, millis(status.since), status.expected_return.map(millis)],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::not_found("lift", id).into());
+    }
+    Ok(())
 }

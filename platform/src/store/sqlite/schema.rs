@@ -147,6 +147,15 @@ pub(super) const MIGRATIONS: &[&str] = &[
      ALTER TABLE items ADD COLUMN moderation_reason TEXT;
      CREATE INDEX items_pending ON items(moderation) WHERE moderation = 'pending';
      ALTER TABLE buildings ADD COLUMN moderated_kinds TEXT NOT NULL DEFAULT '[\"offer\"]';",
+    // 3: lifts and what their monitoring last said.
+    "CREATE TABLE lifts (
+         id TEXT PRIMARY KEY,
+         building_id TEXT NOT NULL REFERENCES buildings(id),
+         name TEXT NOT NULL,
+         running INTEGER,
+         since_ms INTEGER,
+         expected_return_ms INTEGER
+     ) WITHOUT ROWID;",
 ];
 
 /// Opens (creating if needed) the database in WAL mode, migrated to the latest schema.
