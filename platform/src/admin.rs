@@ -10,10 +10,13 @@ use jiff::{SignedDuration, Timestamp};
 use palier_content::Building;
 use palier_content::validate::{check_role, validate_building};
 
-use crate::ids::{BuildingId, PublisherId};
+use crate::ids::{AreaId, BuildingId, PublisherId};
 use crate::rules::Role;
 use crate::secret;
-use crate::store::{DeviceReport, EnrolmentCode, Publisher, PublisherKind, Store, StoreError};
+use crate::store::{
+    Area, AreaEntry, AreaKind, Change, DeviceReport, EnrolmentCode, Publisher, PublisherKind, Store, StoreError, Targets,
+    Via,
+};
 
 /// How long an enrolment code works.
 pub const ENROLMENT_CODE_TTL: SignedDuration = SignedDuration::from_hours(24);
@@ -93,6 +96,32 @@ pub fn building_ids(ids: &[String]) -> Result<Vec<BuildingId>, AdminError> {
     ids.iter().map(|id| BuildingId::parse(id).map_err(AdminError::Invalid)).collect()
 }
 
+/// Sorts ids of buildings and areas into [`Targets`]; an id that is neither is refused by name.
+pub async fn targets(store: &dyn Store, ids: &[String]) -> Result<Targets, AdminError> {
+    let mut scope = Targets::default();
+    for id in ids {
+        let id = id.trim();
+        let building = BuildingId::parse(id).map_err(AdminError::Invalid)?;
+        if store.building(&building).await?.is_some() {
+            scope.buildings.push(building);
+            continue;
+        }
+        let area = AreaId::parse(id).map_err(AdminError::Invalid)?;
+        if store.area(&area).await?.is_some() {
+            scope.areas.push(area);
+            continue;
+        }
+        return Err(AdminError::Invalid(format!(
+            "{id} is neither a building nor an area; `palier-platform building list` and `area list` show them"
+        )));
+    }
+    scope.buildings.sort();
+    scope.buildings.dedup();
+    scope.areas.sort();
+    scope.areas.dedup();
+    Ok(scope)
+}
+
 /// Lowercase ASCII words of `name` joined by '-', accents folded, at most 40 characters.
 pub fn slug(name: &str) -> String {
     let folded: String = name.chars().flat_map(fold).collect();
@@ -129,12 +158,13 @@ fn fold(c: char) -> Vec<char> {
     vec![plain]
 }
 
-/// Adds a publisher for these buildings and returns it with its token, shown only now.
+/// Adds a publisher for these buildings and areas (ids of either) and returns it with its
+/// token, shown only now.
 pub async fn add_publisher(
     store: &dyn Store,
     name: &str,
     role: Role,
-    buildings: &[String],
+    scope_ids: &[String],
     now: Timestamp,
 ) -> Result<(Publisher, String), AdminError> {
     if !Role::FOR_TOKENS.contains(&role) {
@@ -144,18 +174,113 @@ pub async fn add_publisher(
             roles.join(", ")
         )));
     }
-    if buildings.is_empty() {
-        return Err(AdminError::Invalid("a publisher needs at least one --building".to_owned()));
+    let Targets { buildings, areas } = targets(store, scope_ids).await?;
+    if buildings.is_empty() && areas.is_empty() {
+        return Err(AdminError::Invalid("a publisher needs at least one --building or --area".to_owned()));
     }
-    let mut buildings = building_ids(buildings)?;
-    buildings.sort();
-    buildings.dedup();
     let id = PublisherId::parse(&secret::new_id("pub")).map_err(AdminError::Invalid)?;
     let name = if name.trim().is_empty() { format!("{role} {id}") } else { name.trim().to_owned() };
-    let publisher = Publisher { id, name, role, buildings, kind: PublisherKind::Token };
+    let reach = reach(store, &buildings, &areas).await?;
+    let publisher = Publisher { id, name, role, buildings, areas, reach, kind: PublisherKind::Token };
     let token = secret::new_token(secret::PUBLISHER_TOKEN_PREFIX);
     store.add_publisher(&publisher, &secret::hash_secret(&token), now).await?;
     Ok((publisher, token))
+}
+
+async fn reach(store: &dyn Store, buildings: &[BuildingId], areas: &[AreaId]) -> Result<Vec<BuildingId>, AdminError> {
+    let mut reach = store.area_reach(areas).await?;
+    reach.extend(buildings.iter().cloned());
+    reach.sort();
+    reach.dedup();
+    Ok(reach)
+}
+
+/// `area add`: a neighbourhood or a city, possibly within a larger area, with its first
+/// buildings. Without an explicit id, one is made from the name (`area-quartier-des-pentes`).
+pub async fn add_area(
+    store: &dyn Store,
+    name: &str,
+    kind: AreaKind,
+    within: Option<&str>,
+    buildings: &[String],
+    id: Option<&str>,
+    now: Timestamp,
+) -> Result<AreaEntry, AdminError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err(AdminError::Invalid("an area needs a --name of 1 to 120 characters".into()));
+    }
+    let id = match id {
+        Some(id) => AreaId::parse(id).map_err(AdminError::Invalid)?,
+        None => AreaId::parse(&format!("area-{}", slug(name))).map_err(AdminError::Invalid)?,
+    };
+    if store.building(&BuildingId::parse(id.as_str()).map_err(AdminError::Invalid)?).await?.is_some() {
+        return Err(AdminError::Invalid(format!("{id} is a building's id; give the area another --id")));
+    }
+    let within = within.map(|w| AreaId::parse(w).map_err(AdminError::Invalid)).transpose()?;
+    let area = Area { id: id.clone(), name: name.to_owned(), kind, within };
+    store.add_area(&area, now).await.map_err(|e| match e {
+        StoreError::NotFound { what: "area", id } => {
+            AdminError::Invalid(format!("area {id} does not exist; `palier-platform area list` shows them"))
+        }
+        StoreError::Conflict(crate::store::Conflict::Exists { what: "area", id }) => AdminError::Invalid(format!(
+            "area {id} already exists; `palier-platform area join` adds buildings to it"
+        )),
+        other => other.into(),
+    })?;
+    join_area(store, &id, buildings, now).await?;
+    let entries = store.areas().await?;
+    entries.into_iter().find(|e| e.area.id == id).ok_or_else(|| StoreError::not_found("area", &id).into())
+}
+
+/// `area join`: puts buildings in an area; what was published to the area reaches them.
+pub async fn join_area(
+    store: &dyn Store,
+    area: &AreaId,
+    buildings: &[String],
+    now: Timestamp,
+) -> Result<Vec<BuildingId>, AdminError> {
+    let change = Change { actor: None, actor_name: "palier-platform".to_owned(), via: Via::Cli, at: now };
+    let mut moved = Vec::new();
+    for building in building_ids(buildings)? {
+        let outcome = store.add_to_area(area, &building, &change).await.map_err(|e| match e {
+            StoreError::NotFound { what: "area", id } => {
+                AdminError::Invalid(format!("area {id} does not exist; `palier-platform area list` shows them"))
+            }
+            other => other.into(),
+        })?;
+        moved.extend(outcome.buildings);
+    }
+    Ok(moved)
+}
+
+/// « bld-a, bld-b + area-pentes (14 buildings) »: what a publisher was given and reaches.
+pub fn scope_line(publisher: &Publisher) -> String {
+    let buildings: Vec<&str> = publisher.buildings.iter().map(BuildingId::as_str).collect();
+    let areas: Vec<&str> = publisher.areas.iter().map(AreaId::as_str).collect();
+    match (buildings.is_empty(), areas.is_empty()) {
+        (_, true) => buildings.join(","),
+        (true, false) => format!("{} ({} buildings)", areas.join(","), publisher.reach.len()),
+        (false, false) => format!("{} + {} ({} buildings)", buildings.join(","), areas.join(","), publisher.reach.len()),
+    }
+}
+
+/// `area list` as text.
+pub fn render_area_list(entries: &[AreaEntry]) -> String {
+    if entries.is_empty() {
+        return "no areas yet; `palier-platform area add` groups buildings into a neighbourhood or a city\n".to_owned();
+    }
+    let mut out = String::new();
+    for AreaEntry { area, buildings, reach } in entries {
+        let within = area.within.as_ref().map(|w| format!(" within {w}")).unwrap_or_default();
+        let _ = writeln!(out, "{}  {}  {:?}{within}", area.id, area.kind.as_str(), area.name);
+        let named: Vec<&str> = buildings.iter().map(BuildingId::as_str).collect();
+        let _ = writeln!(out, "  buildings: {}", if named.is_empty() { "none".to_owned() } else { named.join(", ") });
+        if reach.len() != buildings.len() {
+            let _ = writeln!(out, "  reaches {} building(s) with the areas within it", reach.len());
+        }
+    }
+    out
 }
 
 /// `lift add`: registers a lift of a building; without an id, one is made from the
@@ -214,13 +339,13 @@ pub struct NewPerson {
     pub expires: Timestamp,
 }
 
-/// `user add`: a person's console account with a role and buildings (none for an admin,
-/// who reaches every building), and a link to set the password, valid 24 hours.
+/// `user add`: a person's console account with a role and buildings or areas (none for an
+/// admin, who reaches every building), and a link to set the password, valid 24 hours.
 pub async fn add_person(
     store: &dyn Store,
     email: &str,
     role: Role,
-    buildings: &[String],
+    scope_ids: &[String],
     now: Timestamp,
 ) -> Result<NewPerson, AdminError> {
     let email = check_email(email)?;
@@ -231,17 +356,16 @@ pub async fn add_person(
             roles.join(", ")
         )));
     }
-    if role != Role::Admin && buildings.is_empty() {
-        return Err(AdminError::Invalid(format!("a {role} needs at least one --building")));
+    let Targets { buildings, areas } = targets(store, scope_ids).await?;
+    if role != Role::Admin && buildings.is_empty() && areas.is_empty() {
+        return Err(AdminError::Invalid(format!("a {role} needs at least one --building or --area")));
     }
-    let mut buildings = building_ids(buildings)?;
-    buildings.sort();
-    buildings.dedup();
+    let reach = reach(store, &buildings, &areas).await?;
     let id = PublisherId::parse(&secret::new_id("usr")).map_err(AdminError::Invalid)?;
     // The audit log and the console name a person by their e-mail.
     let name = email.clone();
     let person = crate::store::Person {
-        publisher: Publisher { id, name, role, buildings, kind: PublisherKind::Person },
+        publisher: Publisher { id, name, role, buildings, areas, reach, kind: PublisherKind::Person },
         email,
         password_hash: None,
         created_at: now,

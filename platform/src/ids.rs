@@ -1,4 +1,5 @@
-//! Typed identifiers: buildings, items, publishers, devices, people and media addresses.
+//! Typed identifiers: buildings, areas, items, publishers, devices, people, lifts, feeds and
+//! media addresses.
 //!
 //! Each is a string checked once, where it enters the platform (a path, a body, a command
 //! line), so the store and the rules never handle an unchecked one and a building id cannot
@@ -93,6 +94,16 @@ string_id!(
     /// The neighbourhood app's id of a resident; never sent to a board.
     PersonId,
     "person id"
+);
+string_id!(
+    /// A neighbourhood or a city grouping buildings, e.g. `area-quartier-des-pentes`.
+    AreaId,
+    "area id"
+);
+string_id!(
+    /// A feed the platform fetches (a city's agenda, a news feed), e.g. `feed-agenda-lyon`.
+    FeedId,
+    "feed id"
 );
 string_id!(
     /// A lift the lift company's monitoring reports on, e.g. `lift-tilleuls-a`.

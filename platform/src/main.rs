@@ -10,7 +10,8 @@ use clap::{Parser, Subcommand};
 use jiff::Timestamp;
 use palier_content::Kind;
 use palier_platform::admin::{self, ENROLMENT_CODE_TTL, NewBuilding};
-use palier_platform::ids::{BuildingId, DeviceId, PublisherId};
+use palier_platform::ids::{AreaId, BuildingId, DeviceId, PublisherId};
+use palier_platform::store::AreaKind;
 use palier_platform::server::ConsoleSettings;
 use palier_platform::{AppState, DataDir, Role, Settings, serve};
 
@@ -44,6 +45,9 @@ enum Command {
     /// People who log in to the console (landlords, caretakers, shops, moderators, admins).
     #[command(subcommand)]
     User(UserCommand),
+    /// Neighbourhoods and cities: buildings grouped so that one publication reaches them all.
+    #[command(subcommand)]
+    Area(AreaCommand),
     /// Lifts whose company's monitoring reports their status (POST /v1/lift/{id}/status).
     #[command(subcommand)]
     Lift(LiftCommand),
@@ -85,6 +89,40 @@ enum BuildingCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum AreaCommand {
+    /// Adds a neighbourhood or a city and prints its id.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// neighbourhood or city.
+        #[arg(long, value_parser = parse_area_kind)]
+        kind: AreaKind,
+        /// The larger area it lies within (a neighbourhood's city): what targets the city
+        /// reaches this area's buildings too.
+        #[arg(long)]
+        within: Option<String>,
+        /// A building in it; repeat for several (`area join` adds more later).
+        #[arg(long = "building")]
+        buildings: Vec<String>,
+        /// Id to use instead of one made from the name.
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Puts buildings in an area: what was published to the area reaches them at once.
+    Join {
+        area: String,
+        #[arg(long = "building", required = true)]
+        buildings: Vec<String>,
+    },
+    /// Lists areas and their buildings.
+    List,
+}
+
+fn parse_area_kind(text: &str) -> Result<AreaKind, String> {
+    AreaKind::parse(text).ok_or_else(|| format!("{text:?} is neither neighbourhood nor city"))
+}
+
+#[derive(Debug, Subcommand)]
 enum LiftCommand {
     /// Registers a lift and prints its id.
     Add {
@@ -113,6 +151,9 @@ enum UserCommand {
         /// A building they act on; repeat for several (an admin reaches every building).
         #[arg(long = "building")]
         buildings: Vec<String>,
+        /// An area they act on (every building in it, today's and later ones); repeatable.
+        #[arg(long = "area")]
+        areas: Vec<String>,
     },
     /// Lists people and their roles, buildings and state.
     List,
@@ -130,8 +171,11 @@ enum PublisherCommand {
         #[arg(long)]
         role: Role,
         /// A building it may publish to; repeat for several.
-        #[arg(long = "building", required = true)]
+        #[arg(long = "building", required_unless_present = "areas")]
         buildings: Vec<String>,
+        /// An area it may publish to (every building in it, today's and later ones); repeatable.
+        #[arg(long = "area")]
+        areas: Vec<String>,
         /// A label for people, e.g. "Syndic Dupont".
         #[arg(long, default_value = "")]
         name: String,
@@ -203,15 +247,15 @@ async fn run(cli: Cli) -> Result<()> {
                 println!("{}  {:?}  {:?}  {}  {}", b.id, b.name, b.address, b.time_zone, b.locale);
             }
         }
-        Command::Publisher(PublisherCommand::Add { role, buildings, name }) => {
+        Command::Publisher(PublisherCommand::Add { role, buildings, areas, name }) => {
             let store = data.open_store()?;
-            let (publisher, token) = admin::add_publisher(&*store, &name, role, &buildings, now).await?;
-            let buildings: Vec<&str> = publisher.buildings.iter().map(|b| b.as_str()).collect();
+            let scope: Vec<String> = buildings.into_iter().chain(areas).collect();
+            let (publisher, token) = admin::add_publisher(&*store, &name, role, &scope, now).await?;
             eprintln!(
                 "publisher {} ({}) for {}; the token below is shown only now",
                 publisher.id,
                 publisher.role,
-                buildings.join(", ")
+                admin::scope_line(&publisher)
             );
             println!("{token}");
         }
@@ -221,8 +265,7 @@ async fn run(cli: Cli) -> Result<()> {
                 let status = entry
                     .revoked_at
                     .map_or("active".to_owned(), |at| format!("revoked {}", admin::whole_seconds(at)));
-                let buildings: Vec<&str> = p.buildings.iter().map(|b| b.as_str()).collect();
-                println!("{}  {}  {:?}  {}  {status}", p.id, p.role, p.name, buildings.join(","));
+                println!("{}  {}  {:?}  {}  {status}", p.id, p.role, p.name, admin::scope_line(p));
             }
         }
         Command::Publisher(PublisherCommand::Revoke { id }) => {
@@ -271,9 +314,10 @@ async fn run(cli: Cli) -> Result<()> {
                 if names.is_empty() { "none".to_owned() } else { names.join(",") }
             );
         }
-        Command::User(UserCommand::Add { email, role, buildings }) => {
+        Command::User(UserCommand::Add { email, role, buildings, areas }) => {
             let store = data.open_store()?;
-            let added = admin::add_person(&*store, &email, role, &buildings, now).await?;
+            let scope: Vec<String> = buildings.into_iter().chain(areas).collect();
+            let added = admin::add_person(&*store, &email, role, &scope, now).await?;
             let base = public_base(&data)?;
             eprintln!(
                 "{} ({}) added; send them this link to set a password, valid until {}:",
@@ -289,14 +333,16 @@ async fn run(cli: Cli) -> Result<()> {
                 println!("no people yet; `palier-platform user add` adds one");
             }
             for person in people {
-                let buildings: Vec<&str> = person.publisher.buildings.iter().map(|b| b.as_str()).collect();
                 let state = match (person.disabled_at, &person.password_hash) {
                     (Some(at), _) => format!("disabled {}", admin::whole_seconds(at)),
                     (None, None) => "no password yet".to_owned(),
                     (None, Some(_)) => "active".to_owned(),
                 };
-                let scope =
-                    if buildings.is_empty() { "all buildings".to_owned() } else { buildings.join(",") };
+                let scope = if person.publisher.role == Role::Admin {
+                    "all buildings".to_owned()
+                } else {
+                    admin::scope_line(&person.publisher)
+                };
                 println!(
                     "{}  {}  {}  {scope}  {state}",
                     person.email, person.publisher.role, person.publisher.id
@@ -327,6 +373,19 @@ async fn run(cli: Cli) -> Result<()> {
             eprintln!("a new link for {email}, valid until {}:", admin::whole_seconds(expires));
             println!("{}/password/{token}", public_base(&data)?);
         }
+        Command::Area(AreaCommand::Add { name, kind, within, buildings, id }) => {
+            let store = data.open_store()?;
+            let entry =
+                admin::add_area(&*store, &name, kind, within.as_deref(), &buildings, id.as_deref(), now).await?;
+            println!("{}", entry.area.id);
+        }
+        Command::Area(AreaCommand::Join { area, buildings }) => {
+            let store = data.open_store()?;
+            let area = AreaId::parse(&area).map_err(anyhow::Error::msg)?;
+            let moved = admin::join_area(&*store, &area, &buildings, now).await?;
+            println!("{area}: {} building(s) added; {} received what was published to it", buildings.len(), moved.len());
+        }
+        Command::Area(AreaCommand::List) => print!("{}", admin::render_area_list(&data.open_store()?.areas().await?)),
         Command::Lift(LiftCommand::Add { building, name, id }) => {
             let lift = admin::add_lift(&*data.open_store()?, &building, &name, id.as_deref()).await?;
             println!("{}", lift.id);

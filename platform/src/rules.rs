@@ -11,7 +11,8 @@
 //!   publishes offers, events and news on `neighbourhood`; a moderator publishes nothing and
 //!   reviews what the neighbourhood app posts; an admin has a landlord's powers on every
 //!   building, moderates, manages people and reads the audit log.
-//! - Building scope: a publisher reaches only the buildings it was given (an admin all).
+//! - Building scope: a publisher reaches only the buildings it was given and those of its
+//!   areas (an admin all); it publishes to its own areas and the areas within them.
 //! - Ownership: a machine's token changes only its own items; a person of the landlord's
 //!   team (landlord, caretaker, admin) changes any item of the building channel within their
 //!   buildings, so a caretaker can withdraw a flash a colleague published; a shop only its own.
@@ -27,7 +28,7 @@ use std::str::FromStr;
 use palier_content::{Channel, Kind};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::BuildingId;
+use crate::ids::{AreaId, BuildingId};
 use crate::store::{ItemRecord, Publisher, PublisherKind};
 
 /// A publisher's role, fixed when its token or account is created.
@@ -215,7 +216,7 @@ pub fn screen_roles(actor: &Publisher, roles: &[String]) -> Result<Vec<String>, 
 
 /// The publisher may act on this building.
 pub fn may_act_in(actor: &Publisher, building: &BuildingId) -> bool {
-    actor.role == Role::Admin || actor.buildings.contains(building)
+    actor.role == Role::Admin || actor.reach.contains(building)
 }
 
 /// Every building is one of the publisher's.
@@ -223,7 +224,7 @@ pub fn may_reach(actor: &Publisher, buildings: &[BuildingId]) -> Result<(), Forb
     match buildings.iter().find(|b| !may_act_in(actor, b)) {
         None => Ok(()),
         Some(building) => {
-            let own: Vec<&str> = actor.buildings.iter().map(BuildingId::as_str).collect();
+            let own: Vec<&str> = actor.reach.iter().map(BuildingId::as_str).collect();
             forbid(
                 Rule::BuildingScope,
                 format!(
@@ -233,6 +234,22 @@ pub fn may_reach(actor: &Publisher, buildings: &[BuildingId]) -> Result<(), Forb
             )
         }
     }
+}
+
+/// The publisher may publish to this area: an admin to any, others to their own areas and
+/// the areas within them. `around` lists the area and the areas it lies within.
+pub fn may_reach_area(actor: &Publisher, area: &AreaId, around: &[AreaId]) -> Result<(), Forbidden> {
+    if actor.role == Role::Admin || around.iter().any(|a| actor.areas.contains(a)) {
+        return Ok(());
+    }
+    let own: Vec<&str> = actor.areas.iter().map(AreaId::as_str).collect();
+    forbid(
+        Rule::BuildingScope,
+        format!(
+            "this publisher may not publish to area {area}; its areas: {}",
+            if own.is_empty() { "none".to_owned() } else { own.join(", ") }
+        ),
+    )
 }
 
 /// The publisher may see this building at all (its pages, its screens).
@@ -264,7 +281,7 @@ pub fn may_see(actor: &Publisher, item: &ItemRecord) -> Result<(), Forbidden> {
             ),
         );
     }
-    if !item.buildings.iter().any(|b| may_act_in(actor, b)) {
+    if !item.reach.iter().any(|b| may_act_in(actor, b)) {
         return forbid(Rule::BuildingScope, format!("item {} is for buildings that are not yours", item.id));
     }
     Ok(())
@@ -278,7 +295,7 @@ pub fn may_change(actor: &Publisher, item: &ItemRecord) -> Result<(), Forbidden>
     let team = actor.kind == PublisherKind::Person && actor.role.shares_items();
     if team
         && item.item.channel == actor.role.channel()
-        && item.buildings.iter().all(|b| may_act_in(actor, b))
+        && item.reach.iter().all(|b| may_act_in(actor, b))
     {
         return Ok(());
     }
@@ -299,7 +316,7 @@ pub fn may_moderate(actor: &Publisher, item: &ItemRecord) -> Result<(), Forbidde
             format!("item {} is not a resident's post: it needs no moderation", item.id),
         );
     }
-    if !item.buildings.iter().any(|b| may_act_in(actor, b)) {
+    if !item.reach.iter().any(|b| may_act_in(actor, b)) {
         return forbid(Rule::BuildingScope, format!("item {} is for buildings that are not yours", item.id));
     }
     Ok(())

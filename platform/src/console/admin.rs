@@ -83,7 +83,7 @@ async fn people_page_with(
             buildings: if p.publisher.role == Role::Admin {
                 t.all_buildings.to_owned()
             } else {
-                p.publisher.buildings.iter().map(BuildingId::as_str).collect::<Vec<_>>().join(", ")
+                admin::scope_line(&p.publisher)
             },
             active: p.disabled_at.is_none(),
         })

@@ -250,8 +250,14 @@ struct ItemTemplate {
     severity: String,
 }
 
+/// « bld-a, area-pentes (12 buildings) »: what the item names, and how far it reaches.
+fn targets_line(buildings: &[BuildingId], areas: &[crate::ids::AreaId], reach: usize) -> String {
+    let named: Vec<&str> = buildings.iter().map(BuildingId::as_str).chain(areas.iter().map(|a| a.as_str())).collect();
+    if areas.is_empty() { named.join(", ") } else { format!("{} ({reach})", named.join(", ")) }
+}
+
 async fn item_tz(state: &AppState, record: &ItemRecord) -> Result<TimeZone, ConsoleError> {
-    match record.buildings.first() {
+    match record.reach.first() {
         Some(id) => Ok(state.store().building(id).await?.map_or(TimeZone::UTC, |b| tz(&b))),
         None => Ok(TimeZone::UTC),
     }
@@ -291,7 +297,7 @@ pub async fn item_page(
     };
     let template = ItemTemplate {
         line: line(t, &record, &tz, state.now()),
-        buildings: record.buildings.iter().map(BuildingId::as_str).collect::<Vec<_>>().join(", "),
+        buildings: targets_line(&record.buildings, &record.areas, record.reach.len()),
         summary,
         proof: proof_lines(t, &proof, &tz),
         can_edit: changeable && !record.is_withdrawn() && FORM_KINDS.contains(&record.item.kind()),

@@ -49,6 +49,8 @@ struct Fields {
     from: String,
     until: String,
     screens: String,
+    /// `building`, `keep` (an edit: where the item is) or an area's id.
+    reach: String,
     shop: String,
     price: String,
     hours: String,
@@ -70,6 +72,7 @@ impl Fields {
             from: get("from"),
             until: get("until"),
             screens: get("screens"),
+            reach: get("reach"),
             shop: get("shop"),
             price: get("price"),
             hours: get("hours"),
@@ -86,6 +89,7 @@ impl Fields {
             from: view::local_input(now, tz),
             until: view::local_input(now + SignedDuration::from_hours(24), tz),
             screens: "all".to_owned(),
+            reach: "building".to_owned(),
             form_id: new_form_id(),
             ..Fields::default()
         }
@@ -107,6 +111,7 @@ impl Fields {
             from: view::local_input(item.valid_from, tz),
             until: view::local_input(item.valid_until, tz),
             screens: screens.to_owned(),
+            reach: "keep".to_owned(),
             media: item.media.first().map(|m| m.sha256.clone()).unwrap_or_default(),
             form_id: new_form_id(),
             version: record.version.to_string(),
@@ -132,7 +137,8 @@ struct FieldError {
     message: String,
 }
 
-/// Checks the form in the person's words; returns the publishing API's body.
+/// Checks the form in the person's words; returns the publishing API's body. `building` is
+/// the building whose page the form is on.
 fn draft_body(
     t: &Text,
     fields: &Fields,
@@ -180,8 +186,14 @@ fn draft_body(
     let mut body = json!({
         "id": id, "kind": kind.as_str(), "title": title, "body": fields.body.trim(),
         "valid_from": from.to_string(), "valid_until": until.to_string(),
-        "roles": roles, "buildings": [building.as_str()],
+        "roles": roles,
     });
+    match fields.reach.as_str() {
+        // An edit keeps the item's buildings and areas when none are named.
+        "keep" => {}
+        "building" | "" => body["buildings"] = json!([building.as_str()]),
+        area => body["areas"] = json!([area]),
+    }
     match kind {
         Kind::Flash => {
             let severity =
@@ -244,6 +256,7 @@ struct FormTemplate {
     preview_message: Option<String>,
     renderer: bool,
     screen_choices: Vec<(&'static str, &'static str)>,
+    reach_choices: Vec<(String, String)>,
 }
 
 impl FormTemplate {
@@ -257,6 +270,41 @@ impl FormTemplate {
     }
 }
 
+/// Where an item on this building's page may go: the building alone, the item's present
+/// targets (an edit), or a whole area around the building that the person publishes to.
+async fn reach_choices(
+    state: &AppState,
+    signed: &Signed,
+    building: &Building,
+    record: Option<&ItemRecord>,
+) -> Result<Vec<(String, String)>, ConsoleError> {
+    let t = signed.lang.text();
+    let mut choices = Vec::new();
+    if let Some(record) = record {
+        let targets = crate::store::Targets { buildings: record.buildings.clone(), areas: record.areas.clone() };
+        choices.push(("keep".to_owned(), fill(t.reach_keep, &[&targets.describe()])));
+    }
+    choices.push(("building".to_owned(), fill(t.reach_building, &[&building.name])));
+    let publisher = &signed.person.publisher;
+    let entries = state.store().areas().await?;
+    for entry in &entries {
+        if !entry.reach.iter().any(|b| b.as_str() == building.id) {
+            continue;
+        }
+        let mut around = vec![entry.area.id.clone()];
+        let mut next = entry.area.within.clone();
+        while let Some(id) = next.take().filter(|id| !around.contains(id)) {
+            next = entries.iter().find(|e| e.area.id == id).and_then(|e| e.area.within.clone());
+            around.push(id);
+        }
+        if rules::may_reach_area(publisher, &entry.area.id, &around).is_ok() {
+            let label = fill(t.reach_area, &[&entry.area.name, &entry.reach.len().to_string()]);
+            choices.push((entry.area.id.to_string(), label));
+        }
+    }
+    Ok(choices)
+}
+
 fn screen_choices(t: &Text) -> Vec<(&'static str, &'static str)> {
     vec![("all", t.screens_all), ("lift", t.screens_lift), ("lobby", t.screens_lobby)]
 }
@@ -264,6 +312,8 @@ fn screen_choices(t: &Text) -> Vec<(&'static str, &'static str)> {
 /// What the form page needs besides the fields.
 struct FormContext {
     building: Building,
+    /// Where the item may go, as (value of `reach`, label).
+    reach_choices: Vec<(String, String)>,
     kind: Kind,
     action: String,
     heading: String,
@@ -319,6 +369,7 @@ async fn form_page(
         preview_message,
         renderer,
         screen_choices: screen_choices(t),
+        reach_choices: context.reach_choices.clone(),
     };
     Ok((status, html(&template)?).into_response())
 }
@@ -350,6 +401,7 @@ pub async fn new_page(
         heading: fill(t.new_title, &[kind_name(t, kind)]),
         target: Target::Create,
         kind,
+        reach_choices: reach_choices(&state, &signed, &building, None).await?,
         building,
     };
     let fields = Fields::blank(kind, state.now(), &tz(&context.building));
@@ -371,6 +423,7 @@ pub async fn submit_new(
         heading: fill(t.new_title, &[kind_name(t, kind)]),
         target: Target::Create,
         kind,
+        reach_choices: reach_choices(&state, &signed, &building, None).await?,
         building,
     };
     submit(&state, &signed, &context, form).await
@@ -388,7 +441,7 @@ async fn editable(
         return Err(ConsoleError::BadForm(format!("item {id} cannot be edited here")));
     }
     let first = record
-        .buildings
+        .reach
         .first()
         .ok_or_else(|| ConsoleError::Internal(format!("item {id} has no building")))?;
     let building =
@@ -410,6 +463,7 @@ pub async fn edit_page(
         heading: fill(t.edit_title, &[&record.item.title]),
         target: Target::Update(record.id.clone()),
         kind: record.item.kind(),
+        reach_choices: reach_choices(&state, &signed, &building, Some(&record)).await?,
         building,
     };
     form_page(&state, &signed, &context, fields, Vec::new(), false, None).await
@@ -429,6 +483,7 @@ pub async fn submit_edit(
         heading: fill(t.edit_title, &[&record.item.title]),
         target: Target::Update(record.id.clone()),
         kind: record.item.kind(),
+        reach_choices: reach_choices(&state, &signed, &building, Some(&record)).await?,
         building,
     };
     submit(&state, &signed, &context, form).await

@@ -3,8 +3,10 @@
 //! The body is an item as devices receive it (see `palier_content::Item`) with three
 //! differences: `version` is optional (the platform assigns it; a given one must be the next
 //! one), `channel` is optional (the publisher's role decides it), and two platform-only
-//! fields ride along and never reach a device: `buildings` (which of the publisher's
-//! buildings, all of them when absent) and, for the neighbourhood app, `author`
+//! fields ride along and never reach a device: `buildings` and `areas` (which of the
+//! publisher's buildings and areas; for a new item all of its own when both are absent, for
+//! a new version where the item already is; an area reaches the buildings added to it later
+//! too) and, for the neighbourhood app, `author`
 //! (`person_id`, `first_name`, `building`), from which an offer's `author_first_name` and
 //! `author_building` are filled. Media may be given by `sha256` alone; the rest of the
 //! reference is filled from the upload. Then the item passes the same checks a board runs
@@ -20,10 +22,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::PublishingError;
-use crate::ids::{BuildingId, ItemId, PersonId};
+use crate::ids::{AreaId, BuildingId, ItemId, PersonId};
 use crate::privacy::find_contact;
 use crate::rules;
-use crate::store::Publisher;
+use crate::store::{Publisher, Targets};
 
 /// A publication read from its body, checked, not stored yet.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,8 +34,9 @@ pub struct Draft {
     pub item: Item,
     /// The version the publisher said it was writing, if any (checked, never trusted).
     pub expected_version: Option<u64>,
-    /// The buildings named in the body; `None` means all of the publisher's.
-    pub buildings: Option<Vec<BuildingId>>,
+    /// The buildings and areas named in the body; `None`: all of the publisher's for a new
+    /// item, the item's own for a new version.
+    pub targets: Option<Targets>,
     /// The neighbourhood app's id of the person behind the item; never sent to devices.
     pub person_id: Option<PersonId>,
 }
@@ -83,6 +86,7 @@ pub fn read(
         return Err(invalid("the body must be a JSON object: one item"));
     };
     let buildings: Option<Vec<String>> = take(&mut body, "buildings")?;
+    let areas: Option<Vec<String>> = take(&mut body, "areas")?;
     let author: Option<Author> = take(&mut body, "author")?;
     let expected_version: Option<u64> = take(&mut body, "version")?;
     if expected_version == Some(0) {
@@ -141,20 +145,31 @@ pub fn read(
     }
     check_privacy(&item)?;
 
-    let buildings = match buildings {
-        None => None,
-        Some(list) if list.is_empty() => {
-            return Err(invalid(
-                "buildings is empty; name at least one building, or leave it out for all of yours",
-            ));
+    let targets = match (buildings, areas) {
+        (None, None) => None,
+        (buildings, areas) => {
+            let mut targets = Targets {
+                buildings: ids(buildings.unwrap_or_default(), "buildings", BuildingId::parse)?,
+                areas: ids(areas.unwrap_or_default(), "areas", AreaId::parse)?,
+            };
+            if targets.is_empty() {
+                return Err(invalid(
+                    "buildings and areas are empty; name at least one building or area, or leave both out for all \
+                     of yours",
+                ));
+            }
+            targets.buildings.sort();
+            targets.buildings.dedup();
+            targets.areas.sort();
+            targets.areas.dedup();
+            Some(targets)
         }
-        Some(list) => Some(
-            list.iter()
-                .map(|b| BuildingId::parse(b).map_err(|e| invalid(format!("buildings entry: {e}"))))
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
     };
-    Ok(Draft { item, expected_version, buildings, person_id })
+    Ok(Draft { item, expected_version, targets, person_id })
+}
+
+fn ids<T>(list: Vec<String>, field: &str, parse: fn(&str) -> Result<T, String>) -> Result<Vec<T>, PublishingError> {
+    list.iter().map(|id| parse(id).map_err(|e| invalid(format!("{field} entry: {e}")))).collect()
 }
 
 /// Moves `author` into the item's fields; returns the person's id.

@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::{Actor, Draft, Publishing, PublishingError, Target};
 use crate::ids::{BuildingId, ItemId, LiftId};
 use crate::rules::{self, Forbidden, Role, Rule};
-use crate::store::{Lift, LiftStatus, StoreError};
+use crate::store::{Lift, LiftStatus, StoreError, Targets};
 
 /// How long an out-of-service flash lives without a new status: a monitoring that went
 /// quiet must not leave « à l'arrêt » on the screens for ever.
@@ -190,7 +190,8 @@ impl Publishing {
             Some(_) => Target::Update(id.clone()),
             None => Target::Create,
         };
-        let draft = Draft { item, expected_version: None, buildings: Some(vec![lift.building_id.clone()]), person_id: None };
+        let targets = Some(Targets { buildings: vec![lift.building_id.clone()], areas: Vec::new() });
+        let draft = Draft { item, expected_version: None, targets, person_id: None };
         self.store_draft(actor, draft, target, from).await?;
         Ok(())
     }

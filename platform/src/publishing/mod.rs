@@ -22,13 +22,13 @@ use palier_content::{Item, MediaRef};
 use serde_json::Value;
 
 use crate::hints::Hints;
-use crate::ids::{BuildingId, ItemId, MediaAddress, PersonId};
+use crate::ids::{AreaId, BuildingId, ItemId, MediaAddress, PersonId};
 use crate::media::{MediaFiles, UploadError, media_ref, normalize};
 use crate::moderation::{self, Moderation, ModerationError};
 use crate::rules::{self, Forbidden};
 use crate::store::{
     Admission, BuildingLoad, Change, Conflict, ItemPlays, ItemQuery, ItemRecord, ItemWrite, MAX_LISTED_PLAYS,
-    Moved, Publisher, Store, StoreError, Via, WithdrawReason, Withdrawal,
+    Moved, Publisher, Store, StoreError, Targets, Via, WithdrawReason, Withdrawal,
 };
 
 pub use draft::Draft;
@@ -187,8 +187,12 @@ pub enum Target {
 pub struct Published {
     /// The item as boards receive it.
     pub item: Item,
-    /// Its buildings, sorted.
+    /// The buildings it names, sorted.
     pub buildings: Vec<BuildingId>,
+    /// The areas it names, sorted.
+    pub areas: Vec<AreaId>,
+    /// Every building it reaches now, sorted.
+    pub reach: Vec<BuildingId>,
     /// The generation the manifests of its old and new buildings moved to.
     pub generation: u64,
     /// `Pending` when it waits for a moderator before reaching any board.
@@ -315,18 +319,17 @@ impl Publishing {
                 current: replaces,
             });
         }
-        let mut buildings = match draft.buildings {
-            Some(buildings) => buildings,
-            // An update without buildings keeps the item where it is.
+        let Targets { buildings, areas } = match draft.targets {
+            Some(targets) => targets,
+            // An update that names no target keeps the item where it is; a new item goes
+            // everywhere its publisher reaches.
             None => match &existing {
-                Some(record) if record.publisher_id != publisher.id => record.buildings.clone(),
-                _ => publisher.buildings.clone(),
+                Some(record) => Targets { buildings: record.buildings.clone(), areas: record.areas.clone() },
+                None => Targets { buildings: publisher.buildings.clone(), areas: publisher.areas.clone() },
             },
         };
-        buildings.sort();
-        buildings.dedup();
-        if buildings.is_empty() {
-            return Err(PublishingError::Invalid("name at least one building to publish to".to_owned()));
+        if buildings.is_empty() && areas.is_empty() {
+            return Err(PublishingError::Invalid("name at least one building or area to publish to".to_owned()));
         }
         for building in &buildings {
             if self.store.building(building).await?.is_none() {
@@ -334,9 +337,17 @@ impl Publishing {
             }
         }
         rules::may_reach(publisher, &buildings)?;
+        for area in &areas {
+            let within = self.areas_around(area).await?;
+            rules::may_reach_area(publisher, area, &within)?;
+        }
+        let mut reach = self.store.area_reach(&areas).await?;
+        reach.extend(buildings.iter().cloned());
+        reach.sort();
+        reach.dedup();
         let mut item = draft.item;
         item.version = version;
-        let reviewed = self.reviewed(&item, &buildings).await?;
+        let reviewed = self.reviewed(&item, &reach).await?;
         let event = match &existing {
             None => moderation::Event::Submitted { reviewed },
             Some(record) => moderation::Event::Edited {
@@ -350,6 +361,7 @@ impl Publishing {
             publisher_id: publisher.id.clone(),
             person_id: draft.person_id,
             buildings,
+            areas,
             replaces,
             moderation,
             change: actor.change(now),
@@ -361,9 +373,28 @@ impl Publishing {
         Ok(Published {
             item: write.item,
             buildings: write.buildings,
+            areas: write.areas,
+            reach,
             generation: moved.generation.unwrap_or_default(),
             moderation: write.moderation,
         })
+    }
+
+    /// The areas an area lies within, itself first; a missing one is named.
+    async fn areas_around(&self, area: &AreaId) -> Result<Vec<AreaId>, PublishingError> {
+        let mut chain = Vec::new();
+        let mut next = Some(area.clone());
+        while let Some(id) = next {
+            if chain.contains(&id) || chain.len() > 16 {
+                break;
+            }
+            let found = self.store.area(&id).await?.ok_or_else(|| {
+                PublishingError::NotFound(format!("area {id} does not exist; `palier-platform area list` shows them"))
+            })?;
+            next = found.within;
+            chain.push(id);
+        }
+        Ok(chain)
     }
 
     /// Whether a resident's post waits for a moderator: its kind is moderated in one of its
@@ -415,7 +446,7 @@ impl Publishing {
             }
             .into());
         }
-        let scope = (publisher.role != rules::Role::Admin).then(|| publisher.buildings.clone());
+        let scope = (publisher.role != rules::Role::Admin).then(|| publisher.reach.clone());
         let pending = self.store.items(&ItemQuery::Pending(scope)).await?;
         Ok(pending.into_iter().filter(|record| rules::may_moderate(publisher, record).is_ok()).collect())
     }
@@ -499,7 +530,7 @@ impl Publishing {
         let record = self.item(actor, id).await?;
         let plays = self.store.item_plays(id, MAX_LISTED_PLAYS).await?;
         let mut devices = Vec::new();
-        for building in &record.buildings {
+        for building in &record.reach {
             let current = self.store.building_generation(building).await?;
             let tz = self
                 .store

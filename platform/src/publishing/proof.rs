@@ -237,6 +237,8 @@ mod tests {
             person_id: None,
             withdrawn: None,
             buildings: vec![BuildingId::parse("bld-a").unwrap()],
+            areas: Vec::new(),
+            reach: vec![BuildingId::parse("bld-a").unwrap()],
             moderation: Moderation::Approved,
             item,
             created_at: now,

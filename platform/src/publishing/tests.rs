@@ -45,13 +45,13 @@ async fn world(limits: ManifestLimits) -> World {
         ("usr-caretaker", PublisherKind::Person, Role::Caretaker, vec!["bld-a"]),
         ("usr-moderator", PublisherKind::Person, Role::Moderator, vec!["bld-a"]),
     ] {
-        let publisher = Publisher {
-            id: crate::ids::PublisherId::parse(name).unwrap(),
-            name: name.into(),
+        let publisher = Publisher::with_buildings(
+            crate::ids::PublisherId::parse(name).unwrap(),
+            name.into(),
             role,
-            buildings: buildings.into_iter().map(building_id).collect(),
             kind,
-        };
+            buildings.into_iter().map(building_id).collect(),
+        );
         store.add_publisher(&publisher, name, now).await.unwrap();
         let via = if kind == PublisherKind::Person { Via::Console } else { Via::Api };
         publishers.push(Actor::new(publisher, via));

@@ -6,13 +6,7 @@ use crate::ids::{ItemId, PublisherId};
 use crate::moderation::Moderation;
 
 fn actor(id: &str, kind: PublisherKind, role: Role, buildings: &[&str]) -> Publisher {
-    Publisher {
-        id: PublisherId::parse(id).unwrap(),
-        name: id.into(),
-        role,
-        buildings: buildings.iter().map(|b| BuildingId::parse(b).unwrap()).collect(),
-        kind,
-    }
+    Publisher::with_buildings(PublisherId::parse(id).unwrap(), id.into(), role, kind, building_ids(buildings))
 }
 
 fn person(role: Role, buildings: &[&str]) -> Publisher {
@@ -36,6 +30,8 @@ fn record(publisher: &str, item: palier_content::Item, buildings: &[&str]) -> It
         person_id: None,
         withdrawn: None,
         buildings: building_ids(buildings),
+        areas: Vec::new(),
+        reach: building_ids(buildings),
         moderation: Moderation::Approved,
         item,
         created_at: Timestamp::UNIX_EPOCH,
@@ -89,6 +85,36 @@ fn the_lift_company_reaches_lift_and_lobby_screens_only() {
     }
     let landlord = token(Role::Landlord, &["bld-a"]);
     assert_eq!(screen_roles(&landlord, &roles(&["cellar"])), Ok(roles(&["cellar"])));
+}
+
+#[test]
+fn areas_reach_their_own_and_the_areas_within_them() {
+    let area = |id: &str| AreaId::parse(id).unwrap();
+    let mut city_publisher = token(Role::Neighbourhood, &[]);
+    city_publisher.areas = vec![area("area-ville")];
+    let mut nord_publisher = token(Role::Landlord, &["bld-a"]);
+    nord_publisher.areas = vec![area("area-nord")];
+    let building_only = token(Role::Landlord, &["bld-a"]);
+    let admin = person(Role::Admin, &[]);
+    // (publisher, area asked, the areas it lies within (itself first), allowed)
+    let cases = [
+        (&city_publisher, "area-ville", vec!["area-ville"], true),
+        (&city_publisher, "area-nord", vec!["area-nord", "area-ville"], true),
+        (&nord_publisher, "area-nord", vec!["area-nord", "area-ville"], true),
+        (&nord_publisher, "area-ville", vec!["area-ville"], false),
+        (&nord_publisher, "area-sud", vec!["area-sud", "area-ville"], false),
+        (&building_only, "area-nord", vec!["area-nord"], false),
+        (&admin, "area-sud", vec!["area-sud"], true),
+    ];
+    for (publisher, asked, around, allowed) in cases {
+        let around: Vec<_> = around.into_iter().map(area).collect();
+        let verdict = may_reach_area(publisher, &area(asked), &around);
+        assert_eq!(verdict.is_ok(), allowed, "{} asking {asked}", publisher.areas.len());
+        if let Err(e) = verdict {
+            assert_eq!(e.rule, Rule::BuildingScope);
+            assert!(e.message.contains(asked), "{}", e.message);
+        }
+    }
 }
 
 #[test]

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::extract::{JsonBody, PublisherAuth};
 use super::{ApiError, AppState};
-use crate::ids::{BuildingId, ItemId, PersonId};
+use crate::ids::{AreaId, BuildingId, ItemId, PersonId};
 use crate::moderation::Moderation;
 use crate::publishing::{Published, Target};
 use crate::store::ItemPlays;
@@ -20,7 +20,12 @@ use crate::store::ItemPlays;
 #[derive(Debug, Serialize)]
 pub struct PublishedItem {
     pub item: Item,
+    /// The buildings it names.
     pub buildings: Vec<BuildingId>,
+    /// The areas it names.
+    pub areas: Vec<AreaId>,
+    /// Every building whose boards receive it now.
+    pub reach: Vec<BuildingId>,
     /// The generation the buildings' manifests moved to.
     pub generation: u64,
     /// `{"state": "pending"}` while it waits for a moderator; `rejected` carries the reason.
@@ -32,6 +37,8 @@ impl From<Published> for PublishedItem {
         PublishedItem {
             item: p.item,
             buildings: p.buildings,
+            areas: p.areas,
+            reach: p.reach,
             generation: p.generation,
             moderation: p.moderation,
         }
@@ -43,6 +50,8 @@ impl From<Published> for PublishedItem {
 pub struct ItemState {
     pub item: Item,
     pub buildings: Vec<BuildingId>,
+    pub areas: Vec<AreaId>,
+    pub reach: Vec<BuildingId>,
     pub moderation: Moderation,
     /// When it left the manifests and why, if it did.
     pub withdrawn: Option<Withdrawn>,
@@ -86,6 +95,8 @@ pub async fn read(
     Ok(Json(ItemState {
         item: record.item,
         buildings: record.buildings,
+        areas: record.areas,
+        reach: record.reach,
         moderation: record.moderation,
         withdrawn: record.withdrawn.map(|(at, reason)| Withdrawn { at, reason }),
     }))

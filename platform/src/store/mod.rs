@@ -23,7 +23,7 @@ use palier_content::wire::{Heartbeat, PlayRecord};
 use palier_content::{Building, Item, MediaRef};
 use serde::Serialize;
 
-use crate::ids::{BuildingId, DeviceId, ItemId, LiftId, MediaAddress, PersonId, PublisherId};
+use crate::ids::{AreaId, BuildingId, DeviceId, ItemId, LiftId, MediaAddress, PersonId, PublisherId};
 use crate::moderation::Moderation;
 use crate::rules::Role;
 
@@ -72,15 +72,96 @@ impl StoreError {
     }
 }
 
-/// A publisher: a machine's token or a person's account, with its role and buildings.
+/// A publisher: a machine's token or a person's account, with its role and scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Publisher {
     pub id: PublisherId,
     pub name: String,
     pub role: Role,
-    /// Buildings it may publish to, sorted.
+    /// Buildings it was given by name, sorted.
     pub buildings: Vec<BuildingId>,
+    /// Areas it was given, sorted: it reaches every building in them, today's and later ones.
+    pub areas: Vec<AreaId>,
+    /// Every building it reaches now: `buildings` and those of `areas`, sorted. Filled when
+    /// read from the store; ignored when adding a publisher.
+    pub reach: Vec<BuildingId>,
     pub kind: PublisherKind,
+}
+
+impl Publisher {
+    /// A publisher given buildings only (its reach is those buildings).
+    pub fn with_buildings(
+        id: PublisherId,
+        name: String,
+        role: Role,
+        kind: PublisherKind,
+        buildings: Vec<BuildingId>,
+    ) -> Publisher {
+        Publisher { id, name, role, reach: buildings.clone(), buildings, areas: Vec::new(), kind }
+    }
+}
+
+/// Where an item goes, or what a publisher or a feed may reach: buildings named, and areas
+/// (which reach their buildings, including buildings added to them later).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Targets {
+    pub buildings: Vec<BuildingId>,
+    pub areas: Vec<AreaId>,
+}
+
+impl Targets {
+    pub fn is_empty(&self) -> bool {
+        self.buildings.is_empty() && self.areas.is_empty()
+    }
+
+    /// `bld-a, area-nord` for messages.
+    pub fn describe(&self) -> String {
+        let names: Vec<&str> =
+            self.buildings.iter().map(BuildingId::as_str).chain(self.areas.iter().map(AreaId::as_str)).collect();
+        names.join(", ")
+    }
+}
+
+/// What a neighbourhood or a city is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AreaKind {
+    Neighbourhood,
+    City,
+}
+
+impl AreaKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AreaKind::Neighbourhood => "neighbourhood",
+            AreaKind::City => "city",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AreaKind> {
+        [AreaKind::Neighbourhood, AreaKind::City].into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+/// A group of buildings publishers and feeds can target as one: a neighbourhood, a city.
+/// An area may lie within a larger one (a neighbourhood within its city); the larger one
+/// then reaches the smaller one's buildings too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Area {
+    pub id: AreaId,
+    pub name: String,
+    pub kind: AreaKind,
+    pub within: Option<AreaId>,
+}
+
+/// One line of `area list`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AreaEntry {
+    pub area: Area,
+    /// Buildings put in this area by name, sorted.
+    pub buildings: Vec<BuildingId>,
+    /// Every building it reaches, with those of the areas within it, sorted.
+    pub reach: Vec<BuildingId>,
 }
 
 /// Whether a publisher is a machine holding a token or a person logging in to the console.
@@ -177,8 +258,13 @@ pub struct ItemRecord {
     pub person_id: Option<PersonId>,
     /// When and why it left the manifests, if it did.
     pub withdrawn: Option<(Timestamp, String)>,
-    /// The buildings it targets, sorted.
+    /// The buildings it targets by name, sorted.
     pub buildings: Vec<BuildingId>,
+    /// The areas it targets, sorted.
+    pub areas: Vec<AreaId>,
+    /// Every building whose boards receive it: `buildings` and those its areas reach now,
+    /// sorted.
+    pub reach: Vec<BuildingId>,
     pub moderation: Moderation,
     /// The content boards receive.
     pub item: Item,
@@ -199,8 +285,11 @@ pub struct ItemWrite {
     pub item: Item,
     pub publisher_id: PublisherId,
     pub person_id: Option<PersonId>,
-    /// Sorted, without duplicates.
+    /// Buildings named, sorted, without duplicates.
     pub buildings: Vec<BuildingId>,
+    /// Areas named, sorted, without duplicates: the item reaches their buildings, including
+    /// buildings added to them later.
+    pub areas: Vec<AreaId>,
     /// The version this write replaces: `None` creates the item (refused if the id exists),
     /// `Some(v)` is refused unless the stored version is still `v`.
     pub replaces: Option<u64>,
@@ -408,9 +497,26 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn buildings(&self) -> Result<Vec<Building>, StoreError>;
     async fn building(&self, id: &BuildingId) -> Result<Option<Building>, StoreError>;
 
+    // Areas.
+
+    /// Adds an area; its id must be new, the area it lies within must exist.
+    async fn add_area(&self, area: &Area, now: Timestamp) -> Result<(), StoreError>;
+    async fn area(&self, id: &AreaId) -> Result<Option<Area>, StoreError>;
+    async fn areas(&self) -> Result<Vec<AreaEntry>, StoreError>;
+    /// Puts a building in an area: items targeting the area, or an area it lies within, reach
+    /// the building from now on and its manifests move. Nothing moves if it already was there.
+    async fn add_to_area(
+        &self,
+        area: &AreaId,
+        building: &BuildingId,
+        change: &Change,
+    ) -> Result<Moved, StoreError>;
+    /// Every building these areas reach now, sorted.
+    async fn area_reach(&self, areas: &[AreaId]) -> Result<Vec<BuildingId>, StoreError>;
+
     // Publishers.
 
-    /// Adds a publisher scoped to existing buildings; only its token's hash is kept.
+    /// Adds a publisher scoped to existing buildings and areas; only its token's hash is kept.
     async fn add_publisher(
         &self,
         publisher: &Publisher,

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod areas;
 mod cli;
 mod devices;
 mod events;

@@ -179,7 +179,7 @@ async fn bad_items_are_refused_with_the_field_named() {
     assert!(refuse(landlord.clone(), buildings).await.contains("buildings"));
     let mut empty = flash("f");
     empty["buildings"] = json!([]);
-    assert!(refuse(landlord.clone(), empty).await.contains("buildings is empty"));
+    assert!(refuse(landlord.clone(), empty).await.contains("buildings and areas are empty"));
     assert!(refuse(landlord.clone(), json!({"id": "f", "title": "x"})).await.contains("kind is missing"));
     assert!(refuse(landlord.clone(), json!([1, 2])).await.contains("JSON object"));
     let mut with_author = flash("f");
@@ -373,13 +373,13 @@ async fn residents_offers_wait_for_moderation_and_the_api_says_so() {
     assert_eq!(read["withdrawn"], Value::Null);
 
     let moderator = Actor::new(
-        Publisher {
-            id: palier_platform::ids::PublisherId::parse("usr-mod").unwrap(),
-            name: "Modération".into(),
-            role: Role::Moderator,
-            buildings: vec![palier_platform::ids::BuildingId::parse(&a).unwrap()],
-            kind: PublisherKind::Person,
-        },
+        Publisher::with_buildings(
+            palier_platform::ids::PublisherId::parse("usr-mod").unwrap(),
+            "Modération".into(),
+            Role::Moderator,
+            PublisherKind::Person,
+            vec![palier_platform::ids::BuildingId::parse(&a).unwrap()],
+        ),
         Via::Console,
     );
     let id = palier_platform::ids::ItemId::parse("offer-chat").unwrap();

@@ -8,10 +8,10 @@ use palier_content::sample;
 use palier_content::wire::{Heartbeat, PlayRecord, PlayTrigger};
 use palier_content::{Building, Item, MediaRef};
 use palier_platform::Role;
-use palier_platform::ids::{BuildingId, DeviceId, ItemId, MediaAddress, PersonId, PublisherId};
+use palier_platform::ids::{AreaId, BuildingId, DeviceId, ItemId, MediaAddress, PersonId, PublisherId};
 use palier_platform::moderation::Moderation;
 use palier_platform::store::{
-    BuildingLoad, Change, Conflict, EnrolmentCode, ItemQuery, ItemWrite, NewDevice, Person, Publisher,
+    Area, AreaKind, BuildingLoad, Change, Conflict, EnrolmentCode, ItemQuery, ItemWrite, NewDevice, Person, Publisher,
     PublisherKind, Store, StoreError, Via, WithdrawReason,
 };
 
@@ -40,6 +40,7 @@ fn write(item: Item, publisher: &PublisherId, buildings: &[&BuildingId], replace
         publisher_id: publisher.clone(),
         person_id: None,
         buildings: buildings.iter().map(|b| (*b).clone()).collect(),
+        areas: Vec::new(),
         replaces,
         moderation: Moderation::Approved,
         change: change(publisher, Via::Api),
@@ -57,6 +58,7 @@ pub async fn scenarios(store: Arc<dyn Store>) {
     devices_manifests_and_plays(&*store).await;
     moderation_and_the_audit_log(&*store).await;
     people_links_and_sessions(&*store).await;
+    areas_reach_buildings_added_later(&*store).await;
 }
 
 async fn buildings_and_publishers(store: &dyn Store) {
@@ -73,13 +75,13 @@ async fn buildings_and_publishers(store: &dyn Store) {
     );
     assert_eq!(store.building(&id(BuildingId::parse, "bld-none")).await.unwrap(), None);
 
-    let landlord = Publisher {
-        id: id(PublisherId::parse, "pub-landlord"),
-        name: "Syndic".into(),
-        role: Role::Landlord,
-        buildings: vec![id(BuildingId::parse, "bld-a"), id(BuildingId::parse, "bld-b")],
-        kind: PublisherKind::Token,
-    };
+    let landlord = Publisher::with_buildings(
+        id(PublisherId::parse, "pub-landlord"),
+        "Syndic".into(),
+        Role::Landlord,
+        PublisherKind::Token,
+        vec![id(BuildingId::parse, "bld-a"), id(BuildingId::parse, "bld-b")],
+    );
     store.add_publisher(&landlord, "hash-landlord", now).await.unwrap();
     let nowhere = Publisher {
         id: id(PublisherId::parse, "pub-x"),
@@ -324,13 +326,13 @@ async fn moderation_and_the_audit_log(store: &dyn Store) {
     let week = now + SignedDuration::from_hours(24 * 7);
     let (a, b) = (id(BuildingId::parse, "bld-a"), id(BuildingId::parse, "bld-b"));
     let app = id(PublisherId::parse, "pub-app");
-    let publisher = Publisher {
-        id: app.clone(),
-        name: "Voisins".into(),
-        role: Role::Neighbourhood,
-        buildings: vec![a.clone(), b.clone()],
-        kind: PublisherKind::Token,
-    };
+    let publisher = Publisher::with_buildings(
+        app.clone(),
+        "Voisins".into(),
+        Role::Neighbourhood,
+        PublisherKind::Token,
+        vec![a.clone(), b.clone()],
+    );
     store.add_publisher(&publisher, "hash-app", now).await.unwrap();
     assert_eq!(store.moderated_kinds(&a).await.unwrap(), [palier_content::Kind::Offer], "offers by default");
     store.set_moderated_kinds(&b, &[palier_content::Kind::Offer, palier_content::Kind::Event]).await.unwrap();
@@ -391,13 +393,13 @@ async fn moderation_and_the_audit_log(store: &dyn Store) {
 async fn people_links_and_sessions(store: &dyn Store) {
     let now = Timestamp::now();
     let person = Person {
-        publisher: Publisher {
-            id: id(PublisherId::parse, "usr-camille"),
-            name: "camille".into(),
-            role: Role::Caretaker,
-            buildings: vec![id(BuildingId::parse, "bld-a")],
-            kind: PublisherKind::Person,
-        },
+        publisher: Publisher::with_buildings(
+            id(PublisherId::parse, "usr-camille"),
+            "camille".into(),
+            Role::Caretaker,
+            PublisherKind::Person,
+            vec![id(BuildingId::parse, "bld-a")],
+        ),
         email: "camille@example.org".into(),
         password_hash: None,
         created_at: Timestamp::from_millisecond(now.as_millisecond()).unwrap(),
@@ -461,4 +463,90 @@ async fn the_sqlite_store_passes_the_scenarios() {
     let dir = tempfile::tempdir().unwrap();
     let store = palier_platform::SqliteStore::open(&dir.path().join("p.sqlite")).unwrap();
     scenarios(Arc::new(store)).await;
+}
+
+async fn areas_reach_buildings_added_later(store: &dyn Store) {
+    let now = Timestamp::now();
+    let week = now + SignedDuration::from_hours(24 * 7);
+    for name in ["bld-n1", "bld-n2", "bld-n3", "bld-c1"] {
+        store.add_building(&building(name), now).await.unwrap();
+    }
+    let [n1, n2, n3, c1] = ["bld-n1", "bld-n2", "bld-n3", "bld-c1"].map(|b| id(BuildingId::parse, b));
+    let city = Area { id: id(AreaId::parse, "area-ville"), name: "Ville".into(), kind: AreaKind::City, within: None };
+    let nord = Area {
+        id: id(AreaId::parse, "area-nord"),
+        name: "Quartier Nord".into(),
+        kind: AreaKind::Neighbourhood,
+        within: Some(city.id.clone()),
+    };
+    store.add_area(&city, now).await.unwrap();
+    store.add_area(&nord, now).await.unwrap();
+    let again = store.add_area(&nord, now).await.unwrap_err();
+    assert!(matches!(again, StoreError::Conflict(Conflict::Exists { what: "area", .. })), "{again}");
+    let orphan = Area { id: id(AreaId::parse, "area-x"), within: Some(id(AreaId::parse, "area-none")), ..nord.clone() };
+    let refused = store.add_area(&orphan, now).await.unwrap_err();
+    assert!(matches!(refused, StoreError::NotFound { what: "area", .. }), "{refused}");
+    assert_eq!(store.area(&nord.id).await.unwrap(), Some(nord.clone()));
+
+    let landlord = id(PublisherId::parse, "pub-landlord");
+    let change = change(&landlord, Via::Cli);
+    store.add_to_area(&nord.id, &n1, &change).await.unwrap();
+    store.add_to_area(&nord.id, &n2, &change).await.unwrap();
+    store.add_to_area(&city.id, &c1, &change).await.unwrap();
+    let twice = store.add_to_area(&nord.id, &n1, &change).await.unwrap();
+    assert_eq!(twice.generation, None, "a building already in the area moves nothing");
+    assert_eq!(store.area_reach(std::slice::from_ref(&nord.id)).await.unwrap(), [n1.clone(), n2.clone()]);
+    assert_eq!(store.area_reach(std::slice::from_ref(&city.id)).await.unwrap(), [c1.clone(), n1.clone(), n2.clone()]);
+    let listed = store.areas().await.unwrap();
+    let nord_entry = listed.iter().find(|e| e.area.id == nord.id).unwrap();
+    assert_eq!(nord_entry.buildings, [n1.clone(), n2.clone()]);
+    let city_entry = listed.iter().find(|e| e.area.id == city.id).unwrap();
+    assert_eq!((city_entry.buildings.len(), city_entry.reach.len()), (1, 3));
+
+    // A publisher of the neighbourhood reaches its buildings, and later ones when read again.
+    let mut scoped = Publisher::with_buildings(
+        id(PublisherId::parse, "pub-nord"),
+        "Régie Nord".into(),
+        Role::Landlord,
+        PublisherKind::Token,
+        vec![c1.clone()],
+    );
+    scoped.areas = vec![nord.id.clone()];
+    store.add_publisher(&scoped, "hash-nord", now).await.unwrap();
+    let read = store.publisher_by_token("hash-nord").await.unwrap().unwrap();
+    assert_eq!((read.buildings.clone(), read.areas.clone()), (vec![c1.clone()], vec![nord.id.clone()]));
+    assert_eq!(read.reach, [c1.clone(), n1.clone(), n2.clone()]);
+
+    // An item for the city reaches every building of it, named ones kept apart.
+    let mut city_write = write(item("event-ville", 1, week), &landlord, &[], None);
+    city_write.areas = vec![city.id.clone()];
+    let moved = store.write_item(&city_write, admit_all()).await.unwrap();
+    assert_eq!(moved.buildings, [c1.clone(), n1.clone(), n2.clone()]);
+    let record = store.item(&id(ItemId::parse, "event-ville")).await.unwrap().unwrap();
+    assert_eq!((record.buildings.clone(), record.areas.clone()), (vec![], vec![city.id.clone()]));
+    assert_eq!(record.reach, [c1.clone(), n1.clone(), n2.clone()]);
+    assert_eq!(store.building_items(&n2).await.unwrap().items.len(), 1);
+    assert!(store.building_items(&n3).await.unwrap().items.is_empty());
+
+    // A building joining the neighbourhood receives what was published to its city, at once.
+    let before = store.building_generation(&n3).await.unwrap().generation;
+    let joined = store.add_to_area(&nord.id, &n3, &change).await.unwrap();
+    assert_eq!(joined.buildings, std::slice::from_ref(&n3));
+    let after = store.building_generation(&n3).await.unwrap();
+    assert!(after.generation > before);
+    assert_eq!(after.reason, "area");
+    assert_eq!(store.building_items(&n3).await.unwrap().items[0]["id"], "event-ville");
+    assert!(store.publisher_by_token("hash-nord").await.unwrap().unwrap().reach.contains(&n3));
+    assert!(store.items(&ItemQuery::Building(n3.clone())).await.unwrap().iter().any(|r| r.id.as_str() == "event-ville"));
+
+    // Withdrawing moves every building it reached; a new version named to one building
+    // leaves the others.
+    let narrowed = write(item("event-ville", 2, week), &landlord, &[&n1], Some(1));
+    let moved = store.write_item(&narrowed, admit_all()).await.unwrap();
+    assert_eq!(moved.buildings, [c1.clone(), n1.clone(), n2.clone(), n3.clone()]);
+    assert!(store.building_items(&n3).await.unwrap().items.is_empty());
+    let record = store.item(&id(ItemId::parse, "event-ville")).await.unwrap().unwrap();
+    assert_eq!((record.areas.len(), record.reach.clone()), (0, vec![n1.clone()]));
+    let audit = store.audit(50, None).await.unwrap();
+    assert!(audit.iter().any(|a| a.action == "area" && a.detail.contains("bld-n3")), "{audit:?}");
 }

@@ -8,7 +8,7 @@
 use jiff::Timestamp;
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
-use palier_content::{Schedule, Weekday};
+use palier_content::Schedule;
 
 /// True when `schedule` (none = always) allows `t` ([`Schedule::allows`], shared with the
 /// platform's proof of play).

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use palier_content::MediaRef;
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{Fail, Outcome, bump_buildings, instant, millis, require_building};
+use super::{Fail, Outcome, areas, bump_buildings, instant, millis, require_building};
 use crate::ids::{BuildingId, ItemId, MediaAddress, PersonId, PublisherId};
 use crate::moderation::Moderation;
 use crate::store::{
@@ -14,9 +14,22 @@ use crate::store::{
     StoreError, WithdrawReason, Withdrawal,
 };
 
+/// Every building the item reaches (named or through an area), sorted.
 fn buildings_of(tx: &Transaction<'_>, id: &str) -> Outcome<Vec<BuildingId>> {
-    let mut stmt =
-        tx.prepare_cached("SELECT building_id FROM item_buildings WHERE item_id = ?1 ORDER BY building_id")?;
+    building_list(tx, "SELECT building_id FROM item_buildings WHERE item_id = ?1 ORDER BY building_id", id)
+}
+
+/// The buildings the item names, sorted.
+fn named_buildings_of(tx: &Transaction<'_>, id: &str) -> Outcome<Vec<BuildingId>> {
+    building_list(
+        tx,
+        "SELECT building_id FROM item_buildings WHERE item_id = ?1 AND named = 1 ORDER BY building_id",
+        id,
+    )
+}
+
+fn building_list(tx: &Transaction<'_>, sql: &str, id: &str) -> Outcome<Vec<BuildingId>> {
+    let mut stmt = tx.prepare_cached(sql)?;
     let rows = stmt.query_map([id], |row| row.get::<_, String>(0))?;
     Ok(rows.map(|r| r.map(BuildingId::stored)).collect::<Result<_, _>>()?)
 }
@@ -62,7 +75,9 @@ fn finish(tx: &Transaction<'_>, row: RecordRow) -> Outcome<ItemRecord> {
     let item =
         serde_json::from_str(&row.json).map_err(|e| Fail::Corrupt(format!("stored item {}: {e}", row.id)))?;
     Ok(ItemRecord {
-        buildings: buildings_of(tx, &row.id)?,
+        buildings: named_buildings_of(tx, &row.id)?,
+        areas: areas::of_item(tx, &row.id)?,
+        reach: buildings_of(tx, &row.id)?,
         id: ItemId::stored(row.id),
         version: row.version as u64,
         publisher_id: PublisherId::stored(row.publisher_id),
@@ -192,19 +207,14 @@ pub(super) fn write(tx: &Transaction<'_>, write: &ItemWrite, admit: &Admission) 
             write.moderation.reason()
         ],
     )?;
-    tx.execute("DELETE FROM item_buildings WHERE item_id = ?1", [id])?;
-    for building in &write.buildings {
-        tx.execute(
-            "INSERT OR IGNORE INTO item_buildings (building_id, item_id) VALUES (?1, ?2)",
-            params![building.as_str(), id],
-        )?;
-    }
-    for building in &write.buildings {
+    areas::set_item_targets(tx, id, &write.buildings, &write.areas)?;
+    let reach = buildings_of(tx, id)?;
+    for building in &reach {
         admit(&load(tx, building)?).map_err(|message| Fail::Store(StoreError::Refused(message)))?;
     }
     let touched: Vec<BuildingId> = old_buildings
         .into_iter()
-        .chain(write.buildings.iter().cloned())
+        .chain(reach)
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();

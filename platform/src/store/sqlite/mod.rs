@@ -5,6 +5,7 @@
 //! wait behind a publish (WAL readers see the last commit). rusqlite blocks, so every call
 //! runs on tokio's blocking pool.
 
+mod areas;
 mod devices;
 mod items;
 mod people;
@@ -21,11 +22,11 @@ use palier_content::{Building, MediaRef};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 
 use super::{
-    Admission, AuditEntry, BuildingContent, Change, Device, DeviceReport, EnrolmentCode, Generation,
+    Admission, Area, AreaEntry, AuditEntry, BuildingContent, Change, Device, DeviceReport, EnrolmentCode, Generation,
     ItemPlays, ItemQuery, ItemRecord, ItemWrite, Lift, LiftStatus, Moved, NewDevice, Person, Publisher,
     PublisherEntry, PublisherKind, Store, StoreError, WithdrawReason, Withdrawal,
 };
-use crate::ids::{BuildingId, DeviceId, ItemId, LiftId, MediaAddress, PersonId, PublisherId};
+use crate::ids::{AreaId, BuildingId, DeviceId, ItemId, LiftId, MediaAddress, PersonId, PublisherId};
 use crate::moderation::Moderation;
 
 /// Read connections kept open for reuse.
@@ -232,12 +233,33 @@ fn building_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Building> {
     })
 }
 
-fn publisher_buildings(tx: &Transaction<'_>, id: &str) -> Outcome<Vec<BuildingId>> {
-    let mut stmt = tx.prepare_cached(
-        "SELECT building_id FROM publisher_buildings WHERE publisher_id = ?1 ORDER BY building_id",
-    )?;
-    let rows = stmt.query_map([id], |row| row.get::<_, String>(0))?;
-    Ok(rows.map(|r| r.map(BuildingId::stored)).collect::<Result<_, _>>()?)
+/// A stored publisher with its scope: named buildings, areas, and the buildings it reaches.
+fn publisher(tx: &Transaction<'_>, id: String, name: String, role_name: &str, kind: PublisherKind) -> Outcome<Publisher> {
+    let buildings: Vec<BuildingId> = {
+        let mut stmt = tx.prepare_cached(
+            "SELECT building_id FROM publisher_buildings WHERE publisher_id = ?1 ORDER BY building_id",
+        )?;
+        let rows = stmt.query_map([&id], |row| row.get::<_, String>(0))?;
+        rows.map(|r| r.map(BuildingId::stored)).collect::<Result<_, _>>()?
+    };
+    let areas = areas::of_publisher(tx, &id)?;
+    let mut reach = areas::reach(tx, &areas)?;
+    reach.extend(buildings.iter().cloned());
+    reach.sort();
+    reach.dedup();
+    Ok(Publisher { id: PublisherId::stored(id), name, role: role(role_name)?, buildings, areas, reach, kind })
+}
+
+/// Stores a new publisher's named buildings and areas.
+fn add_publisher_scope(tx: &Transaction<'_>, publisher: &Publisher) -> Outcome<()> {
+    for building in &publisher.buildings {
+        require_building(tx, building)?;
+        tx.execute(
+            "INSERT OR IGNORE INTO publisher_buildings (publisher_id, building_id) VALUES (?1, ?2)",
+            params![publisher.id.as_str(), building.as_str()],
+        )?;
+    }
+    areas::set_publisher_areas(tx, publisher.id.as_str(), &publisher.areas)
 }
 
 #[async_trait]
@@ -295,6 +317,36 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn add_area(&self, area: &Area, now: Timestamp) -> Result<(), StoreError> {
+        let area = area.clone();
+        self.write("adding an area", move |tx| areas::add(tx, &area, now)).await
+    }
+
+    async fn area(&self, id: &AreaId) -> Result<Option<Area>, StoreError> {
+        let id = id.clone();
+        self.read("reading an area", move |tx| areas::find(tx, &id)).await
+    }
+
+    async fn areas(&self) -> Result<Vec<AreaEntry>, StoreError> {
+        self.read("listing areas", areas::list).await
+    }
+
+    async fn add_to_area(
+        &self,
+        area: &AreaId,
+        building: &BuildingId,
+        change: &Change,
+    ) -> Result<Moved, StoreError> {
+        let (area, building, change) = (area.clone(), building.clone(), change.clone());
+        self.write("putting a building in an area", move |tx| areas::add_building(tx, &area, &building, &change))
+            .await
+    }
+
+    async fn area_reach(&self, ids: &[AreaId]) -> Result<Vec<BuildingId>, StoreError> {
+        let ids = ids.to_vec();
+        self.read("reading an area's buildings", move |tx| areas::reach(tx, &ids)).await
+    }
+
     async fn add_publisher(
         &self,
         publisher: &Publisher,
@@ -303,9 +355,6 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         let (publisher, token_hash) = (publisher.clone(), token_hash.to_owned());
         self.write("adding a publisher", move |tx| {
-            for building in &publisher.buildings {
-                require_building(tx, building)?;
-            }
             tx.execute(
                 "INSERT INTO publishers (id, name, role, token_hash, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
@@ -316,13 +365,7 @@ impl Store for SqliteStore {
                     millis(now)
                 ],
             )?;
-            for building in &publisher.buildings {
-                tx.execute(
-                    "INSERT OR IGNORE INTO publisher_buildings (publisher_id, building_id) VALUES (?1, ?2)",
-                    params![publisher.id.as_str(), building.as_str()],
-                )?;
-            }
-            Ok(())
+            add_publisher_scope(tx, &publisher)
         })
         .await
     }
@@ -339,15 +382,7 @@ impl Store for SqliteStore {
                 )
                 .optional()?;
             let Some((id, name, role_name)) = found else { return Ok(None) };
-            let buildings = publisher_buildings(tx, &id)?;
-            let kind = PublisherKind::Token;
-            Ok(Some(Publisher {
-                id: PublisherId::stored(id),
-                name,
-                role: role(&role_name)?,
-                buildings,
-                kind,
-            }))
+            Ok(Some(publisher(tx, id, name, &role_name, PublisherKind::Token)?))
         })
         .await
     }
@@ -365,10 +400,9 @@ impl Store for SqliteStore {
             };
             let mut entries = Vec::with_capacity(rows.len());
             for (id, name, role_name, revoked, kind) in rows {
-                let buildings = publisher_buildings(tx, &id)?;
-                let (role, kind) = (role(&role_name)?, publisher_kind(&kind)?);
+                let publisher = publisher(tx, id, name, &role_name, publisher_kind(&kind)?)?;
                 entries.push(PublisherEntry {
-                    publisher: Publisher { id: PublisherId::stored(id), name, role, buildings, kind },
+                    publisher,
                     revoked_at: revoked.map(instant).transpose()?,
                 });
             }

@@ -5,9 +5,9 @@ use jiff::Timestamp;
 use palier_content::Kind;
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{Fail, Outcome, instant, millis, publisher_buildings, require_building, role};
+use super::{Fail, Outcome, instant, millis, require_building};
 use crate::ids::{BuildingId, ItemId, LiftId, PublisherId};
-use crate::store::{AuditEntry, Lift, LiftStatus, Person, Publisher, PublisherKind, StoreError, Via};
+use crate::store::{AuditEntry, Lift, LiftStatus, Person, PublisherKind, StoreError, Via};
 
 const PERSON_COLUMNS: &str =
     "p.id, p.name, p.role, pe.email, pe.password_hash, pe.created_ms, pe.disabled_ms";
@@ -20,15 +20,8 @@ fn person_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<PersonRow> {
 
 fn person(tx: &Transaction<'_>, row: PersonRow) -> Outcome<Person> {
     let (id, name, role_name, email, password_hash, created, disabled) = row;
-    let buildings = publisher_buildings(tx, &id)?;
     Ok(Person {
-        publisher: Publisher {
-            id: PublisherId::stored(id),
-            name,
-            role: role(&role_name)?,
-            buildings,
-            kind: PublisherKind::Person,
-        },
+        publisher: super::publisher(tx, id, name, &role_name, PublisherKind::Person)?,
         email,
         password_hash,
         created_at: instant(created)?,
@@ -51,21 +44,13 @@ pub(super) fn add(tx: &Transaction<'_>, new: &Person) -> Outcome<()> {
         return Err(StoreError::exists("person with e-mail", &new.email).into());
     }
     let publisher = &new.publisher;
-    for building in &publisher.buildings {
-        require_building(tx, building)?;
-    }
     // A person's publisher row has no usable token: the hash of nothing anyone holds.
     let unusable = format!("person:{}", publisher.id);
     tx.execute(
         "INSERT INTO publishers (id, name, role, token_hash, created_ms, kind) VALUES (?1, ?2, ?3, ?4, ?5, 'person')",
         params![publisher.id.as_str(), publisher.name, publisher.role.as_str(), unusable, millis(new.created_at)],
     )?;
-    for building in &publisher.buildings {
-        tx.execute(
-            "INSERT OR IGNORE INTO publisher_buildings (publisher_id, building_id) VALUES (?1, ?2)",
-            params![publisher.id.as_str(), building.as_str()],
-        )?;
-    }
+    super::add_publisher_scope(tx, publisher)?;
     tx.execute(
         "INSERT INTO people (publisher_id, email, password_hash, created_ms) VALUES (?1, ?2, ?3, ?4)",
         params![publisher.id.as_str(), new.email, new.password_hash, millis(new.created_at)],

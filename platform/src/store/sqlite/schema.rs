@@ -156,6 +156,35 @@ pub(super) const MIGRATIONS: &[&str] = &[
          since_ms INTEGER,
          expected_return_ms INTEGER
      ) WITHOUT ROWID;",
+    // 4: areas (neighbourhoods, cities) grouping buildings, publishers and items scoped to
+    //    areas; `item_buildings` keeps every building an item reaches, `named` telling the
+    //    buildings named from those reached through an area.
+    "CREATE TABLE areas (
+         id TEXT PRIMARY KEY,
+         name TEXT NOT NULL,
+         kind TEXT NOT NULL,
+         within_id TEXT REFERENCES areas(id),
+         created_ms INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE INDEX areas_within ON areas(within_id) WHERE within_id IS NOT NULL;
+     CREATE TABLE area_buildings (
+         area_id TEXT NOT NULL REFERENCES areas(id),
+         building_id TEXT NOT NULL REFERENCES buildings(id),
+         PRIMARY KEY (area_id, building_id)
+     ) WITHOUT ROWID;
+     CREATE INDEX area_buildings_by_building ON area_buildings(building_id);
+     CREATE TABLE publisher_areas (
+         publisher_id TEXT NOT NULL REFERENCES publishers(id),
+         area_id TEXT NOT NULL REFERENCES areas(id),
+         PRIMARY KEY (publisher_id, area_id)
+     ) WITHOUT ROWID;
+     CREATE TABLE item_areas (
+         item_id TEXT NOT NULL REFERENCES items(id),
+         area_id TEXT NOT NULL REFERENCES areas(id),
+         PRIMARY KEY (item_id, area_id)
+     ) WITHOUT ROWID;
+     CREATE INDEX item_areas_by_area ON item_areas(area_id);
+     ALTER TABLE item_buildings ADD COLUMN named INTEGER NOT NULL DEFAULT 1;",
 ];
 
 /// Opens (creating if needed) the database in WAL mode, migrated to the latest schema.
