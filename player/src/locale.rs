@@ -64,19 +64,40 @@ impl Locale {
 
     /// A time range: « mardi 24 novembre, 9 h – 12 h »; across days « du lundi 23 novembre,
     /// 9 h au mardi 24 novembre, 12 h ». Days close to `today` read « aujourd'hui », « demain ».
+    /// Whole days (midnight to midnight, as calendars export all-day events) read « samedi
+    /// 5 décembre, toute la journée » or « du samedi 5 décembre au lundi 7 décembre ».
     pub fn range(self, start: &Zoned, end: Option<&Zoned>, today: Date) -> String {
         let start_day = self.day(start.date(), today);
         let Some(end) = end else {
             return format!("{start_day}, {}", self.time(start.time()));
         };
+        let midnight = Time::midnight();
+        if start.time() == midnight && end.time() == midnight && end.date() > start.date() {
+            let last = end.date().yesterday().unwrap_or(end.date());
+            if last == start.date() {
+                return match self {
+                    Locale::French => format!("{start_day}, toute la journée"),
+                    Locale::English => format!("{start_day}, all day"),
+                };
+            }
+            let last_day = self.day(last, today);
+            return match self {
+                Locale::French => format!("{} {}", fr_from(&start_day), fr_to(&last_day)),
+                Locale::English => format!("from {start_day} to {last_day}"),
+            };
+        }
         if start.date() == end.date() {
             return format!("{start_day}, {} – {}", self.time(start.time()), self.time(end.time()));
         }
         let end_day = self.day(end.date(), today);
         match self {
-            Locale::French => {
-                format!("du {start_day}, {} au {end_day}, {}", self.time(start.time()), self.time(end.time()))
-            }
+            Locale::French => format!(
+                "{}, {} {}, {}",
+                fr_from(&start_day),
+                self.time(start.time()),
+                fr_to(&end_day),
+                self.time(end.time())
+            ),
             Locale::English => format!(
                 "from {start_day}, {} to {end_day}, {}",
                 self.time(start.time()),
@@ -259,6 +280,23 @@ pub fn capitalize(text: &str) -> String {
     }
 }
 
+/// « du mardi 24 novembre », « d'aujourd'hui », « de demain ».
+fn fr_from(day: &str) -> String {
+    match day {
+        "aujourd'hui" => "d'aujourd'hui".to_owned(),
+        "demain" => "de demain".to_owned(),
+        date => format!("du {date}"),
+    }
+}
+
+/// « au mardi 24 novembre », « à demain ».
+fn fr_to(day: &str) -> String {
+    match day {
+        "aujourd'hui" | "demain" => format!("à {day}"),
+        date => format!("au {date}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use jiff::civil::{date, time};
@@ -295,7 +333,27 @@ mod tests {
             ),
             (
                 fr.range(&zoned("2026-11-21T07:00"), Some(&zoned("2026-11-24T12:00")), today),
-                format!("du aujourd'hui, 7{n}h au mardi 24 novembre, 12{n}h"),
+                format!("d'aujourd'hui, 7{n}h au mardi 24 novembre, 12{n}h"),
+            ),
+            (
+                fr.range(&zoned("2026-12-05T00:00"), Some(&zoned("2026-12-06T00:00")), today),
+                "samedi 5 décembre, toute la journée".into(),
+            ),
+            (
+                fr.range(&zoned("2026-12-05T00:00"), Some(&zoned("2026-12-08T00:00")), today),
+                "du samedi 5 décembre au lundi 7 décembre".into(),
+            ),
+            (
+                fr.range(&zoned("2026-11-22T00:00"), Some(&zoned("2026-11-25T00:00")), today),
+                "de demain au mardi 24 novembre".into(),
+            ),
+            (
+                fr.range(&zoned("2026-11-21T20:00"), Some(&zoned("2026-11-22T02:00")), today),
+                format!("d'aujourd'hui, 20{n}h à demain, 2{n}h"),
+            ),
+            (
+                Locale::English.range(&zoned("2026-12-05T00:00"), Some(&zoned("2026-12-06T00:00")), today),
+                "Saturday 5 December, all day".into(),
             ),
             (fr.range(&zoned("2026-11-28T10:00"), None, today), format!("samedi 28 novembre, 10{n}h")),
             (fr.until(date(2026, 12, 6)), "jusqu'au dimanche 6 décembre".into()),
