@@ -43,11 +43,21 @@ pub enum Role {
     Admin,
     /// The lift maintenance company: its flashes, and its remote monitoring's statuses.
     Lift,
+    /// A feed the platform fetches (a city's agenda, news): events and news.
+    Feed,
 }
 
 impl Role {
-    pub const ALL: [Role; 7] =
-        [Role::Landlord, Role::Caretaker, Role::Shop, Role::Neighbourhood, Role::Moderator, Role::Admin, Role::Lift];
+    pub const ALL: [Role; 8] = [
+        Role::Landlord,
+        Role::Caretaker,
+        Role::Shop,
+        Role::Neighbourhood,
+        Role::Moderator,
+        Role::Admin,
+        Role::Lift,
+        Role::Feed,
+    ];
     /// Roles a machine's token may have (`publisher add`).
     pub const FOR_TOKENS: [Role; 5] = [Role::Landlord, Role::Caretaker, Role::Shop, Role::Neighbourhood, Role::Lift];
     /// Roles a person's console account may have (`user add`).
@@ -63,6 +73,7 @@ impl Role {
             Role::Moderator => "moderator",
             Role::Admin => "admin",
             Role::Lift => "lift",
+            Role::Feed => "feed",
         }
     }
 
@@ -71,7 +82,7 @@ impl Role {
         match self {
             Role::Landlord | Role::Caretaker | Role::Admin | Role::Lift => Channel::Building,
             Role::Shop => Channel::Shops,
-            Role::Neighbourhood | Role::Moderator => Channel::Neighbourhood,
+            Role::Neighbourhood | Role::Moderator | Role::Feed => Channel::Neighbourhood,
         }
     }
 
@@ -83,6 +94,7 @@ impl Role {
             Role::Neighbourhood => &[Kind::Offer, Kind::Event, Kind::News],
             Role::Moderator => &[],
             Role::Lift => &[Kind::Flash],
+            Role::Feed => &[Kind::Event, Kind::News],
         }
     }
 

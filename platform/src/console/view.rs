@@ -85,6 +85,7 @@ pub fn role_name(t: &Text, role: Role) -> &'static str {
         Role::Moderator => t.role_moderator,
         Role::Admin => t.role_admin,
         Role::Lift => t.role_lift,
+        Role::Feed => t.role_feed,
     }
 }
 

@@ -39,6 +39,9 @@ pub struct Draft {
     pub targets: Option<Targets>,
     /// The neighbourhood app's id of the person behind the item; never sent to devices.
     pub person_id: Option<PersonId>,
+    /// Whether it waits for a moderator: `None` asks the buildings' setting (residents'
+    /// posts), `Some` decides (a feed's own setting).
+    pub review: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -165,7 +168,7 @@ pub fn read(
             Some(targets)
         }
     };
-    Ok(Draft { item, expected_version, targets, person_id })
+    Ok(Draft { item, expected_version, targets, person_id, review: None })
 }
 
 fn ids<T>(list: Vec<String>, field: &str, parse: fn(&str) -> Result<T, String>) -> Result<Vec<T>, PublishingError> {

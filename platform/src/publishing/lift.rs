@@ -191,7 +191,7 @@ impl Publishing {
             None => Target::Create,
         };
         let targets = Some(Targets { buildings: vec![lift.building_id.clone()], areas: Vec::new() });
-        let draft = Draft { item, expected_version: None, targets, person_id: None };
+        let draft = Draft { item, expected_version: None, targets, person_id: None, review: None };
         self.store_draft(actor, draft, target, from).await?;
         Ok(())
     }

@@ -347,7 +347,10 @@ impl Publishing {
         reach.dedup();
         let mut item = draft.item;
         item.version = version;
-        let reviewed = self.reviewed(&item, &reach).await?;
+        let reviewed = match draft.review {
+            Some(decided) => decided,
+            None => self.reviewed(&item, &reach).await?,
+        };
         let event = match &existing {
             None => moderation::Event::Submitted { reviewed },
             Some(record) => moderation::Event::Edited {

@@ -18,12 +18,13 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use palier_content::wire::{Heartbeat, PlayRecord};
 use palier_content::{Building, Item, MediaRef};
 use serde::Serialize;
 
-use crate::ids::{AreaId, BuildingId, DeviceId, ItemId, LiftId, MediaAddress, PersonId, PublisherId};
+use crate::feeds::{FeedFormat, FeedKind};
+use crate::ids::{AreaId, BuildingId, DeviceId, FeedId, ItemId, LiftId, MediaAddress, PersonId, PublisherId};
 use crate::moderation::Moderation;
 use crate::rules::Role;
 
@@ -164,11 +165,13 @@ pub struct AreaEntry {
     pub reach: Vec<BuildingId>,
 }
 
-/// Whether a publisher is a machine holding a token or a person logging in to the console.
+/// Whether a publisher is a machine holding a token, a person logging in to the console, or
+/// a feed the platform fetches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PublisherKind {
     Token,
     Person,
+    Feed,
 }
 
 impl PublisherKind {
@@ -176,6 +179,7 @@ impl PublisherKind {
         match self {
             PublisherKind::Token => "token",
             PublisherKind::Person => "person",
+            PublisherKind::Feed => "feed",
         }
     }
 }
@@ -471,6 +475,53 @@ pub struct LiftStatus {
     pub expected_return: Option<Timestamp>,
 }
 
+/// A feed the platform fetches, the publisher it publishes as (its scope), and what its
+/// last fetch did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Feed {
+    pub id: FeedId,
+    /// What screens name as the items' origin: « Ville de Lyon — agenda ».
+    pub name: String,
+    pub url: String,
+    pub format: FeedFormat,
+    pub kind: FeedKind,
+    /// Its items wait for a moderator before reaching any screen.
+    pub moderated: bool,
+    /// How often it is fetched when all goes well.
+    pub every: SignedDuration,
+    pub publisher: Publisher,
+    pub created_at: Timestamp,
+    pub removed_at: Option<Timestamp>,
+    pub status: FeedStatus,
+    /// Its items still in the manifests.
+    pub live_items: usize,
+}
+
+/// What a feed's fetches did, kept between them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FeedStatus {
+    pub last_fetch_at: Option<Timestamp>,
+    pub last_ok_at: Option<Timestamp>,
+    /// Why the last fetch changed nothing, when it failed.
+    pub last_error: Option<String>,
+    /// Failed fetches in a row (the backoff grows with them).
+    pub failures: u32,
+    pub next_fetch_at: Option<Timestamp>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// What the last successful fetch did, in a sentence.
+    pub report: String,
+}
+
+/// An entry a feed published, remembered between fetches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedItem {
+    pub key: String,
+    pub item_id: ItemId,
+    pub fingerprint: String,
+    pub first_seen: Timestamp,
+}
+
 /// Which items a listing returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ItemQuery {
@@ -586,6 +637,21 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn lift(&self, id: &LiftId) -> Result<Option<Lift>, StoreError>;
     async fn lifts(&self) -> Result<Vec<Lift>, StoreError>;
     async fn set_lift_status(&self, id: &LiftId, status: &LiftStatus) -> Result<(), StoreError>;
+
+    // Feeds.
+
+    /// Adds a feed and the publisher it publishes as (its buildings and areas must exist).
+    async fn add_feed(&self, feed: &Feed) -> Result<(), StoreError>;
+    /// Every feed, removed ones included, oldest first.
+    async fn feeds(&self) -> Result<Vec<Feed>, StoreError>;
+    async fn feed(&self, id: &FeedId) -> Result<Option<Feed>, StoreError>;
+    async fn set_feed_status(&self, id: &FeedId, status: &FeedStatus) -> Result<(), StoreError>;
+    /// The entries the feed published, by key.
+    async fn feed_items(&self, id: &FeedId) -> Result<Vec<FeedItem>, StoreError>;
+    /// Replaces the entries remembered for a feed.
+    async fn set_feed_items(&self, id: &FeedId, items: &[FeedItem]) -> Result<(), StoreError>;
+    /// Marks a feed removed and revokes its publisher. False if it already was.
+    async fn remove_feed(&self, id: &FeedId, now: Timestamp) -> Result<bool, StoreError>;
 
     // People and their sessions.
 

@@ -7,6 +7,7 @@
 
 mod areas;
 mod devices;
+mod feeds;
 mod items;
 mod people;
 mod plays;
@@ -22,11 +23,11 @@ use palier_content::{Building, MediaRef};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 
 use super::{
-    Admission, Area, AreaEntry, AuditEntry, BuildingContent, Change, Device, DeviceReport, EnrolmentCode, Generation,
+    Admission, Area, AreaEntry, AuditEntry, Feed, FeedItem, FeedStatus, BuildingContent, Change, Device, DeviceReport, EnrolmentCode, Generation,
     ItemPlays, ItemQuery, ItemRecord, ItemWrite, Lift, LiftStatus, Moved, NewDevice, Person, Publisher,
     PublisherEntry, PublisherKind, Store, StoreError, WithdrawReason, Withdrawal,
 };
-use crate::ids::{AreaId, BuildingId, DeviceId, ItemId, LiftId, MediaAddress, PersonId, PublisherId};
+use crate::ids::{AreaId, BuildingId, DeviceId, FeedId, ItemId, LiftId, MediaAddress, PersonId, PublisherId};
 use crate::moderation::Moderation;
 
 /// Read connections kept open for reuse.
@@ -186,6 +187,7 @@ fn publisher_kind(text: &str) -> Outcome<PublisherKind> {
     match text {
         "token" => Ok(PublisherKind::Token),
         "person" => Ok(PublisherKind::Person),
+        "feed" => Ok(PublisherKind::Feed),
         other => Err(Fail::Corrupt(format!("publisher kind {other:?}"))),
     }
 }
@@ -509,6 +511,40 @@ impl Store for SqliteStore {
     async fn set_lift_status(&self, id: &LiftId, status: &LiftStatus) -> Result<(), StoreError> {
         let (id, status) = (id.clone(), status.clone());
         self.write("recording a lift's status", move |tx| people::set_lift_status(tx, &id, &status)).await
+    }
+
+    async fn add_feed(&self, feed: &Feed) -> Result<(), StoreError> {
+        let feed = feed.clone();
+        self.write("adding a feed", move |tx| feeds::add(tx, &feed)).await
+    }
+
+    async fn feeds(&self) -> Result<Vec<Feed>, StoreError> {
+        self.read("listing feeds", |tx| feeds::list(tx, None)).await
+    }
+
+    async fn feed(&self, id: &FeedId) -> Result<Option<Feed>, StoreError> {
+        let id = id.clone();
+        self.read("reading a feed", move |tx| Ok(feeds::list(tx, Some(&id))?.pop())).await
+    }
+
+    async fn set_feed_status(&self, id: &FeedId, status: &FeedStatus) -> Result<(), StoreError> {
+        let (id, status) = (id.clone(), status.clone());
+        self.write("recording a feed's fetch", move |tx| feeds::set_status(tx, &id, &status)).await
+    }
+
+    async fn feed_items(&self, id: &FeedId) -> Result<Vec<FeedItem>, StoreError> {
+        let id = id.clone();
+        self.read("reading a feed's entries", move |tx| feeds::items(tx, &id)).await
+    }
+
+    async fn set_feed_items(&self, id: &FeedId, items: &[FeedItem]) -> Result<(), StoreError> {
+        let (id, items) = (id.clone(), items.to_vec());
+        self.write("recording a feed's entries", move |tx| feeds::set_items(tx, &id, &items)).await
+    }
+
+    async fn remove_feed(&self, id: &FeedId, now: Timestamp) -> Result<bool, StoreError> {
+        let id = id.clone();
+        self.write("removing a feed", move |tx| feeds::remove(tx, &id, now)).await
     }
 
     async fn add_person(&self, person: &Person) -> Result<(), StoreError> {

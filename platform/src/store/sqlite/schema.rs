@@ -185,6 +185,35 @@ pub(super) const MIGRATIONS: &[&str] = &[
      ) WITHOUT ROWID;
      CREATE INDEX item_areas_by_area ON item_areas(area_id);
      ALTER TABLE item_buildings ADD COLUMN named INTEGER NOT NULL DEFAULT 1;",
+    // 5: feeds the platform fetches, what their fetches did, and the entries they published.
+    "CREATE TABLE feeds (
+         id TEXT PRIMARY KEY,
+         name TEXT NOT NULL,
+         url TEXT NOT NULL,
+         format TEXT NOT NULL,
+         kind TEXT NOT NULL,
+         moderated INTEGER NOT NULL,
+         every_s INTEGER NOT NULL,
+         publisher_id TEXT NOT NULL REFERENCES publishers(id),
+         created_ms INTEGER NOT NULL,
+         removed_ms INTEGER,
+         last_fetch_ms INTEGER,
+         last_ok_ms INTEGER,
+         last_error TEXT,
+         failures INTEGER NOT NULL DEFAULT 0,
+         next_fetch_ms INTEGER,
+         etag TEXT,
+         last_modified TEXT,
+         report TEXT NOT NULL DEFAULT ''
+     ) WITHOUT ROWID;
+     CREATE TABLE feed_items (
+         feed_id TEXT NOT NULL REFERENCES feeds(id),
+         key TEXT NOT NULL,
+         item_id TEXT NOT NULL,
+         fingerprint TEXT NOT NULL,
+         first_seen_ms INTEGER NOT NULL,
+         PRIMARY KEY (feed_id, key)
+     ) WITHOUT ROWID;",
 ];
 
 /// Opens (creating if needed) the database in WAL mode, migrated to the latest schema.
