@@ -10,12 +10,13 @@ use jiff::{SignedDuration, Timestamp};
 use palier_content::Building;
 use palier_content::validate::{check_role, validate_building};
 
-use crate::ids::{AreaId, BuildingId, PublisherId};
+use crate::feeds::{FeedFormat, FeedKind};
+use crate::ids::{AreaId, BuildingId, FeedId, PublisherId};
 use crate::rules::Role;
 use crate::secret;
 use crate::store::{
-    Area, AreaEntry, AreaKind, Change, DeviceReport, EnrolmentCode, Publisher, PublisherKind, Store, StoreError, Targets,
-    Via,
+    Area, AreaEntry, AreaKind, Change, DeviceReport, EnrolmentCode, Feed, FeedStatus, Publisher, PublisherKind, Store,
+    StoreError, Targets, Via,
 };
 
 /// How long an enrolment code works.
@@ -278,6 +279,147 @@ pub fn render_area_list(entries: &[AreaEntry]) -> String {
         let _ = writeln!(out, "  buildings: {}", if named.is_empty() { "none".to_owned() } else { named.join(", ") });
         if reach.len() != buildings.len() {
             let _ = writeln!(out, "  reaches {} building(s) with the areas within it", reach.len());
+        }
+    }
+    out
+}
+
+/// `feed add`: what a feed is, as given on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFeed {
+    pub id: Option<String>,
+    /// The origin screens name: « Ville de Lyon — agenda ».
+    pub name: String,
+    pub url: String,
+    pub format: FeedFormat,
+    pub kind: FeedKind,
+    pub moderated: bool,
+    pub every: SignedDuration,
+    /// Buildings and areas, by id.
+    pub scope: Vec<String>,
+}
+
+/// The shortest period between two fetches of a feed.
+pub const MIN_FEED_PERIOD: SignedDuration = SignedDuration::from_mins(1);
+
+/// Adds a feed, fetched from the next tick of the running platform (or `feed fetch`).
+pub async fn add_feed(store: &dyn Store, new: NewFeed, now: Timestamp) -> Result<Feed, AdminError> {
+    let name = new.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > palier_content::limits::MAX_SHORT_TEXT_CHARS {
+        return Err(AdminError::Invalid(
+            "a feed needs a --name of 1 to 120 characters: screens show it as the items' origin".into(),
+        ));
+    }
+    let url = new.url.trim().to_owned();
+    match reqwest::Url::parse(&url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {}
+        _ => return Err(AdminError::Invalid(format!("--url {url:?} is not an http(s) address"))),
+    }
+    match (new.format, new.kind) {
+        (FeedFormat::Ical, FeedKind::Event) | (FeedFormat::Rss | FeedFormat::Atom, FeedKind::News) => {}
+        (FeedFormat::Ical, FeedKind::News) => {
+            return Err(AdminError::Invalid("an iCalendar feed lists events: use --kind event".into()));
+        }
+        (_, FeedKind::Event) => {
+            return Err(AdminError::Invalid(
+                "an RSS or Atom feed gives no event times: use --kind news, or the agenda's iCalendar export".into(),
+            ));
+        }
+    }
+    if new.every < MIN_FEED_PERIOD {
+        return Err(AdminError::Invalid("--every is at least 1 minute".into()));
+    }
+    let Targets { buildings, areas } = targets(store, &new.scope).await?;
+    if buildings.is_empty() && areas.is_empty() {
+        return Err(AdminError::Invalid("a feed needs a --scope: a building or an area it publishes to".into()));
+    }
+    let id = match new.id {
+        Some(id) => FeedId::parse(&id).map_err(AdminError::Invalid)?,
+        None => free_feed_id(store, &name).await?,
+    };
+    if id.as_str().len() > 48 {
+        return Err(AdminError::Invalid("a feed's --id has at most 48 characters (its items' ids grow from it)".into()));
+    }
+    let reach = reach(store, &buildings, &areas).await?;
+    let publisher = Publisher {
+        id: PublisherId::parse(&secret::new_id("pub")).map_err(AdminError::Invalid)?,
+        name: name.clone(),
+        role: Role::Feed,
+        buildings,
+        areas,
+        reach,
+        kind: PublisherKind::Feed,
+    };
+    let feed = Feed {
+        id,
+        name,
+        url,
+        format: new.format,
+        kind: new.kind,
+        moderated: new.moderated,
+        every: new.every,
+        publisher,
+        created_at: now,
+        removed_at: None,
+        status: FeedStatus::default(),
+        live_items: 0,
+    };
+    store.add_feed(&feed).await.map_err(|e| match e {
+        StoreError::Conflict(crate::store::Conflict::Exists { what: "feed", id }) => {
+            AdminError::Invalid(format!("feed {id} already exists; give another --id, or `feed remove` it first"))
+        }
+        other => other.into(),
+    })?;
+    Ok(feed)
+}
+
+/// `feed-ville-de-lyon-agenda`, or with `-2`, `-3` when taken.
+async fn free_feed_id(store: &dyn Store, name: &str) -> Result<FeedId, AdminError> {
+    let mut base = format!("feed-{}", slug(name));
+    base.truncate(40);
+    let base = base.trim_end_matches('-').to_owned();
+    for n in 1.. {
+        let candidate = if n == 1 { base.clone() } else { format!("{base}-{n}") };
+        let id = FeedId::parse(&candidate).map_err(AdminError::Invalid)?;
+        if store.feed(&id).await?.is_none() {
+            return Ok(id);
+        }
+    }
+    unreachable!("some suffix is free")
+}
+
+/// `feed list` as text: each feed, its last fetch and the items it keeps on screens.
+pub fn render_feed_list(feeds: &[(Feed, Vec<String>)], now: Timestamp) -> String {
+    if feeds.is_empty() {
+        return "no feeds yet; `palier-platform feed add` adds a city agenda or a news feed\n".to_owned();
+    }
+    let mut out = String::new();
+    for (feed, titles) in feeds {
+        let moderated = if feed.moderated { ", moderated" } else { "" };
+        let _ = writeln!(out, "{}  {:?}  {} → {}{moderated}", feed.id, feed.name, feed.format.as_str(), feed.kind.as_str());
+        let _ = writeln!(out, "  url: {}", feed.url);
+        let _ = writeln!(out, "  scope: {}, every {} min", scope_line(&feed.publisher), feed.every.as_secs() / 60);
+        if let Some(at) = feed.removed_at {
+            let _ = writeln!(out, "  removed {}", whole_seconds(at));
+            continue;
+        }
+        let status = &feed.status;
+        match (status.last_fetch_at, &status.last_error) {
+            (None, _) => _ = writeln!(out, "  last fetch: never (fetched at the platform's next tick)"),
+            (Some(at), None) => _ = writeln!(out, "  last fetch: {} ({}), ok: {}", whole_seconds(at), ago(now, at), status.report),
+            (Some(at), Some(error)) => {
+                let _ = writeln!(out, "  last fetch: {} ({}), FAILED ({} in a row): {error}", whole_seconds(at), ago(now, at), status.failures);
+                if let Some(ok) = status.last_ok_at {
+                    let _ = writeln!(out, "  last success: {} ({}): {}", whole_seconds(ok), ago(now, ok), status.report);
+                }
+            }
+        }
+        if let Some(next) = status.next_fetch_at {
+            let _ = writeln!(out, "  next fetch: {}", whole_seconds(next));
+        }
+        let _ = writeln!(out, "  items on screens: {}", feed.live_items);
+        for title in titles {
+            let _ = writeln!(out, "    {title}");
         }
     }
     out

@@ -10,7 +10,8 @@ use clap::{Parser, Subcommand};
 use jiff::Timestamp;
 use palier_content::Kind;
 use palier_platform::admin::{self, ENROLMENT_CODE_TTL, NewBuilding};
-use palier_platform::ids::{AreaId, BuildingId, DeviceId, PublisherId};
+use palier_platform::feeds::{self, FeedFormat, FeedKind};
+use palier_platform::ids::{AreaId, BuildingId, DeviceId, FeedId, PublisherId};
 use palier_platform::store::AreaKind;
 use palier_platform::server::ConsoleSettings;
 use palier_platform::{AppState, DataDir, Role, Settings, serve};
@@ -48,6 +49,9 @@ enum Command {
     /// Neighbourhoods and cities: buildings grouped so that one publication reaches them all.
     #[command(subcommand)]
     Area(AreaCommand),
+    /// Feeds the platform fetches: a city's agenda (iCalendar), news (RSS, Atom).
+    #[command(subcommand)]
+    Feed(FeedCommand),
     /// Lifts whose company's monitoring reports their status (POST /v1/lift/{id}/status).
     #[command(subcommand)]
     Lift(LiftCommand),
@@ -120,6 +124,50 @@ enum AreaCommand {
 
 fn parse_area_kind(text: &str) -> Result<AreaKind, String> {
     AreaKind::parse(text).ok_or_else(|| format!("{text:?} is neither neighbourhood nor city"))
+}
+
+#[derive(Debug, Subcommand)]
+enum FeedCommand {
+    /// Adds a feed and prints its id; the running platform fetches it at its next tick.
+    Add {
+        /// A building or an area it publishes to; repeat for several.
+        #[arg(long = "scope", required = true)]
+        scope: Vec<String>,
+        #[arg(long)]
+        url: String,
+        /// ical, rss or atom.
+        #[arg(long, value_parser = parse_feed_format)]
+        format: FeedFormat,
+        /// event (from an iCalendar agenda) or news (from RSS or Atom).
+        #[arg(long, value_parser = parse_feed_kind)]
+        kind: FeedKind,
+        /// Its items wait for a moderator before reaching any screen.
+        #[arg(long)]
+        moderated: bool,
+        /// What screens name as the items' origin, e.g. "Ville de Lyon — agenda".
+        #[arg(long)]
+        name: String,
+        /// How often it is fetched, in minutes.
+        #[arg(long, default_value_t = 15)]
+        every_minutes: u32,
+        /// Id to use instead of one made from the name.
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Lists feeds: the last fetch, its error if any, and the items on screens.
+    List,
+    /// Fetches a feed now (every due feed without an id) and prints what it did.
+    Fetch { id: Option<String> },
+    /// Removes a feed: its items leave the screens and it is not fetched again.
+    Remove { id: String },
+}
+
+fn parse_feed_format(text: &str) -> Result<FeedFormat, String> {
+    FeedFormat::parse(text).ok_or_else(|| format!("{text:?} is not ical, rss or atom"))
+}
+
+fn parse_feed_kind(text: &str) -> Result<FeedKind, String> {
+    FeedKind::parse(text).ok_or_else(|| format!("{text:?} is neither event nor news"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -386,6 +434,7 @@ async fn run(cli: Cli) -> Result<()> {
             println!("{area}: {} building(s) added; {} received what was published to it", buildings.len(), moved.len());
         }
         Command::Area(AreaCommand::List) => print!("{}", admin::render_area_list(&data.open_store()?.areas().await?)),
+        Command::Feed(command) => feed_command(&data, command, now).await?,
         Command::Lift(LiftCommand::Add { building, name, id }) => {
             let lift = admin::add_lift(&*data.open_store()?, &building, &name, id.as_deref()).await?;
             println!("{}", lift.id);
@@ -405,6 +454,82 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Serve { listen } => serve_until_signal(&data, listen).await?,
+    }
+    Ok(())
+}
+
+async fn feed_command(data: &DataDir, command: FeedCommand, now: Timestamp) -> Result<()> {
+    match command {
+        FeedCommand::Add { scope, url, format, kind, moderated, name, every_minutes, id } => {
+            let every = jiff::SignedDuration::from_mins(i64::from(every_minutes));
+            let new = admin::NewFeed { id, name, url, format, kind, moderated, every, scope };
+            let feed = admin::add_feed(&*data.open_store()?, new, now).await?;
+            eprintln!("feed {} publishes to {}", feed.id, admin::scope_line(&feed.publisher));
+            println!("{}", feed.id);
+        }
+        FeedCommand::List => {
+            let store = data.open_store()?;
+            let mut listed = Vec::new();
+            for feed in store.feeds().await? {
+                let mut live = Vec::new();
+                for known in store.feed_items(&feed.id).await? {
+                    if let Some(record) = store.item(&known.item_id).await?
+                        && !record.is_withdrawn()
+                    {
+                        live.push((record.item.valid_from, format!("{}  {}", record.id, record.item.title)));
+                    }
+                }
+                live.sort();
+                let shown = live.len().min(8);
+                let mut titles: Vec<String> = live.into_iter().take(shown).map(|(_, t)| t).collect();
+                if feed.live_items > shown {
+                    titles.push(format!("… and {} more", feed.live_items - shown));
+                }
+                listed.push((feed, titles));
+            }
+            print!("{}", admin::render_feed_list(&listed, now));
+        }
+        FeedCommand::Fetch { id } => {
+            let state = AppState::open(data, Settings::default())?;
+            let publishing = state.publishing();
+            let fetcher = feeds::fetch::Fetcher::new();
+            let outcomes = match id {
+                Some(id) => {
+                    let id = FeedId::parse(&id).map_err(anyhow::Error::msg)?;
+                    let feed = publishing
+                        .store()
+                        .feed(&id)
+                        .await?
+                        .ok_or_else(|| anyhow::anyhow!("feed {id} does not exist; `palier-platform feed list` shows them"))?;
+                    vec![(id, feeds::sync::fetch_feed(publishing, &fetcher, &feed).await)]
+                }
+                None => feeds::runner::fetch_due(publishing, &fetcher).await?,
+            };
+            let mut failed = false;
+            for (id, outcome) in outcomes {
+                match &outcome.error {
+                    None => println!("{id}: {}", outcome.report()),
+                    Some(error) => {
+                        failed = true;
+                        println!("{id}: FAILED, nothing changed: {error}");
+                    }
+                }
+            }
+            if failed {
+                anyhow::bail!("a feed could not be fetched; `palier-platform feed list` keeps the error");
+            }
+        }
+        FeedCommand::Remove { id } => {
+            let state = AppState::open(data, Settings::default())?;
+            let id = FeedId::parse(&id).map_err(anyhow::Error::msg)?;
+            let feed = state
+                .store()
+                .feed(&id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("feed {id} does not exist; `palier-platform feed list` shows them"))?;
+            let withdrawn = feeds::runner::remove(state.publishing(), &feed).await?;
+            println!("feed {id} removed; {withdrawn} item(s) left the screens");
+        }
     }
     Ok(())
 }

@@ -51,10 +51,10 @@ pub fn read(document: &str, zone: &TimeZone, now: Timestamp) -> Result<Read, Fee
     // Moved or changed occurrences, by UID and the start they replace.
     let mut overrides: BTreeMap<String, HashSet<String>> = BTreeMap::new();
     for event in &events {
-        if let (Some(uid), Some(id)) = (event.get_uid(), event.properties().get("RECURRENCE-ID")) {
-            if let Some(start) = start_of(id, &zone) {
-                overrides.entry(uid.to_owned()).or_default().insert(occurrence_key(uid, &start));
-            }
+        if let (Some(uid), Some(id)) = (event.get_uid(), event.properties().get("RECURRENCE-ID"))
+            && let Some(start) = start_of(id, &zone)
+        {
+            overrides.entry(uid.to_owned()).or_default().insert(occurrence_key(uid, &start));
         }
     }
     let window_end = now + EVENT_HORIZON;
@@ -76,9 +76,8 @@ fn starts(entry: &Entry) -> Timestamp {
     }
 }
 
-fn first_line(text: &str) -> &str {
-    let line = text.lines().next().unwrap_or_default();
-    if line.len() > 200 { &line[..line.floor_char_boundary(200)] } else { line }
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or_default().chars().take(200).collect()
 }
 
 /// The entries of one VEVENT within the window.

@@ -118,9 +118,11 @@ fn picture(entry: &FeedEntry) -> Option<String> {
         let address = c.url.as_ref()?.as_str();
         is_image(c.content_type.as_ref().map(|t| t.to_string()).as_deref(), address).then(|| address.to_owned())
     });
-    let enclosures = entry.links.iter().filter(|l| l.rel.as_deref() == Some("enclosure")).filter_map(|l| {
-        is_image(l.media_type.as_deref(), &l.href).then(|| l.href.clone())
-    });
+    let enclosures = entry
+        .links
+        .iter()
+        .filter(|l| l.rel.as_deref() == Some("enclosure") && is_image(l.media_type.as_deref(), &l.href))
+        .map(|l| l.href.clone());
     let thumbnails = entry.media.iter().flat_map(|m| &m.thumbnails).map(|t| t.image.uri.clone());
     contents.chain(enclosures).chain(thumbnails).find_map(|address| web_address(&address))
 }

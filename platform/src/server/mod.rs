@@ -95,6 +95,8 @@ pub struct Settings {
     pub login_failures_per_address: u32,
     pub login_window: Duration,
     pub console: ConsoleSettings,
+    /// How often due feeds are looked for; `None` fetches none (tests that fetch by hand).
+    pub feeds_tick: Option<Duration>,
 }
 
 impl Default for Settings {
@@ -108,6 +110,7 @@ impl Default for Settings {
             login_failures_per_address: 30,
             login_window: Duration::from_secs(900),
             console: ConsoleSettings::default(),
+            feeds_tick: Some(Duration::from_secs(20)),
         }
     }
 }
@@ -313,6 +316,11 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let closing = state.inner.closing.clone();
     let housekeeping = tokio::spawn(housekeeping_loop(state.clone()));
+    let feeds = state
+        .inner
+        .settings
+        .feeds_tick
+        .map(|tick| tokio::spawn(crate::feeds::runner::run(state.publishing().clone(), tick)));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let signal = async move {
         shutdown.await;
@@ -320,6 +328,9 @@ pub async fn serve(
     };
     let served = axum::serve(listener, app).with_graceful_shutdown(signal).await;
     housekeeping.abort();
+    if let Some(feeds) = feeds {
+        feeds.abort();
+    }
     served
 }
 

@@ -9,6 +9,7 @@ mod areas;
 mod cli;
 mod devices;
 mod events;
+mod feeds;
 mod lifts;
 mod manifest;
 mod media;

@@ -59,6 +59,7 @@ pub async fn scenarios(store: Arc<dyn Store>) {
     moderation_and_the_audit_log(&*store).await;
     people_links_and_sessions(&*store).await;
     areas_reach_buildings_added_later(&*store).await;
+    feeds_their_status_and_entries(&*store).await;
 }
 
 async fn buildings_and_publishers(store: &dyn Store) {
@@ -549,4 +550,73 @@ async fn areas_reach_buildings_added_later(store: &dyn Store) {
     assert_eq!((record.areas.len(), record.reach.clone()), (0, vec![n1.clone()]));
     let audit = store.audit(50, None).await.unwrap();
     assert!(audit.iter().any(|a| a.action == "area" && a.detail.contains("bld-n3")), "{audit:?}");
+}
+
+async fn feeds_their_status_and_entries(store: &dyn Store) {
+    use palier_platform::feeds::{FeedFormat, FeedKind};
+    use palier_platform::ids::FeedId;
+    use palier_platform::store::{Feed, FeedItem, FeedStatus};
+    let now = Timestamp::from_second(Timestamp::now().as_second()).unwrap();
+    let mut publisher = Publisher::with_buildings(
+        id(PublisherId::parse, "pub-agenda"),
+        "Agenda de Lyon".into(),
+        Role::Feed,
+        PublisherKind::Feed,
+        vec![id(BuildingId::parse, "bld-a")],
+    );
+    publisher.areas = vec![id(AreaId::parse, "area-nord")];
+    let feed = Feed {
+        id: id(FeedId::parse, "feed-agenda"),
+        name: "Agenda de Lyon".into(),
+        url: "https://agenda.example/lyon.ics".into(),
+        format: FeedFormat::Ical,
+        kind: FeedKind::Event,
+        moderated: true,
+        every: SignedDuration::from_mins(30),
+        publisher,
+        created_at: now,
+        removed_at: None,
+        status: FeedStatus::default(),
+        live_items: 0,
+    };
+    store.add_feed(&feed).await.unwrap();
+    let again = store.add_feed(&feed).await.unwrap_err();
+    assert!(matches!(again, StoreError::Conflict(Conflict::Exists { what: "feed", .. })), "{again}");
+    let read = store.feed(&feed.id).await.unwrap().unwrap();
+    assert_eq!((read.moderated, read.every, read.format, read.publisher.areas.clone()), (true, feed.every, FeedFormat::Ical, feed.publisher.areas.clone()));
+    assert!(read.publisher.reach.len() >= 3, "bld-a and the neighbourhood's buildings: {:?}", read.publisher.reach);
+    assert_eq!(store.publisher_by_token("feed:feed-agenda").await.unwrap(), None, "a feed holds no token");
+
+    let status = FeedStatus {
+        last_fetch_at: Some(now),
+        last_ok_at: Some(now),
+        last_error: Some("the server answered HTTP 503".into()),
+        failures: 2,
+        next_fetch_at: Some(now + SignedDuration::from_hours(1)),
+        etag: Some("\"abc\"".into()),
+        last_modified: Some("Tue, 24 Nov 2026 08:00:00 GMT".into()),
+        report: "3 new".into(),
+    };
+    store.set_feed_status(&feed.id, &status).await.unwrap();
+    assert_eq!(store.feed(&feed.id).await.unwrap().unwrap().status, status);
+
+    let mut write = write(item("feed-agenda-1", 1, now + SignedDuration::from_hours(24)), &read.publisher.id, &[], None);
+    write.areas = vec![id(AreaId::parse, "area-nord")];
+    store.write_item(&write, admit_all()).await.unwrap();
+    let entries = vec![
+        FeedItem { key: "uid-1".into(), item_id: id(ItemId::parse, "feed-agenda-1"), fingerprint: "f1".into(), first_seen: now },
+        FeedItem { key: "uid-2".into(), item_id: id(ItemId::parse, "feed-agenda-2"), fingerprint: "f2".into(), first_seen: now },
+    ];
+    store.set_feed_items(&feed.id, &entries).await.unwrap();
+    assert_eq!(store.feed_items(&feed.id).await.unwrap(), entries);
+    store.set_feed_items(&feed.id, &entries[..1]).await.unwrap();
+    assert_eq!(store.feed_items(&feed.id).await.unwrap(), entries[..1]);
+    assert_eq!(store.feed(&feed.id).await.unwrap().unwrap().live_items, 1);
+
+    assert!(store.remove_feed(&feed.id, now).await.unwrap());
+    assert!(!store.remove_feed(&feed.id, now).await.unwrap());
+    let removed = store.feeds().await.unwrap().into_iter().find(|f| f.id == feed.id).unwrap();
+    assert_eq!(removed.removed_at, Some(now));
+    let missing = store.set_feed_status(&id(FeedId::parse, "feed-none"), &status).await.unwrap_err();
+    assert!(matches!(missing, StoreError::NotFound { what: "feed", .. }), "{missing}");
 }
