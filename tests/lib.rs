@@ -66,7 +66,7 @@ fn admin(data: &Path, args: &[&str]) -> String {
 }
 
 /// The last whitespace-separated word of the last non-empty line: what admin commands print.
-fn printed_value(output: &str) -> String {
+pub fn printed_value(output: &str) -> String {
     output
         .lines()
         .rev()
@@ -169,7 +169,17 @@ impl Platform {
 
     /// A one-time enrolment code for a device with `roles` (comma-separated).
     pub fn device_code(&self, roles: &str) -> String {
-        printed_value(&admin(&self.data, &["device", "code", "--building", &self.building, "--roles", roles]))
+        self.device_code_in(&self.building, roles)
+    }
+
+    /// A one-time enrolment code for a device of another building.
+    pub fn device_code_in(&self, building: &str, roles: &str) -> String {
+        printed_value(&admin(&self.data, &["device", "code", "--building", building, "--roles", roles]))
+    }
+
+    /// POSTs a JSON body as `token`'s publisher; returns the answer.
+    pub fn post(&self, path: &str, token: &str, body: Value) -> Value {
+        self.request(reqwest::Method::POST, path, token, Some(body))
     }
 
     /// Starts serving and waits until it listens: the first time on a port the platform

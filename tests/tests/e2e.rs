@@ -1,6 +1,7 @@
 //! The whole chain with real processes: a landlord's urgent flash on every screen within
 //! seconds, online and offline, withdrawn, a neighbour leaving, a board without network and a
-//! board restarting after a power cut.
+//! board restarting after a power cut; the lift company's monitoring, and an item for a
+//! neighbourhood reaching the boards of two buildings.
 //!
 //! Scenarios run one at a time: each starts a platform and two boards (a lift screen and a
 //! three-screen lobby unit), and timing claims need the machine's two cores.
@@ -209,4 +210,63 @@ fn a_board_restarted_after_a_power_cut_shows_content_before_any_network_round() 
     lift.start_player();
     let took = wait_all_show(&lift, "flash-works", Duration::from_secs(10));
     assert!(took < Duration::from_secs(10), "content after {took:?}");
+}
+
+#[test]
+fn a_lift_out_of_service_shows_on_its_screens_and_leaves_when_it_runs_again() {
+    let _serial = serial();
+    let (platform, lift, lobby) = building(60);
+    let lift_id = palier_tests::printed_value(&platform.admin(&[
+        "lift", "add", "--building", &platform.building, "--name", "Ascenseur A",
+    ]));
+    let company = palier_tests::printed_value(&platform.admin(&[
+        "publisher", "add", "--role", "lift", "--building", &platform.building, "--name", "Ascenseurs Rhône",
+    ]));
+    let path = format!("/v1/lift/{lift_id}/status");
+    let down = json!({"status": "out_of_service", "expected_return": (Timestamp::now() + jiff::SignedDuration::from_hours(3)).to_string()});
+    for _ in 0..3 {
+        platform.post(&path, &company, down.clone());
+    }
+    let (on_lift, in_hall) = (format!("{lift_id}-arret"), format!("{lift_id}-arret-hall"));
+    let took = wait_all_show(&lift, &on_lift, Duration::from_secs(20));
+    wait_all_show(&lobby, &in_hall, Duration::from_secs(20));
+    eprintln!("out of service on the lift screen after {took:?}");
+    let answer = platform.post(&path, &company, json!({"status": "in_service"}));
+    assert_eq!(answer["withdrawn"].as_array().map(Vec::len), Some(2), "{answer}");
+    wait_none_shows(&lift, &on_lift, Duration::from_secs(20));
+    wait_none_shows(&lobby, &in_hall, Duration::from_secs(20));
+    wait_all_show(&lift, &format!("{lift_id}-retour"), Duration::from_secs(20));
+}
+
+#[test]
+fn an_item_for_a_neighbourhood_reaches_the_boards_of_its_buildings() {
+    let _serial = serial();
+    let mut platform = Platform::init();
+    let other = palier_tests::printed_value(&platform.admin(&[
+        "building", "add", "--name", "Résidence Les Acacias", "--time-zone", "Europe/Paris",
+    ]));
+    let area = palier_tests::printed_value(&platform.admin(&[
+        "area", "add", "--name", "Quartier des Pentes", "--kind", "neighbourhood", "--building", &platform.building,
+    ]));
+    platform.admin(&["area", "join", &area, "--building", &other]);
+    let app = palier_tests::printed_value(&platform.admin(&["publisher", "add", "--role", "landlord", "--area", &area]));
+    platform.serve();
+    let mut here = Board::new(&platform, &platform.device_code("lift"), LIFT, 60);
+    let mut there = Board::new(&platform, &platform.device_code_in(&other, "lift"), LIFT, 60);
+    for board in [&mut here, &mut there] {
+        board.start_sync();
+        board.start_player();
+    }
+    for board in [&here, &there] {
+        wait_until(Duration::from_secs(60), "both boards are enrolled and play", || {
+            board.data.credentials().exists() && board.statuses().len() == board.screens.len()
+        });
+    }
+    let mut flash = urgent_flash("flash-quartier", "Coupure d'eau dans tout le quartier", 30);
+    flash["areas"] = json!([area]);
+    let published = platform.publish(&app, flash);
+    assert_eq!(published["reach"].as_array().map(Vec::len), Some(2), "{published}");
+    for board in [&here, &there] {
+        wait_all_show(board, "flash-quartier", Duration::from_secs(20));
+    }
 }
