@@ -213,6 +213,14 @@ mod tests {
         assert!(count(Kind::Flash) >= 3 && count(Kind::Offer) >= 6 && count(Kind::Promo) >= 4);
         assert!(count(Kind::Event) >= 2 && count(Kind::News) >= 1);
         assert!(manifest.items.iter().any(|i| i.is_urgent()));
+        // An item of each of the five sources: neighbours, the landlord, the lift company,
+        // the shops and the city's agenda.
+        let origin = |i: &crate::model::Item, o: &str| i.origin.as_deref().is_some_and(|x| x.contains(o));
+        assert!(manifest.items.iter().any(|i| i.kind() == Kind::Offer));
+        assert!(manifest.items.iter().any(|i| i.kind() == Kind::Flash && i.origin.is_none()));
+        assert!(manifest.items.iter().any(|i| i.kind() == Kind::Flash && origin(i, "Ascenseurs") && i.roles == ["lift"]));
+        assert!(manifest.items.iter().any(|i| i.kind() == Kind::Promo));
+        assert!(manifest.items.iter().any(|i| i.kind() == Kind::Event && origin(i, "agenda")));
         let promos_with_photos = manifest
             .items
             .iter()
