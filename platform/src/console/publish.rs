@@ -614,6 +614,18 @@ mod tests {
         assert_eq!(body["severity"], "urgent");
         assert_eq!(body["roles"], json!(["lift"]));
         assert_eq!(body["buildings"], json!(["bld-a"]));
+        // Where it goes: this building, a whole area, or (an edit) where it already is.
+        // (reach, buildings, areas)
+        let reaches = [
+            ("building", json!(["bld-a"]), Value::Null),
+            ("area-pentes", Value::Null, json!(["area-pentes"])),
+            ("keep", Value::Null, Value::Null),
+        ];
+        for (reach, buildings, areas) in reaches {
+            let f = Fields { reach: reach.into(), ..fields() };
+            let body = draft_body(&FR, &f, "flash-x", Kind::Flash, &building, &paris, now).unwrap();
+            assert_eq!((&body["buildings"], &body["areas"]), (&buildings, &areas), "{reach}");
+        }
 
         // (change, field in error)
         let cases: Vec<(Box<dyn Fn(&mut Fields)>, &str)> = vec![
