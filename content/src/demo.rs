@@ -218,7 +218,12 @@ mod tests {
         let origin = |i: &crate::model::Item, o: &str| i.origin.as_deref().is_some_and(|x| x.contains(o));
         assert!(manifest.items.iter().any(|i| i.kind() == Kind::Offer));
         assert!(manifest.items.iter().any(|i| i.kind() == Kind::Flash && i.origin.is_none()));
-        assert!(manifest.items.iter().any(|i| i.kind() == Kind::Flash && origin(i, "Ascenseurs") && i.roles == ["lift"]));
+        assert!(
+            manifest
+                .items
+                .iter()
+                .any(|i| i.kind() == Kind::Flash && origin(i, "Ascenseurs") && i.roles == ["lift"])
+        );
         assert!(manifest.items.iter().any(|i| i.kind() == Kind::Promo));
         assert!(manifest.items.iter().any(|i| i.kind() == Kind::Event && origin(i, "agenda")));
         let promos_with_photos = manifest

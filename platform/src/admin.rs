@@ -15,8 +15,8 @@ use crate::ids::{AreaId, BuildingId, FeedId, PublisherId};
 use crate::rules::Role;
 use crate::secret;
 use crate::store::{
-    Area, AreaEntry, AreaKind, Change, DeviceReport, EnrolmentCode, Feed, FeedStatus, Publisher, PublisherKind, Store,
-    StoreError, Targets, Via,
+    Area, AreaEntry, AreaKind, Change, DeviceReport, EnrolmentCode, Feed, FeedStatus, Publisher,
+    PublisherKind, Store, StoreError, Targets, Via,
 };
 
 /// How long an enrolment code works.
@@ -39,9 +39,9 @@ impl From<StoreError> for AdminError {
             StoreError::NotFound { what: "building", id } => AdminError::Invalid(format!(
                 "building {id} does not exist; `palier-platform building list` shows them"
             )),
-            StoreError::Conflict(crate::store::Conflict::Exists { what: "lift", id }) => {
-                AdminError::Invalid(format!("lift {id} already exists; `palier-platform lift list` shows them"))
-            }
+            StoreError::Conflict(crate::store::Conflict::Exists { what: "lift", id }) => AdminError::Invalid(
+                format!("lift {id} already exists; `palier-platform lift list` shows them"),
+            ),
             StoreError::Conflict(crate::store::Conflict::Exists { what: "person with e-mail", id }) => {
                 AdminError::Invalid(format!(
                     "{id} already has an account; `palier-platform user list` shows it"
@@ -188,7 +188,11 @@ pub async fn add_publisher(
     Ok((publisher, token))
 }
 
-async fn reach(store: &dyn Store, buildings: &[BuildingId], areas: &[AreaId]) -> Result<Vec<BuildingId>, AdminError> {
+async fn reach(
+    store: &dyn Store,
+    buildings: &[BuildingId],
+    areas: &[AreaId],
+) -> Result<Vec<BuildingId>, AdminError> {
     let mut reach = store.area_reach(areas).await?;
     reach.extend(buildings.iter().cloned());
     reach.sort();
@@ -224,9 +228,9 @@ pub async fn add_area(
         StoreError::NotFound { what: "area", id } => {
             AdminError::Invalid(format!("area {id} does not exist; `palier-platform area list` shows them"))
         }
-        StoreError::Conflict(crate::store::Conflict::Exists { what: "area", id }) => AdminError::Invalid(format!(
-            "area {id} already exists; `palier-platform area join` adds buildings to it"
-        )),
+        StoreError::Conflict(crate::store::Conflict::Exists { what: "area", id }) => AdminError::Invalid(
+            format!("area {id} already exists; `palier-platform area join` adds buildings to it"),
+        ),
         other => other.into(),
     })?;
     join_area(store, &id, buildings, now).await?;
@@ -245,9 +249,9 @@ pub async fn join_area(
     let mut moved = Vec::new();
     for building in building_ids(buildings)? {
         let outcome = store.add_to_area(area, &building, &change).await.map_err(|e| match e {
-            StoreError::NotFound { what: "area", id } => {
-                AdminError::Invalid(format!("area {id} does not exist; `palier-platform area list` shows them"))
-            }
+            StoreError::NotFound { what: "area", id } => AdminError::Invalid(format!(
+                "area {id} does not exist; `palier-platform area list` shows them"
+            )),
             other => other.into(),
         })?;
         moved.extend(outcome.buildings);
@@ -262,21 +266,28 @@ pub fn scope_line(publisher: &Publisher) -> String {
     match (buildings.is_empty(), areas.is_empty()) {
         (_, true) => buildings.join(","),
         (true, false) => format!("{} ({} buildings)", areas.join(","), publisher.reach.len()),
-        (false, false) => format!("{} + {} ({} buildings)", buildings.join(","), areas.join(","), publisher.reach.len()),
+        (false, false) => {
+            format!("{} + {} ({} buildings)", buildings.join(","), areas.join(","), publisher.reach.len())
+        }
     }
 }
 
 /// `area list` as text.
 pub fn render_area_list(entries: &[AreaEntry]) -> String {
     if entries.is_empty() {
-        return "no areas yet; `palier-platform area add` groups buildings into a neighbourhood or a city\n".to_owned();
+        return "no areas yet; `palier-platform area add` groups buildings into a neighbourhood or a city\n"
+            .to_owned();
     }
     let mut out = String::new();
     for AreaEntry { area, buildings, reach } in entries {
         let within = area.within.as_ref().map(|w| format!(" within {w}")).unwrap_or_default();
         let _ = writeln!(out, "{}  {}  {:?}{within}", area.id, area.kind.as_str(), area.name);
         let named: Vec<&str> = buildings.iter().map(BuildingId::as_str).collect();
-        let _ = writeln!(out, "  buildings: {}", if named.is_empty() { "none".to_owned() } else { named.join(", ") });
+        let _ = writeln!(
+            out,
+            "  buildings: {}",
+            if named.is_empty() { "none".to_owned() } else { named.join(", ") }
+        );
         if reach.len() != buildings.len() {
             let _ = writeln!(out, "  reaches {} building(s) with the areas within it", reach.len());
         }
@@ -322,7 +333,8 @@ pub async fn add_feed(store: &dyn Store, new: NewFeed, now: Timestamp) -> Result
         }
         (_, FeedKind::Event) => {
             return Err(AdminError::Invalid(
-                "an RSS or Atom feed gives no event times: use --kind news, or the agenda's iCalendar export".into(),
+                "an RSS or Atom feed gives no event times: use --kind news, or the agenda's iCalendar export"
+                    .into(),
             ));
         }
     }
@@ -331,14 +343,18 @@ pub async fn add_feed(store: &dyn Store, new: NewFeed, now: Timestamp) -> Result
     }
     let Targets { buildings, areas } = targets(store, &new.scope).await?;
     if buildings.is_empty() && areas.is_empty() {
-        return Err(AdminError::Invalid("a feed needs a --scope: a building or an area it publishes to".into()));
+        return Err(AdminError::Invalid(
+            "a feed needs a --scope: a building or an area it publishes to".into(),
+        ));
     }
     let id = match new.id {
         Some(id) => FeedId::parse(&id).map_err(AdminError::Invalid)?,
         None => free_feed_id(store, &name).await?,
     };
     if id.as_str().len() > 48 {
-        return Err(AdminError::Invalid("a feed's --id has at most 48 characters (its items' ids grow from it)".into()));
+        return Err(AdminError::Invalid(
+            "a feed's --id has at most 48 characters (its items' ids grow from it)".into(),
+        ));
     }
     let reach = reach(store, &buildings, &areas).await?;
     let publisher = Publisher {
@@ -365,9 +381,9 @@ pub async fn add_feed(store: &dyn Store, new: NewFeed, now: Timestamp) -> Result
         live_items: 0,
     };
     store.add_feed(&feed).await.map_err(|e| match e {
-        StoreError::Conflict(crate::store::Conflict::Exists { what: "feed", id }) => {
-            AdminError::Invalid(format!("feed {id} already exists; give another --id, or `feed remove` it first"))
-        }
+        StoreError::Conflict(crate::store::Conflict::Exists { what: "feed", id }) => AdminError::Invalid(
+            format!("feed {id} already exists; give another --id, or `feed remove` it first"),
+        ),
         other => other.into(),
     })?;
     Ok(feed)
@@ -396,9 +412,21 @@ pub fn render_feed_list(feeds: &[(Feed, Vec<String>)], now: Timestamp) -> String
     let mut out = String::new();
     for (feed, titles) in feeds {
         let moderated = if feed.moderated { ", moderated" } else { "" };
-        let _ = writeln!(out, "{}  {:?}  {} → {}{moderated}", feed.id, feed.name, feed.format.as_str(), feed.kind.as_str());
+        let _ = writeln!(
+            out,
+            "{}  {:?}  {} → {}{moderated}",
+            feed.id,
+            feed.name,
+            feed.format.as_str(),
+            feed.kind.as_str()
+        );
         let _ = writeln!(out, "  url: {}", feed.url);
-        let _ = writeln!(out, "  scope: {}, every {} min", scope_line(&feed.publisher), feed.every.as_secs() / 60);
+        let _ = writeln!(
+            out,
+            "  scope: {}, every {} min",
+            scope_line(&feed.publisher),
+            feed.every.as_secs() / 60
+        );
         if let Some(at) = feed.removed_at {
             let _ = writeln!(out, "  removed {}", whole_seconds(at));
             continue;
@@ -406,11 +434,31 @@ pub fn render_feed_list(feeds: &[(Feed, Vec<String>)], now: Timestamp) -> String
         let status = &feed.status;
         match (status.last_fetch_at, &status.last_error) {
             (None, _) => _ = writeln!(out, "  last fetch: never (fetched at the platform's next tick)"),
-            (Some(at), None) => _ = writeln!(out, "  last fetch: {} ({}), ok: {}", whole_seconds(at), ago(now, at), status.report),
+            (Some(at), None) => {
+                _ = writeln!(
+                    out,
+                    "  last fetch: {} ({}), ok: {}",
+                    whole_seconds(at),
+                    ago(now, at),
+                    status.report
+                )
+            }
             (Some(at), Some(error)) => {
-                let _ = writeln!(out, "  last fetch: {} ({}), FAILED ({} in a row): {error}", whole_seconds(at), ago(now, at), status.failures);
+                let _ = writeln!(
+                    out,
+                    "  last fetch: {} ({}), FAILED ({} in a row): {error}",
+                    whole_seconds(at),
+                    ago(now, at),
+                    status.failures
+                );
                 if let Some(ok) = status.last_ok_at {
-                    let _ = writeln!(out, "  last success: {} ({}): {}", whole_seconds(ok), ago(now, ok), status.report);
+                    let _ = writeln!(
+                        out,
+                        "  last success: {} ({}): {}",
+                        whole_seconds(ok),
+                        ago(now, ok),
+                        status.report
+                    );
                 }
             }
         }
@@ -437,7 +485,9 @@ pub async fn add_lift(
     let building_id = BuildingId::parse(building).map_err(AdminError::Invalid)?;
     let name = name.trim();
     if name.is_empty() {
-        return Err(AdminError::Invalid("a lift needs a --name, as residents call it: \"Ascenseur A\"".into()));
+        return Err(AdminError::Invalid(
+            "a lift needs a --name, as residents call it: \"Ascenseur A\"".into(),
+        ));
     }
     let id = match id {
         Some(id) => id.to_owned(),

@@ -12,8 +12,8 @@ use palier_content::Kind;
 use palier_platform::admin::{self, ENROLMENT_CODE_TTL, NewBuilding};
 use palier_platform::feeds::{self, FeedFormat, FeedKind};
 use palier_platform::ids::{AreaId, BuildingId, DeviceId, FeedId, PublisherId};
-use palier_platform::store::AreaKind;
 use palier_platform::server::ConsoleSettings;
+use palier_platform::store::AreaKind;
 use palier_platform::{AppState, DataDir, Role, Settings, serve};
 
 /// Palier's reference platform: publishing API, device API, administration.
@@ -424,16 +424,23 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Area(AreaCommand::Add { name, kind, within, buildings, id }) => {
             let store = data.open_store()?;
             let entry =
-                admin::add_area(&*store, &name, kind, within.as_deref(), &buildings, id.as_deref(), now).await?;
+                admin::add_area(&*store, &name, kind, within.as_deref(), &buildings, id.as_deref(), now)
+                    .await?;
             println!("{}", entry.area.id);
         }
         Command::Area(AreaCommand::Join { area, buildings }) => {
             let store = data.open_store()?;
             let area = AreaId::parse(&area).map_err(anyhow::Error::msg)?;
             let moved = admin::join_area(&*store, &area, &buildings, now).await?;
-            println!("{area}: {} building(s) added; {} received what was published to it", buildings.len(), moved.len());
+            println!(
+                "{area}: {} building(s) added; {} received what was published to it",
+                buildings.len(),
+                moved.len()
+            );
         }
-        Command::Area(AreaCommand::List) => print!("{}", admin::render_area_list(&data.open_store()?.areas().await?)),
+        Command::Area(AreaCommand::List) => {
+            print!("{}", admin::render_area_list(&data.open_store()?.areas().await?))
+        }
         Command::Feed(command) => feed_command(&data, command, now).await?,
         Command::Lift(LiftCommand::Add { building, name, id }) => {
             let lift = admin::add_lift(&*data.open_store()?, &building, &name, id.as_deref()).await?;
@@ -447,7 +454,9 @@ async fn run(cli: Cli) -> Result<()> {
                     Some(s) => format!(
                         "out of service since {}{}",
                         admin::whole_seconds(s.since),
-                        s.expected_return.map(|r| format!(", back around {}", admin::whole_seconds(r))).unwrap_or_default()
+                        s.expected_return
+                            .map(|r| format!(", back around {}", admin::whole_seconds(r)))
+                            .unwrap_or_default()
                     ),
                 };
                 println!("{}  {:?}  {}  {status}", lift.id, lift.name, lift.building_id);
@@ -496,11 +505,9 @@ async fn feed_command(data: &DataDir, command: FeedCommand, now: Timestamp) -> R
             let outcomes = match id {
                 Some(id) => {
                     let id = FeedId::parse(&id).map_err(anyhow::Error::msg)?;
-                    let feed = publishing
-                        .store()
-                        .feed(&id)
-                        .await?
-                        .ok_or_else(|| anyhow::anyhow!("feed {id} does not exist; `palier-platform feed list` shows them"))?;
+                    let feed = publishing.store().feed(&id).await?.ok_or_else(|| {
+                        anyhow::anyhow!("feed {id} does not exist; `palier-platform feed list` shows them")
+                    })?;
                     vec![(id, feeds::sync::fetch_feed(publishing, &fetcher, &feed).await)]
                 }
                 None => feeds::runner::fetch_due(publishing, &fetcher).await?,
@@ -522,11 +529,9 @@ async fn feed_command(data: &DataDir, command: FeedCommand, now: Timestamp) -> R
         FeedCommand::Remove { id } => {
             let state = AppState::open(data, Settings::default())?;
             let id = FeedId::parse(&id).map_err(anyhow::Error::msg)?;
-            let feed = state
-                .store()
-                .feed(&id)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("feed {id} does not exist; `palier-platform feed list` shows them"))?;
+            let feed = state.store().feed(&id).await?.ok_or_else(|| {
+                anyhow::anyhow!("feed {id} does not exist; `palier-platform feed list` shows them")
+            })?;
             let withdrawn = feeds::runner::remove(state.publishing(), &feed).await?;
             println!("feed {id} removed; {withdrawn} item(s) left the screens");
         }

@@ -59,7 +59,8 @@ impl Role {
         Role::Feed,
     ];
     /// Roles a machine's token may have (`publisher add`).
-    pub const FOR_TOKENS: [Role; 5] = [Role::Landlord, Role::Caretaker, Role::Shop, Role::Neighbourhood, Role::Lift];
+    pub const FOR_TOKENS: [Role; 5] =
+        [Role::Landlord, Role::Caretaker, Role::Shop, Role::Neighbourhood, Role::Lift];
     /// Roles a person's console account may have (`user add`).
     pub const FOR_PEOPLE: [Role; 5] =
         [Role::Landlord, Role::Caretaker, Role::Shop, Role::Moderator, Role::Admin];
@@ -305,10 +306,7 @@ pub fn may_change(actor: &Publisher, item: &ItemRecord) -> Result<(), Forbidden>
         return Ok(());
     }
     let team = actor.kind == PublisherKind::Person && actor.role.shares_items();
-    if team
-        && item.item.channel == actor.role.channel()
-        && item.reach.iter().all(|b| may_act_in(actor, b))
-    {
+    if team && item.item.channel == actor.role.channel() && item.reach.iter().all(|b| may_act_in(actor, b)) {
         return Ok(());
     }
     forbid(Rule::Ownership, format!("item {} belongs to another publisher", item.id))

@@ -217,10 +217,22 @@ fn a_lift_out_of_service_shows_on_its_screens_and_leaves_when_it_runs_again() {
     let _serial = serial();
     let (platform, lift, lobby) = building(60);
     let lift_id = palier_tests::printed_value(&platform.admin(&[
-        "lift", "add", "--building", &platform.building, "--name", "Ascenseur A",
+        "lift",
+        "add",
+        "--building",
+        &platform.building,
+        "--name",
+        "Ascenseur A",
     ]));
     let company = palier_tests::printed_value(&platform.admin(&[
-        "publisher", "add", "--role", "lift", "--building", &platform.building, "--name", "Ascenseurs Rhône",
+        "publisher",
+        "add",
+        "--role",
+        "lift",
+        "--building",
+        &platform.building,
+        "--name",
+        "Ascenseurs Rhône",
     ]));
     let path = format!("/v1/lift/{lift_id}/status");
     let down = json!({"status": "out_of_service", "expected_return": (Timestamp::now() + jiff::SignedDuration::from_hours(3)).to_string()});
@@ -243,13 +255,32 @@ fn an_item_for_a_neighbourhood_reaches_the_boards_of_its_buildings() {
     let _serial = serial();
     let mut platform = Platform::init();
     let other = palier_tests::printed_value(&platform.admin(&[
-        "building", "add", "--name", "Résidence Les Acacias", "--time-zone", "Europe/Paris",
+        "building",
+        "add",
+        "--name",
+        "Résidence Les Acacias",
+        "--time-zone",
+        "Europe/Paris",
     ]));
     let area = palier_tests::printed_value(&platform.admin(&[
-        "area", "add", "--name", "Quartier des Pentes", "--kind", "neighbourhood", "--building", &platform.building,
+        "area",
+        "add",
+        "--name",
+        "Quartier des Pentes",
+        "--kind",
+        "neighbourhood",
+        "--building",
+        &platform.building,
     ]));
     platform.admin(&["area", "join", &area, "--building", &other]);
-    let app = palier_tests::printed_value(&platform.admin(&["publisher", "add", "--role", "landlord", "--area", &area]));
+    let app = palier_tests::printed_value(&platform.admin(&[
+        "publisher",
+        "add",
+        "--role",
+        "landlord",
+        "--area",
+        &area,
+    ]));
     platform.serve();
     let mut here = Board::new(&platform, &platform.device_code("lift"), LIFT, 60);
     let mut there = Board::new(&platform, &platform.device_code_in(&other, "lift"), LIFT, 60);

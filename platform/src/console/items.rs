@@ -252,7 +252,8 @@ struct ItemTemplate {
 
 /// « bld-a, area-pentes (12 buildings) »: what the item names, and how far it reaches.
 fn targets_line(buildings: &[BuildingId], areas: &[crate::ids::AreaId], reach: usize) -> String {
-    let named: Vec<&str> = buildings.iter().map(BuildingId::as_str).chain(areas.iter().map(|a| a.as_str())).collect();
+    let named: Vec<&str> =
+        buildings.iter().map(BuildingId::as_str).chain(areas.iter().map(|a| a.as_str())).collect();
     if areas.is_empty() { named.join(", ") } else { format!("{} ({reach})", named.join(", ")) }
 }
 

@@ -281,7 +281,8 @@ async fn reach_choices(
     let t = signed.lang.text();
     let mut choices = Vec::new();
     if let Some(record) = record {
-        let targets = crate::store::Targets { buildings: record.buildings.clone(), areas: record.areas.clone() };
+        let targets =
+            crate::store::Targets { buildings: record.buildings.clone(), areas: record.areas.clone() };
         choices.push(("keep".to_owned(), fill(t.reach_keep, &[&targets.describe()])));
     }
     choices.push(("building".to_owned(), fill(t.reach_building, &[&building.name])));
@@ -440,10 +441,8 @@ async fn editable(
     if !FORM_KINDS.contains(&record.item.kind()) || record.is_withdrawn() {
         return Err(ConsoleError::BadForm(format!("item {id} cannot be edited here")));
     }
-    let first = record
-        .reach
-        .first()
-        .ok_or_else(|| ConsoleError::Internal(format!("item {id} has no building")))?;
+    let first =
+        record.reach.first().ok_or_else(|| ConsoleError::Internal(format!("item {id} has no building")))?;
     let building =
         state.store().building(first).await?.ok_or_else(|| ConsoleError::Internal("lost building".into()))?;
     Ok((record, building))

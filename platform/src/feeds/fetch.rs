@@ -16,7 +16,11 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub enum Fetched {
     /// 304: the document did not change since the validators were given.
     NotModified,
-    Document { bytes: Vec<u8>, etag: Option<String>, last_modified: Option<String> },
+    Document {
+        bytes: Vec<u8>,
+        etag: Option<String>,
+        last_modified: Option<String>,
+    },
 }
 
 /// Why a fetch failed.
@@ -111,7 +115,8 @@ async fn body(response: reqwest::Response, limit: usize) -> Result<Vec<u8>, Fetc
     if !status.is_success() {
         return Err(FetchError::Status { status: status.as_u16() });
     }
-    let declared = response.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    let declared =
+        response.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
         return Err(FetchError::TooLarge { limit });
     }

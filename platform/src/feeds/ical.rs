@@ -19,8 +19,8 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::text::{clip, line, plain};
 use super::{
-    DEFAULT_EVENT_LENGTH, EVENT_HORIZON, Entry, EntryDetails, FeedError, MAX_DOCUMENT_ENTRIES, MAX_FEED_BODY_CHARS,
-    MAX_OCCURRENCES, Read, Skipped, cap, timestamp, web_address,
+    DEFAULT_EVENT_LENGTH, EVENT_HORIZON, Entry, EntryDetails, FeedError, MAX_DOCUMENT_ENTRIES,
+    MAX_FEED_BODY_CHARS, MAX_OCCURRENCES, Read, Skipped, cap, timestamp, web_address,
 };
 use palier_content::limits::{MAX_SHORT_TEXT_CHARS, MAX_TITLE_CHARS};
 
@@ -36,16 +36,19 @@ enum Start {
 /// Reads an iCalendar document; `zone` reads times that name none.
 pub fn read(document: &str, zone: &TimeZone, now: Timestamp) -> Result<Read, FeedError> {
     if !document.trim_start_matches('\u{feff}').trim_start().starts_with("BEGIN:VCALENDAR") {
-        return Err(FeedError::Unreadable("not an iCalendar document: it does not begin with BEGIN:VCALENDAR".into()));
+        return Err(FeedError::Unreadable(
+            "not an iCalendar document: it does not begin with BEGIN:VCALENDAR".into(),
+        ));
     }
-    let calendar: Calendar = document
-        .parse()
-        .map_err(|e: String| FeedError::Unreadable(format!("the iCalendar document cannot be read: {}", first_line(&e))))?;
+    let calendar: Calendar = document.parse().map_err(|e: String| {
+        FeedError::Unreadable(format!("the iCalendar document cannot be read: {}", first_line(&e)))
+    })?;
     let events: Vec<&Event> = calendar.events().collect();
     if events.len() > MAX_DOCUMENT_ENTRIES {
         return Err(FeedError::TooManyEntries { listed: events.len() });
     }
-    let zone = calendar.get_timezone().and_then(|name| TimeZone::get(name).ok()).unwrap_or_else(|| zone.clone());
+    let zone =
+        calendar.get_timezone().and_then(|name| TimeZone::get(name).ok()).unwrap_or_else(|| zone.clone());
     let mut read = Read { listed: events.len(), ..Read::default() };
 
     // Moved or changed occurrences, by UID and the start they replace.
@@ -103,12 +106,19 @@ fn occurrences(
     let title = title.ok_or_else(|| skip("no SUMMARY"))?;
     let template = Template {
         title,
-        body: event.get_description().map(|d| clip(&plain(&unescape(d)), MAX_FEED_BODY_CHARS)).unwrap_or_default(),
-        place: event.get_location().map(|l| line(&unescape(l), MAX_SHORT_TEXT_CHARS)).filter(|p| !p.is_empty()),
+        body: event
+            .get_description()
+            .map(|d| clip(&plain(&unescape(d)), MAX_FEED_BODY_CHARS))
+            .unwrap_or_default(),
+        place: event
+            .get_location()
+            .map(|l| line(&unescape(l), MAX_SHORT_TEXT_CHARS))
+            .filter(|p| !p.is_empty()),
         link: event.get_url().and_then(web_address),
         picture: picture(event),
     };
-    let recurring = event.properties().contains_key("RRULE") || event.multi_properties().contains_key("RDATE");
+    let recurring =
+        event.properties().contains_key("RRULE") || event.multi_properties().contains_key("RDATE");
     let is_override = event.properties().contains_key("RECURRENCE-ID");
     let starts: Vec<Start> = if recurring && !is_override {
         expand(event, &start, zone, now - length.max(SignedDuration::ZERO), window_end)
@@ -162,7 +172,12 @@ impl Template {
             Start::Day(day) => {
                 let days = (length.as_hours() / 24).max(1);
                 let first = day.to_zoned(zone.clone()).ok()?.timestamp();
-                let after = day.checked_add(jiff::Span::new().days(days)).ok()?.to_zoned(zone.clone()).ok()?.timestamp();
+                let after = day
+                    .checked_add(jiff::Span::new().days(days))
+                    .ok()?
+                    .to_zoned(zone.clone())
+                    .ok()?
+                    .timestamp();
                 (first, Some(after))
             }
             Start::At(at, _) => (*at, (length > SignedDuration::ZERO).then(|| *at + length)),
@@ -197,7 +212,9 @@ fn occurrence_key(uid: &str, start: &Start) -> String {
 fn start_of(property: &Property, zone: &TimeZone) -> Option<Start> {
     match DatePerhapsTime::from_property(property)? {
         DatePerhapsTime::Date(date) => Some(Start::Day(civil_date(date)?)),
-        DatePerhapsTime::DateTime(CalendarDateTime::Utc(at)) => Some(Start::At(timestamp(&at)?, TimeZone::UTC)),
+        DatePerhapsTime::DateTime(CalendarDateTime::Utc(at)) => {
+            Some(Start::At(timestamp(&at)?, TimeZone::UTC))
+        }
         DatePerhapsTime::DateTime(CalendarDateTime::WithTimezone { date_time, tzid }) => {
             let tz = known_zone(&tzid).unwrap_or_else(|| zone.clone());
             let at = civil(date_time)?.to_zoned(tz.clone()).ok()?.timestamp();
@@ -232,9 +249,13 @@ fn length(event: &Event, start: &Start, zone: &TimeZone) -> Result<SignedDuratio
     if let Some(end) = event.properties().get("DTEND") {
         let end = start_of(end, zone).ok_or("its DTEND is not a date")?;
         let length = match (start, &end) {
-            (Start::Day(a), Start::Day(b)) => SignedDuration::from_hours(24 * i64::from(a.until(*b).map_err(|e| e.to_string())?.get_days())),
+            (Start::Day(a), Start::Day(b)) => {
+                SignedDuration::from_hours(24 * i64::from(a.until(*b).map_err(|e| e.to_string())?.get_days()))
+            }
             (Start::At(a, _), Start::At(b, _)) => b.duration_since(*a),
-            (Start::Day(a), Start::At(b, _)) => b.duration_since(a.to_zoned(zone.clone()).map_err(|e| e.to_string())?.timestamp()),
+            (Start::Day(a), Start::At(b, _)) => {
+                b.duration_since(a.to_zoned(zone.clone()).map_err(|e| e.to_string())?.timestamp())
+            }
             (Start::At(..), Start::Day(_)) => return Err("DTSTART is a time and DTEND a date".into()),
         };
         if length < SignedDuration::ZERO {
@@ -243,8 +264,10 @@ fn length(event: &Event, start: &Start, zone: &TimeZone) -> Result<SignedDuratio
         return Ok(length);
     }
     if let Some(duration) = event.property_value("DURATION") {
-        let span: jiff::Span = duration.trim().parse().map_err(|_| format!("DURATION {duration:?} is not a duration"))?;
-        let hours = i64::from(span.get_weeks()) * 168 + i64::from(span.get_days()) * 24 + i64::from(span.get_hours());
+        let span: jiff::Span =
+            duration.trim().parse().map_err(|_| format!("DURATION {duration:?} is not a duration"))?;
+        let hours =
+            i64::from(span.get_weeks()) * 168 + i64::from(span.get_days()) * 24 + i64::from(span.get_hours());
         let length = SignedDuration::from_hours(hours)
             + SignedDuration::from_mins(span.get_minutes())
             + SignedDuration::from_secs(span.get_seconds());
@@ -270,14 +293,17 @@ fn expand(
         Start::At(at, tz) => (tz.clone(), at.to_zoned(tz.clone()).datetime()),
     };
     let tz_name = tz.iana_name().unwrap_or("UTC").to_owned();
-    let chrono_tz: chrono_tz::Tz = tz_name.parse().map_err(|_| format!("time zone {tz_name} is unknown to the recurrence rules"))?;
+    let chrono_tz: chrono_tz::Tz =
+        tz_name.parse().map_err(|_| format!("time zone {tz_name} is unknown to the recurrence rules"))?;
     let mut text = format!("DTSTART;TZID={tz_name}:{}\n", compact(local));
     match event.property_value("RRULE") {
         Some(rule) => text.push_str(&format!("RRULE:{}\n", until_in_utc(rule, &tz))),
         // Without a rule the start is an occurrence beside the RDATEs (RFC 5545 §3.8.5.2).
         None => text.push_str(&format!("RDATE;TZID={tz_name}:{}\n", compact(local))),
     }
-    for (name, lines) in [("RDATE", event.multi_properties().get("RDATE")), ("EXDATE", event.multi_properties().get("EXDATE"))] {
+    for (name, lines) in
+        [("RDATE", event.multi_properties().get("RDATE")), ("EXDATE", event.multi_properties().get("EXDATE"))]
+    {
         for property in lines.into_iter().flatten() {
             for value in property.value().split(',').filter(|v| !v.trim().is_empty()) {
                 let single = Property::new(name, value.trim());
@@ -296,7 +322,10 @@ fn expand(
             }
         }
     }
-    let set: rrule::RRuleSet = text.trim_end().parse().map_err(|e: rrule::RRuleError| format!("its recurrence cannot be read: {e}"))?;
+    let set: rrule::RRuleSet = text
+        .trim_end()
+        .parse()
+        .map_err(|e: rrule::RRuleError| format!("its recurrence cannot be read: {e}"))?;
     let to_chrono = |at: Timestamp| rrule::Tz::Tz(chrono_tz).timestamp_opt(at.as_second(), 0).single();
     let (Some(after), Some(before)) = (to_chrono(from), to_chrono(until)) else {
         return Err("its recurrence falls outside the calendar".into());
@@ -347,7 +376,8 @@ fn until_in_utc(rule: &str, tz: &TimeZone) -> String {
 /// An event's picture: IMAGE (RFC 7986), else an image ATTACH, as a web address.
 fn picture(event: &Event) -> Option<String> {
     for name in ["IMAGE", "ATTACH"] {
-        let found = event.multi_properties().get(name).into_iter().flatten().chain(event.properties().get(name));
+        let found =
+            event.multi_properties().get(name).into_iter().flatten().chain(event.properties().get(name));
         for property in found {
             let image = name == "IMAGE"
                 || property.params().get("FMTTYPE").is_some_and(|t| t.value().starts_with("image/"));

@@ -141,7 +141,9 @@ pub struct Read {
 pub enum FeedError {
     #[error("{0}")]
     Unreadable(String),
-    #[error("the document lists {listed} entries, more than the {MAX_DOCUMENT_ENTRIES} a feed may; nothing was read")]
+    #[error(
+        "the document lists {listed} entries, more than the {MAX_DOCUMENT_ENTRIES} a feed may; nothing was read"
+    )]
     TooManyEntries { listed: usize },
 }
 

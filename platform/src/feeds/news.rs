@@ -13,8 +13,8 @@ use jiff::Timestamp;
 
 use super::text::{clip, fold, line, plain};
 use super::{
-    Entry, EntryDetails, FeedError, MAX_DOCUMENT_ENTRIES, MAX_FEED_BODY_CHARS, NEWS_LIFETIME, Read, Skipped, cap,
-    timestamp, web_address,
+    Entry, EntryDetails, FeedError, MAX_DOCUMENT_ENTRIES, MAX_FEED_BODY_CHARS, NEWS_LIFETIME, Read, Skipped,
+    cap, timestamp, web_address,
 };
 use palier_content::limits::MAX_TITLE_CHARS;
 
@@ -116,7 +116,8 @@ fn is_image(content_type: Option<&str>, address: &str) -> bool {
 fn picture(entry: &FeedEntry) -> Option<String> {
     let contents = entry.media.iter().flat_map(|m| &m.content).filter_map(|c| {
         let address = c.url.as_ref()?.as_str();
-        is_image(c.content_type.as_ref().map(|t| t.to_string()).as_deref(), address).then(|| address.to_owned())
+        is_image(c.content_type.as_ref().map(|t| t.to_string()).as_deref(), address)
+            .then(|| address.to_owned())
     });
     let enclosures = entry
         .links
@@ -144,13 +145,23 @@ mod tests {
         let read = read(RSS, "https://mairie1.lyon.example/feed/", now, &|_| None).unwrap();
         assert_eq!(read.listed, 4);
         let keys: Vec<&str> = read.entries.iter().map(|e| e.key.as_str()).collect();
-        assert_eq!(keys, ["mairie1-actu-4812", "mairie1-actu-4809", "mairie1-actu-4801"], "newest first, the old one left out");
+        assert_eq!(
+            keys,
+            ["mairie1-actu-4812", "mairie1-actu-4809", "mairie1-actu-4801"],
+            "newest first, the old one left out"
+        );
         let sapins = &read.entries[0];
         assert_eq!(sapins.title, "Collecte des sapins : trois points de dépôt du 26 décembre au 15 janvier");
-        assert_eq!(sapins.body, "Déposez votre sapin sans décoration place Sathonay, square Delfosse ou au jardin des Chartreux.");
+        assert_eq!(
+            sapins.body,
+            "Déposez votre sapin sans décoration place Sathonay, square Delfosse ou au jardin des Chartreux."
+        );
         assert_eq!(sapins.picture.as_deref(), Some("http://127.0.0.1:0/pictures/sapins.jpg"));
         assert_eq!(sapins.link.as_deref(), Some("https://mairie1.lyon.example/actualites/collecte-sapins"));
-        assert_eq!((sapins.valid_from, sapins.valid_until), (at("2026-11-24T08:00:00Z"), at("2026-12-01T08:00:00Z")));
+        assert_eq!(
+            (sapins.valid_from, sapins.valid_until),
+            (at("2026-11-24T08:00:00Z"), at("2026-12-01T08:00:00Z"))
+        );
         assert_eq!(read.entries[1].picture.as_deref(), Some("http://127.0.0.1:0/pictures/piscine.png"));
         let conseil = &read.entries[2];
         assert_eq!(conseil.title, "Conseil d'arrondissement & questions des habitants");
@@ -183,13 +194,23 @@ mod tests {
         assert_eq!(first.entries[0].valid_from, now);
         let later = read(doc, "https://x.example/", now, &|key| (key == "g1").then_some(seen)).unwrap();
         assert_eq!(later.entries[0].valid_from, seen);
-        assert!(read(doc, "https://x.example/", seen + NEWS_LIFETIME, &|_| Some(seen)).unwrap().entries.is_empty());
+        assert!(
+            read(doc, "https://x.example/", seen + NEWS_LIFETIME, &|_| Some(seen))
+                .unwrap()
+                .entries
+                .is_empty()
+        );
     }
 
     #[test]
     fn what_is_not_a_feed_is_refused_whole() {
         let now = at("2026-11-25T12:00:00Z");
-        for document in [&b"<html><body>502 Bad Gateway</body></html>"[..], b"", b"{\"not\": \"a feed\"}", b"\x00\x01\x02"] {
+        for document in [
+            &b"<html><body>502 Bad Gateway</body></html>"[..],
+            b"",
+            b"{\"not\": \"a feed\"}",
+            b"\x00\x01\x02",
+        ] {
             let error = read(document, "https://x.example/", now, &|_| None).unwrap_err();
             assert!(matches!(error, FeedError::Unreadable(_)), "{error}");
         }

@@ -53,7 +53,8 @@ pub fn plan(
     if listed == 0 && !known.is_empty() {
         return Err(Refusal::EmptyDocument { live: known.len() });
     }
-    let before: HashMap<&str, &str> = known.iter().map(|k| (k.key.as_str(), k.fingerprint.as_str())).collect();
+    let before: HashMap<&str, &str> =
+        known.iter().map(|k| (k.key.as_str(), k.fingerprint.as_str())).collect();
     let mut plan = Plan::default();
     let mut seen = HashSet::new();
     for entry in current {
@@ -95,8 +96,22 @@ mod tests {
         // (case, now, before, listed, unreadable, expected (create, update, withdraw, unchanged) or refusal)
         type Expected = Result<(Vec<String>, Vec<String>, Vec<String>, usize), Refusal>;
         let cases: Vec<(&str, Vec<(&str, &str)>, Vec<(&str, &str)>, usize, Vec<&str>, Expected)> = vec![
-            ("first fetch", vec![("a", "1"), ("b", "1")], vec![], 2, vec![], Ok((keys(&["a", "b"]), vec![], vec![], 0))),
-            ("same again", vec![("a", "1"), ("b", "1")], vec![("a", "1"), ("b", "1")], 2, vec![], Ok((vec![], vec![], vec![], 2))),
+            (
+                "first fetch",
+                vec![("a", "1"), ("b", "1")],
+                vec![],
+                2,
+                vec![],
+                Ok((keys(&["a", "b"]), vec![], vec![], 0)),
+            ),
+            (
+                "same again",
+                vec![("a", "1"), ("b", "1")],
+                vec![("a", "1"), ("b", "1")],
+                2,
+                vec![],
+                Ok((vec![], vec![], vec![], 2)),
+            ),
             (
                 "one updated, one removed, one added",
                 vec![("a", "2"), ("c", "1")],
@@ -121,9 +136,23 @@ mod tests {
                 vec![],
                 Ok((vec![], vec![], keys(&["a"]), 0)),
             ),
-            ("an empty document keeps all", vec![], vec![("a", "1")], 0, vec![], Err(Refusal::EmptyDocument { live: 1 })),
+            (
+                "an empty document keeps all",
+                vec![],
+                vec![("a", "1")],
+                0,
+                vec![],
+                Err(Refusal::EmptyDocument { live: 1 }),
+            ),
             ("empty and nothing out", vec![], vec![], 0, vec![], Ok((vec![], vec![], vec![], 0))),
-            ("a key twice counts once", vec![("a", "1"), ("a", "2")], vec![], 2, vec![], Ok((keys(&["a"]), vec![], vec![], 0))),
+            (
+                "a key twice counts once",
+                vec![("a", "1"), ("a", "2")],
+                vec![],
+                2,
+                vec![],
+                Ok((keys(&["a"]), vec![], vec![], 0)),
+            ),
         ];
         for (case, now, before, listed, unreadable, expected) in cases {
             let unreadable: HashSet<String> = unreadable.into_iter().map(str::to_owned).collect();

@@ -14,7 +14,10 @@ use crate::store::{Feed, StoreError, Via};
 
 /// Feeds to fetch at `now`: not removed, and never fetched or due.
 pub fn due(feeds: &[Feed], now: Timestamp) -> Vec<&Feed> {
-    feeds.iter().filter(|f| f.removed_at.is_none() && f.status.next_fetch_at.is_none_or(|at| at <= now)).collect()
+    feeds
+        .iter()
+        .filter(|f| f.removed_at.is_none() && f.status.next_fetch_at.is_none_or(|at| at <= now))
+        .collect()
 }
 
 /// Looks for due feeds every `tick` and fetches them; runs until its task is dropped.
@@ -31,7 +34,10 @@ pub async fn run(publishing: Publishing, tick: Duration) {
 }
 
 /// Fetches every due feed once; returns what each fetch did.
-pub async fn fetch_due(publishing: &Publishing, fetcher: &Fetcher) -> Result<Vec<(FeedId, FetchOutcome)>, StoreError> {
+pub async fn fetch_due(
+    publishing: &Publishing,
+    fetcher: &Fetcher,
+) -> Result<Vec<(FeedId, FetchOutcome)>, StoreError> {
     let feeds = publishing.store().feeds().await?;
     let mut outcomes = Vec::new();
     for feed in due(&feeds, publishing.now()) {

@@ -53,7 +53,12 @@ impl FetchOutcome {
             self.unchanged
         );
         if !self.problems.is_empty() {
-            let _ = write!(out, "; {} problem(s): {}", self.problems.len(), self.problems.iter().take(5).cloned().collect::<Vec<_>>().join("; "));
+            let _ = write!(
+                out,
+                "; {} problem(s): {}",
+                self.problems.len(),
+                self.problems.iter().take(5).cloned().collect::<Vec<_>>().join("; ")
+            );
             if self.problems.len() > 5 {
                 out.push_str("; …");
             }
@@ -76,7 +81,8 @@ pub fn next_fetch_after(every: SignedDuration, failures: u32) -> SignedDuration 
 /// The id of the item an entry publishes: the feed's id and a digest of the entry's key.
 pub fn item_id(feed: &Feed, key: &str) -> ItemId {
     let digest = palier_content::demo::sha256_hex(key.as_bytes());
-    ItemId::parse(&format!("{}-{}", feed.id, &digest[..12])).unwrap_or_else(|_| ItemId::stored(digest[..40].to_owned()))
+    ItemId::parse(&format!("{}-{}", feed.id, &digest[..12]))
+        .unwrap_or_else(|_| ItemId::stored(digest[..40].to_owned()))
 }
 
 /// Fetches a feed now, publishes what changed, and records the outcome in the feed's status.
@@ -123,11 +129,18 @@ async fn fetch_and_apply(
 ) -> Result<(FetchOutcome, Option<Validators>), String> {
     let store = publishing.store();
     let fetched = fetcher
-        .document(&feed.url, feed.status.etag.as_deref(), feed.status.last_modified.as_deref(), MAX_DOCUMENT_BYTES)
+        .document(
+            &feed.url,
+            feed.status.etag.as_deref(),
+            feed.status.last_modified.as_deref(),
+            MAX_DOCUMENT_BYTES,
+        )
         .await
         .map_err(|e| format!("{}: {e}", feed.url))?;
     let (bytes, etag, last_modified) = match fetched {
-        Fetched::NotModified => return Ok((FetchOutcome { not_modified: true, ..FetchOutcome::default() }, None)),
+        Fetched::NotModified => {
+            return Ok((FetchOutcome { not_modified: true, ..FetchOutcome::default() }, None));
+        }
         Fetched::Document { bytes, etag, last_modified } => (bytes, etag, last_modified),
     };
     let known = store.feed_items(&feed.id).await.map_err(|e| e.to_string())?;
@@ -150,21 +163,33 @@ async fn fetch_and_apply(
     let mut outcome = FetchOutcome { unchanged: plan.unchanged, ..FetchOutcome::default() };
     outcome.problems.extend(read.skipped.iter().map(|s| s.reason.clone()));
     if read.capped > 0 {
-        outcome.problems.push(format!("{} entries left out: a feed keeps at most {} items", read.capped, super::MAX_FEED_ITEMS));
+        outcome.problems.push(format!(
+            "{} entries left out: a feed keeps at most {} items",
+            read.capped,
+            super::MAX_FEED_ITEMS
+        ));
     }
     let by_key: HashMap<&str, (&Entry, &String)> =
         read.entries.iter().zip(&prints).map(|(e, p)| (e.key.as_str(), (e, p))).collect();
-    let mut remembered: HashMap<String, FeedItem> = known.iter().map(|k| (k.key.clone(), k.clone())).collect();
+    let mut remembered: HashMap<String, FeedItem> =
+        known.iter().map(|k| (k.key.clone(), k.clone())).collect();
 
     for key in plan.create.iter().chain(&plan.update) {
         let (entry, fingerprint) = by_key[key.as_str()];
         let id = item_id(feed, key);
         match publish_entry(publishing, fetcher, &actor, feed, entry, &id).await {
             Ok((created, picture_problem)) => {
-                if created { outcome.created.push(id.clone()) } else { outcome.updated.push(id.clone()) }
+                if created {
+                    outcome.created.push(id.clone())
+                } else {
+                    outcome.updated.push(id.clone())
+                }
                 outcome.problems.extend(picture_problem);
                 let first_seen = remembered.get(key).map_or(now, |k| k.first_seen);
-                remembered.insert(key.clone(), FeedItem { key: key.clone(), item_id: id, fingerprint: fingerprint.clone(), first_seen });
+                remembered.insert(
+                    key.clone(),
+                    FeedItem { key: key.clone(), item_id: id, fingerprint: fingerprint.clone(), first_seen },
+                );
             }
             Err(e) => outcome.problems.push(format!("entry {key}: {e}")),
         }
@@ -203,7 +228,9 @@ async fn read_document(
             let zone = feed_zone(publishing, feed).await;
             ical::read(&String::from_utf8_lossy(bytes), &zone, now)
         }
-        FeedFormat::Rss | FeedFormat::Atom => news::read(bytes, &feed.url, now, &|key| first_seen.get(key).copied()),
+        FeedFormat::Rss | FeedFormat::Atom => {
+            news::read(bytes, &feed.url, now, &|key| first_seen.get(key).copied())
+        }
     }
 }
 
@@ -233,13 +260,18 @@ async fn publish_entry(
         None => (Vec::new(), None),
         Some(address) => match picture(publishing, fetcher, actor, address).await {
             Ok(media) => (vec![media], None),
-            Err(problem) => (Vec::new(), Some(format!("entry {}: picture {address}: {problem}; published without it", entry.key))),
+            Err(problem) => (
+                Vec::new(),
+                Some(format!("entry {}: picture {address}: {problem}; published without it", entry.key)),
+            ),
         },
     };
     let details = match &entry.details {
-        EntryDetails::Event { starts_at, ends_at, place } => {
-            Details::Event(palier_content::Event { starts_at: *starts_at, ends_at: *ends_at, place: place.clone() })
-        }
+        EntryDetails::Event { starts_at, ends_at, place } => Details::Event(palier_content::Event {
+            starts_at: *starts_at,
+            ends_at: *ends_at,
+            place: place.clone(),
+        }),
         EntryDetails::News => Details::News(palier_content::News { source: Some(feed.name.clone()) }),
     };
     let item = Item {
@@ -266,7 +298,10 @@ async fn publish_entry(
     let draft = Draft {
         item,
         expected_version: None,
-        targets: Some(Targets { buildings: feed.publisher.buildings.clone(), areas: feed.publisher.areas.clone() }),
+        targets: Some(Targets {
+            buildings: feed.publisher.buildings.clone(),
+            areas: feed.publisher.areas.clone(),
+        }),
         person_id: None,
         review: Some(feed.moderated),
     };
@@ -275,7 +310,12 @@ async fn publish_entry(
 }
 
 /// Fetches a picture and brings it through the upload checks.
-async fn picture(publishing: &Publishing, fetcher: &Fetcher, actor: &Actor, address: &str) -> Result<MediaRef, String> {
+async fn picture(
+    publishing: &Publishing,
+    fetcher: &Fetcher,
+    actor: &Actor,
+    address: &str,
+) -> Result<MediaRef, String> {
     let bytes = fetcher.picture(address, MAX_UPLOAD_BYTES).await.map_err(|e: FetchError| e.to_string())?;
     publishing.upload_media(actor, bytes).await.map(|uploaded| uploaded.media).map_err(|e| e.to_string())
 }

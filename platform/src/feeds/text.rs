@@ -23,7 +23,9 @@ fn looks_like_html(text: &str) -> bool {
     bytes.windows(2).any(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'/' || w[1] == b'!'))
         || text.split('&').skip(1).any(|rest| {
             rest.split_once(';').is_some_and(|(name, _)| {
-                !name.is_empty() && name.len() <= 10 && name.trim_start_matches('#').chars().all(|c| c.is_ascii_alphanumeric())
+                !name.is_empty()
+                    && name.len() <= 10
+                    && name.trim_start_matches('#').chars().all(|c| c.is_ascii_alphanumeric())
             })
         })
 }

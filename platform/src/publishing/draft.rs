@@ -171,7 +171,11 @@ pub fn read(
     Ok(Draft { item, expected_version, targets, person_id, review: None })
 }
 
-fn ids<T>(list: Vec<String>, field: &str, parse: fn(&str) -> Result<T, String>) -> Result<Vec<T>, PublishingError> {
+fn ids<T>(
+    list: Vec<String>,
+    field: &str,
+    parse: fn(&str) -> Result<T, String>,
+) -> Result<Vec<T>, PublishingError> {
     list.iter().map(|id| parse(id).map_err(|e| invalid(format!("{field} entry: {e}")))).collect()
 }
 

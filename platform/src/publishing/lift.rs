@@ -46,8 +46,11 @@ fn item_id(lift: &LiftId, suffix: &str) -> ItemId {
 /// « 16 h », « 16 h 30 », or with the day when it is not today.
 fn around(at: Timestamp, now: Timestamp, tz: &jiff::tz::TimeZone) -> String {
     let local = at.to_zoned(tz.clone());
-    let hour =
-        if local.minute() == 0 { format!("{} h", local.hour()) } else { format!("{} h {:02}", local.hour(), local.minute()) };
+    let hour = if local.minute() == 0 {
+        format!("{} h", local.hour())
+    } else {
+        format!("{} h {:02}", local.hour(), local.minute())
+    };
     if local.date() == now.to_zoned(tz.clone()).date() {
         hour
     } else {
@@ -67,12 +70,17 @@ impl Publishing {
         if publisher.role != Role::Lift {
             return Err(Forbidden {
                 rule: Rule::RoleKinds,
-                message: format!("only the lift company reports a lift's status; this publisher is a {}", publisher.role),
+                message: format!(
+                    "only the lift company reports a lift's status; this publisher is a {}",
+                    publisher.role
+                ),
             }
             .into());
         }
         let lift = self.store.lift(id).await?.ok_or_else(|| {
-            PublishingError::NotFound(format!("lift {id} does not exist; `palier-platform lift add` registers it"))
+            PublishingError::NotFound(format!(
+                "lift {id} does not exist; `palier-platform lift add` registers it"
+            ))
         })?;
         rules::may_reach(publisher, std::slice::from_ref(&lift.building_id))?;
         let now = self.now();
@@ -86,12 +94,22 @@ impl Publishing {
             None => false,
         };
         if same && (still_shown || report.running) {
-            return Ok(LiftOutcome { lift: id.clone(), changed: false, published: Vec::new(), withdrawn: Vec::new() });
+            return Ok(LiftOutcome {
+                lift: id.clone(),
+                changed: false,
+                published: Vec::new(),
+                withdrawn: Vec::new(),
+            });
         }
-        let building = self.store.building(&lift.building_id).await?.ok_or_else(|| StoreError::not_found("building", &lift.building_id))?;
+        let building = self
+            .store
+            .building(&lift.building_id)
+            .await?
+            .ok_or_else(|| StoreError::not_found("building", &lift.building_id))?;
         let tz = building.tz().unwrap_or(jiff::tz::TimeZone::UTC);
         let lobby = self.lobby_roles(&lift.building_id).await?;
-        let mut outcome = LiftOutcome { lift: id.clone(), changed: true, published: Vec::new(), withdrawn: Vec::new() };
+        let mut outcome =
+            LiftOutcome { lift: id.clone(), changed: true, published: Vec::new(), withdrawn: Vec::new() };
         if report.running {
             for gone in [&down, &hall] {
                 if self.withdraw_if_live(actor, gone).await? {
@@ -101,30 +119,54 @@ impl Publishing {
             let mut roles = vec!["lift".to_owned()];
             roles.extend(lobby);
             let title = format!("{} de nouveau en service", lift.name);
-            self.publish_flash(actor, &lift, &back, Severity::Info, title, String::new(), roles, now, now + BACK_IN_SERVICE_FOR)
-                .await?;
+            self.publish_flash(
+                actor,
+                &lift,
+                &back,
+                Severity::Info,
+                title,
+                String::new(),
+                roles,
+                now,
+                now + BACK_IN_SERVICE_FOR,
+            )
+            .await?;
             outcome.published.push(back.clone());
         } else {
             if self.withdraw_if_live(actor, &back).await? {
                 outcome.withdrawn.push(back.clone());
             }
             let until = report.expected_return.map_or(now + OUT_OF_SERVICE_LIFETIME, |r| {
-                (r + SignedDuration::from_hours(12)).min(now + OUT_OF_SERVICE_LIFETIME).max(now + SignedDuration::from_hours(1))
+                (r + SignedDuration::from_hours(12))
+                    .min(now + OUT_OF_SERVICE_LIFETIME)
+                    .max(now + SignedDuration::from_hours(1))
             });
             let title = match report.expected_return {
                 Some(at) => format!("{} à l’arrêt — retour prévu vers {}", lift.name, around(at, now, &tz)),
                 None => format!("{} à l’arrêt", lift.name),
             };
             let body = "Le technicien est prévenu. Merci de prendre l’escalier.".to_owned();
-            self.publish_flash(actor, &lift, &down, Severity::Urgent, title.clone(), body.clone(), vec!["lift".into()], now, until)
-                .await?;
+            self.publish_flash(
+                actor,
+                &lift,
+                &down,
+                Severity::Urgent,
+                title.clone(),
+                body.clone(),
+                vec!["lift".into()],
+                now,
+                until,
+            )
+            .await?;
             outcome.published.push(down.clone());
             if !lobby.is_empty() {
-                self.publish_flash(actor, &lift, &hall, Severity::Important, title, body, lobby, now, until).await?;
+                self.publish_flash(actor, &lift, &hall, Severity::Important, title, body, lobby, now, until)
+                    .await?;
                 outcome.published.push(hall.clone());
             }
         }
-        let status = LiftStatus { running: report.running, since: now, expected_return: report.expected_return };
+        let status =
+            LiftStatus { running: report.running, since: now, expected_return: report.expected_return };
         self.store.set_lift_status(id, &status).await?;
         tracing::info!(lift = %id, running = report.running, "lift status");
         Ok(outcome)

@@ -329,7 +329,9 @@ impl Publishing {
             },
         };
         if buildings.is_empty() && areas.is_empty() {
-            return Err(PublishingError::Invalid("name at least one building or area to publish to".to_owned()));
+            return Err(PublishingError::Invalid(
+                "name at least one building or area to publish to".to_owned(),
+            ));
         }
         for building in &buildings {
             if self.store.building(building).await?.is_none() {
@@ -392,7 +394,9 @@ impl Publishing {
                 break;
             }
             let found = self.store.area(&id).await?.ok_or_else(|| {
-                PublishingError::NotFound(format!("area {id} does not exist; `palier-platform area list` shows them"))
+                PublishingError::NotFound(format!(
+                    "area {id} does not exist; `palier-platform area list` shows them"
+                ))
             })?;
             next = found.within;
             chain.push(id);

@@ -117,8 +117,12 @@ impl Targets {
 
     /// `bld-a, area-nord` for messages.
     pub fn describe(&self) -> String {
-        let names: Vec<&str> =
-            self.buildings.iter().map(BuildingId::as_str).chain(self.areas.iter().map(AreaId::as_str)).collect();
+        let names: Vec<&str> = self
+            .buildings
+            .iter()
+            .map(BuildingId::as_str)
+            .chain(self.areas.iter().map(AreaId::as_str))
+            .collect();
         names.join(", ")
     }
 }

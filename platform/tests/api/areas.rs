@@ -66,27 +66,40 @@ async fn an_item_for_a_neighbourhood_reaches_its_buildings_and_those_added_later
     assert_eq!(read["reach"].as_array().unwrap().len(), 3, "{read}");
 
     // Proof of play covers the screens of every building it reaches.
-    let publisher = p.store.publishers().await.unwrap().into_iter().find(|e| e.publisher.areas.len() == 1).unwrap();
+    let publisher =
+        p.store.publishers().await.unwrap().into_iter().find(|e| e.publisher.areas.len() == 1).unwrap();
     let actor = Actor::new(publisher.publisher, Via::Api);
-    let proof = p.state.publishing().proof_of_play(&actor, &ItemId::parse("event-brocante").unwrap()).await.unwrap();
+    let proof =
+        p.state.publishing().proof_of_play(&actor, &ItemId::parse("event-brocante").unwrap()).await.unwrap();
     let mut devices: Vec<&str> = proof.screens.iter().map(|s| s.device_id.as_str()).collect();
     devices.sort();
-    let mut expected = vec![board_a.device_id.as_str(), board_b.device_id.as_str(), board_c.device_id.as_str()];
+    let mut expected =
+        vec![board_a.device_id.as_str(), board_b.device_id.as_str(), board_c.device_id.as_str()];
     expected.sort();
     assert_eq!(devices, expected);
 
     // Scope: not the city it lies in, not another building, not an unknown area.
     let mut to_city = event("event-ville", "res-1");
     to_city["areas"] = json!([city.area.id]);
-    let refused = error(p.post_json("/v1/publish/items", Some(&app), &to_city).await, StatusCode::FORBIDDEN, "forbidden").await;
+    let refused = error(
+        p.post_json("/v1/publish/items", Some(&app), &to_city).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
     assert!(refused.contains("area-lyon"), "{refused}");
     let mut to_far = event("event-loin", "res-1");
     to_far["buildings"] = json!([elsewhere]);
-    error(p.post_json("/v1/publish/items", Some(&app), &to_far).await, StatusCode::FORBIDDEN, "forbidden").await;
+    error(p.post_json("/v1/publish/items", Some(&app), &to_far).await, StatusCode::FORBIDDEN, "forbidden")
+        .await;
     let mut to_nowhere = event("event-nulle-part", "res-1");
     to_nowhere["areas"] = json!(["area-atlantide"]);
-    let missing =
-        error(p.post_json("/v1/publish/items", Some(&app), &to_nowhere).await, StatusCode::NOT_FOUND, "not_found").await;
+    let missing = error(
+        p.post_json("/v1/publish/items", Some(&app), &to_nowhere).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
     assert!(missing.contains("area-atlantide"), "{missing}");
 
     // A city publisher reaches the neighbourhood within it, and the building it names.
@@ -103,7 +116,11 @@ async fn an_item_for_a_neighbourhood_reaches_its_buildings_and_those_added_later
     again.as_object_mut().unwrap().remove("areas");
     again.as_object_mut().unwrap().remove("buildings");
     again["title"] = json!("Fête de quartier, samedi");
-    let updated: Value = p.put_json("/v1/publish/items/event-fete", &city_app, &again).await.json().await.unwrap();
-    assert_eq!((updated["areas"].clone(), updated["buildings"].clone()), (json!([pentes.area.id]), json!([elsewhere])));
+    let updated: Value =
+        p.put_json("/v1/publish/items/event-fete", &city_app, &again).await.json().await.unwrap();
+    assert_eq!(
+        (updated["areas"].clone(), updated["buildings"].clone()),
+        (json!([pentes.area.id]), json!([elsewhere]))
+    );
     p.stop().await;
 }

@@ -15,8 +15,8 @@ use palier_platform::feeds::{FeedFormat, FeedKind};
 use palier_platform::ids::{BuildingId, FeedId, PublisherId};
 use palier_platform::moderation::Event;
 use palier_platform::publishing::Actor;
-use palier_platform::store::{Publisher, PublisherKind, Via};
 use palier_platform::store::AreaKind;
+use palier_platform::store::{Publisher, PublisherKind, Via};
 use palier_platform::{Role, Settings};
 use serde_json::Value;
 
@@ -44,13 +44,20 @@ impl Documents {
     }
 
     async fn serve(&self) -> String {
-        async fn answer(State(docs): State<Documents>, Path(name): Path<String>, headers: HeaderMap) -> Response {
+        async fn answer(
+            State(docs): State<Documents>,
+            Path(name): Path<String>,
+            headers: HeaderMap,
+        ) -> Response {
             let found = docs.files.lock().unwrap().get(&name).cloned();
             let response = match found {
                 None => StatusCode::NOT_FOUND.into_response(),
                 Some((bytes, mime)) => {
                     let etag = format!("\"{}\"", &palier_content::demo::sha256_hex(&bytes)[..16]);
-                    if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.to_str().ok() == Some(etag.as_str())) {
+                    if headers
+                        .get(header::IF_NONE_MATCH)
+                        .is_some_and(|v| v.to_str().ok() == Some(etag.as_str()))
+                    {
                         StatusCode::NOT_MODIFIED.into_response()
                     } else {
                         ([(header::CONTENT_TYPE, mime), (header::ETAG, etag.as_str())], bytes).into_response()
@@ -76,7 +83,14 @@ async fn platform_at(at: &str) -> Platform {
     p
 }
 
-async fn add_feed(p: &Platform, url: String, format: FeedFormat, kind: FeedKind, scope: &str, moderated: bool) -> FeedId {
+async fn add_feed(
+    p: &Platform,
+    url: String,
+    format: FeedFormat,
+    kind: FeedKind,
+    scope: &str,
+    moderated: bool,
+) -> FeedId {
     let new = NewFeed {
         id: None,
         name: format!("Ville de Lyon — {}", format.as_str()),
@@ -102,7 +116,8 @@ fn pictures(docs: &Documents) {
 }
 
 fn jpeg(width: u32, height: u32) -> Vec<u8> {
-    let picture = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+    let picture =
+        image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
     let mut out = std::io::Cursor::new(Vec::new());
     picture.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
     out.into_inner()
@@ -113,29 +128,62 @@ async fn a_city_agenda_reaches_the_boards_of_its_area_once_and_is_not_fetched_tw
     let p = platform_at("2026-10-20T12:00:00Z").await;
     let docs = Documents::default();
     let base = docs.serve().await;
-    docs.put("agenda.ics", AGENDA.replace("http://127.0.0.1:0/pictures", &base), "text/calendar; charset=utf-8");
+    docs.put(
+        "agenda.ics",
+        AGENDA.replace("http://127.0.0.1:0/pictures", &base),
+        "text/calendar; charset=utf-8",
+    );
     pictures(&docs);
     let a = p.building("Les Tilleuls").await;
     let b = p.building("Les Acacias").await;
-    let area = admin::add_area(&*p.store, "Lyon 1er", AreaKind::City, None, &[a.clone(), b.clone()], None, p.state.now())
-        .await
-        .unwrap();
+    let area = admin::add_area(
+        &*p.store,
+        "Lyon 1er",
+        AreaKind::City,
+        None,
+        &[a.clone(), b.clone()],
+        None,
+        p.state.now(),
+    )
+    .await
+    .unwrap();
     let board_a = p.enrol(&a, &["lobby-centre"]).await;
     let board_b = p.enrol(&b, &["lift"]).await;
-    let id = add_feed(&p, format!("{base}/agenda.ics"), FeedFormat::Ical, FeedKind::Event, area.area.id.as_str(), false).await;
+    let id = add_feed(
+        &p,
+        format!("{base}/agenda.ics"),
+        FeedFormat::Ical,
+        FeedKind::Event,
+        area.area.id.as_str(),
+        false,
+    )
+    .await;
 
     let first = fetch(&p, &id).await;
     assert_eq!(first.error, None);
     assert_eq!((first.created.len(), first.updated.len(), first.withdrawn.len()), (8, 0, 0), "{first:?}");
-    assert_eq!(first.problems.len(), 2, "the event without UID and the impossible date: {:?}", first.problems);
+    assert_eq!(
+        first.problems.len(),
+        2,
+        "the event without UID and the impossible date: {:?}",
+        first.problems
+    );
     for board in [&board_a, &board_b] {
         let manifest = p.manifest(&board.token).await;
         let items = manifest["items"].as_array().unwrap();
         assert_eq!(items.len(), 8);
-        assert!(items.iter().all(|i| i["kind"] == "event" && i["origin"] == "Ville de Lyon — ical"), "{manifest}");
+        assert!(
+            items.iter().all(|i| i["kind"] == "event" && i["origin"] == "Ville de Lyon — ical"),
+            "{manifest}"
+        );
     }
     let manifest = p.manifest(&board_a.token).await;
-    let concert = manifest["items"].as_array().unwrap().iter().find(|i| i["title"] == "Concert du quatuor Debussy").unwrap();
+    let concert = manifest["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["title"] == "Concert du quatuor Debussy")
+        .unwrap();
     assert_eq!(concert["starts_at"], "2026-10-29T19:00:00Z");
     assert_eq!(concert["place"], "Temple du Change");
     assert_eq!(concert["body"], "Un programme Ravel & Debussy.\n\nEntrée libre dans la limite des places.");
@@ -154,7 +202,9 @@ async fn a_city_agenda_reaches_the_boards_of_its_area_once_and_is_not_fetched_tw
 }
 
 fn rss_with(items: &[(&str, &str, &str)]) -> String {
-    let mut out = String::from(r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Mairie</title><link>https://m.example/</link>"#);
+    let mut out = String::from(
+        r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Mairie</title><link>https://m.example/</link>"#,
+    );
     for (guid, title, date) in items {
         out.push_str(&format!(
             "<item><guid isPermaLink=\"false\">{guid}</guid><title>{title}</title><pubDate>{date}</pubDate>\
@@ -173,19 +223,31 @@ async fn a_news_feed_that_changes_gives_one_version_one_withdrawal_and_one_new_i
     let a = p.building("Les Tilleuls").await;
     let board = p.enrol(&a, &["lobby-centre"]).await;
     let date = "Tue, 24 Nov 2026 09:00:00 +0100";
-    docs.put("news.rss", rss_with(&[("n1", "Marché de Noël", date), ("n2", "Piscine fermée", date), ("n3", "Collecte", date)]), "application/rss+xml");
+    docs.put(
+        "news.rss",
+        rss_with(&[("n1", "Marché de Noël", date), ("n2", "Piscine fermée", date), ("n3", "Collecte", date)]),
+        "application/rss+xml",
+    );
     let id = add_feed(&p, format!("{base}/news.rss"), FeedFormat::Rss, FeedKind::News, &a, false).await;
     let first = fetch(&p, &id).await;
     assert_eq!(first.created.len(), 3, "{first:?}");
 
     docs.put(
         "news.rss",
-        rss_with(&[("n1", "Marché de Noël prolongé", date), ("n3", "Collecte", date), ("n4", "Conseil de quartier", date)]),
+        rss_with(&[
+            ("n1", "Marché de Noël prolongé", date),
+            ("n3", "Collecte", date),
+            ("n4", "Conseil de quartier", date),
+        ]),
         "application/rss+xml",
     );
     let second = fetch(&p, &id).await;
     assert_eq!(second.error, None);
-    assert_eq!((second.created.len(), second.updated.len(), second.withdrawn.len(), second.unchanged), (1, 1, 1, 1), "{second:?}");
+    assert_eq!(
+        (second.created.len(), second.updated.len(), second.withdrawn.len(), second.unchanged),
+        (1, 1, 1, 1),
+        "{second:?}"
+    );
     let feed = p.store.feed(&id).await.unwrap().unwrap();
     let item = |key: &str| palier_platform::feeds::sync::item_id(&feed, key);
     assert_eq!(second.updated, [item("n1")]);
@@ -201,9 +263,17 @@ async fn a_news_feed_that_changes_gives_one_version_one_withdrawal_and_one_new_i
     shown.sort();
     assert_eq!(
         shown,
-        [("Collecte".to_owned(), 1), ("Conseil de quartier".to_owned(), 1), ("Marché de Noël prolongé".to_owned(), 2)]
+        [
+            ("Collecte".to_owned(), 1),
+            ("Conseil de quartier".to_owned(), 1),
+            ("Marché de Noël prolongé".to_owned(), 2)
+        ]
     );
-    assert!(feed.status.report.starts_with("1 new, 1 updated, 1 withdrawn, 1 unchanged"), "{}", feed.status.report);
+    assert!(
+        feed.status.report.starts_with("1 new, 1 updated, 1 withdrawn, 1 unchanged"),
+        "{}",
+        feed.status.report
+    );
 }
 
 #[tokio::test]
@@ -219,8 +289,17 @@ async fn broken_and_hostile_feeds_change_nothing_and_say_why() {
     let first = fetch(&p, &id).await;
     assert_eq!(first.created.len(), 3, "{first:?}");
     let before = p.manifest(&board.token).await;
-    let sapins = before["items"].as_array().unwrap().iter().find(|i| i["title"].as_str().unwrap().starts_with("Collecte des sapins")).unwrap().clone();
-    assert!(!sapins["body"].as_str().unwrap().contains("document.write"), "scripts never reach a screen: {sapins}");
+    let sapins = before["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["title"].as_str().unwrap().starts_with("Collecte des sapins"))
+        .unwrap()
+        .clone();
+    assert!(
+        !sapins["body"].as_str().unwrap().contains("document.write"),
+        "scripts never reach a screen: {sapins}"
+    );
     assert_eq!(sapins["media"].as_array().unwrap().len(), 1);
 
     let mut many = String::from(r#"<rss version="2.0"><channel><title>t</title>"#);
@@ -231,7 +310,10 @@ async fn broken_and_hostile_feeds_change_nothing_and_say_why() {
     let empty = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Mairie</title></channel></rss>"#;
     // (what the server now answers, what the error says)
     let cases: Vec<(Vec<u8>, &str)> = vec![
-        (b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>".to_vec(), "not an RSS or Atom feed"),
+        (
+            b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>".to_vec(),
+            "not an RSS or Atom feed",
+        ),
         (vec![b' '; 50 * 1024 * 1024], "larger than"),
         (many.into_bytes(), "10000 entries"),
         (empty.as_bytes().to_vec(), "lists no entry now"),
@@ -244,20 +326,32 @@ async fn broken_and_hostile_feeds_change_nothing_and_say_why() {
         let error = outcome.error.clone().unwrap_or_default();
         assert!(error.contains(expected), "{expected}: {error}");
         let now = p.manifest(&board.token).await;
-        assert_eq!((&now["generation"], &now["items"]), (&before["generation"], &before["items"]), "{expected}: nothing changed");
+        assert_eq!(
+            (&now["generation"], &now["items"]),
+            (&before["generation"], &before["items"]),
+            "{expected}: nothing changed"
+        );
         let feed = p.store.feed(&id).await.unwrap().unwrap();
-        assert_eq!((feed.status.failures, feed.status.last_error.as_deref()), (failures, Some(error.as_str())));
+        assert_eq!(
+            (feed.status.failures, feed.status.last_error.as_deref()),
+            (failures, Some(error.as_str()))
+        );
         assert_eq!(feed.live_items, 3);
         let wait = feed.status.next_fetch_at.unwrap().duration_since(p.state.now());
         let backoff = SignedDuration::from_mins(15 << failures);
-        assert!(wait <= backoff && wait > backoff - SignedDuration::from_secs(10), "backs off: {expected}: {wait:?}");
+        assert!(
+            wait <= backoff && wait > backoff - SignedDuration::from_secs(10),
+            "backs off: {expected}: {wait:?}"
+        );
     }
     docs.put("gone.rss", "", "text/plain");
-    let missing = add_feed(&p, format!("{base}/nothing-here.rss"), FeedFormat::Rss, FeedKind::News, &a, false).await;
+    let missing =
+        add_feed(&p, format!("{base}/nothing-here.rss"), FeedFormat::Rss, FeedKind::News, &a, false).await;
     assert!(fetch(&p, &missing).await.error.unwrap().contains("HTTP 404"));
 
     // Entries with impossible dates or no title are skipped and named; the rest goes on.
-    let bad_dates = rss_with(&[("n9", "Nouvelle", "le 32 brumaire")]).replace("<title>Mairie</title>", "<title>Mairie</title><item><guid>x</guid></item>");
+    let bad_dates = rss_with(&[("n9", "Nouvelle", "le 32 brumaire")])
+        .replace("<title>Mairie</title>", "<title>Mairie</title><item><guid>x</guid></item>");
     docs.put("news.rss", bad_dates, "application/rss+xml");
     let outcome = fetch(&p, &id).await;
     assert_eq!(outcome.error, None, "{outcome:?}");
@@ -281,10 +375,15 @@ async fn a_moderated_atom_feed_waits_for_a_moderator_and_feeds_are_checked_when_
     let id = add_feed(&p, format!("{base}/atom.xml"), FeedFormat::Atom, FeedKind::News, &a, true).await;
     let outcome = fetch(&p, &id).await;
     assert_eq!(outcome.created.len(), 2, "{outcome:?}");
-    assert!(outcome.problems.iter().any(|p| p.contains("picture")), "the enclosure's host does not answer: {:?}", outcome.problems);
+    assert!(
+        outcome.problems.iter().any(|p| p.contains("picture")),
+        "the enclosure's host does not answer: {:?}",
+        outcome.problems
+    );
     assert!(p.item_ids(&board.token).await.is_empty(), "pending items reach no board");
     let app = p.publisher(Role::Neighbourhood, &[&a]).await;
-    let record: Value = p.get(&format!("/v1/publish/items/{}", outcome.created[0]), &app).await.json().await.unwrap();
+    let record: Value =
+        p.get(&format!("/v1/publish/items/{}", outcome.created[0]), &app).await.json().await.unwrap();
     assert_eq!(record["error"]["code"], "forbidden", "another publisher's item: {record}");
     let moderator = Actor::new(
         Publisher::with_buildings(
@@ -316,7 +415,10 @@ async fn a_moderated_atom_feed_waits_for_a_moderator_and_feeds_are_checked_when_
         (refused("ftp://x.example/a.ics", FeedFormat::Ical, FeedKind::Event, &a), "http(s)"),
         (refused("https://x.example/a.ics", FeedFormat::Ical, FeedKind::News, &a), "--kind event"),
         (refused("https://x.example/a.rss", FeedFormat::Rss, FeedKind::Event, &a), "--kind news"),
-        (refused("https://x.example/a.rss", FeedFormat::Rss, FeedKind::News, "bld-nowhere"), "neither a building nor an area"),
+        (
+            refused("https://x.example/a.rss", FeedFormat::Rss, FeedKind::News, "bld-nowhere"),
+            "neither a building nor an area",
+        ),
     ];
     for (new, expected) in cases {
         let error = admin::add_feed(&*p.store, new, now).await.unwrap_err().to_string();

@@ -25,7 +25,10 @@ async fn a_lift_out_of_service_reaches_its_screens_once_and_leaves_when_it_runs_
     let on_lift = p.manifest(&lift_board.token).await;
     let shown = &on_lift["items"][0];
     assert_eq!((shown["severity"].as_str(), shown["roles"].clone()), (Some("urgent"), json!(["lift"])));
-    assert!(shown["title"].as_str().unwrap().starts_with("Ascenseur A à l’arrêt — retour prévu vers"), "{shown}");
+    assert!(
+        shown["title"].as_str().unwrap().starts_with("Ascenseur A à l’arrêt — retour prévu vers"),
+        "{shown}"
+    );
     assert_eq!(shown["origin"], "test");
     let in_lobby = p.manifest(&lobby_board.token).await;
     assert_eq!(in_lobby["items"].as_array().unwrap().len(), 1);
@@ -40,7 +43,8 @@ async fn a_lift_out_of_service_reaches_its_screens_once_and_leaves_when_it_runs_
     }
     assert_eq!(p.manifest(&lift_board.token).await["generation"].as_u64().unwrap(), generation);
 
-    let up: Value = p.post_json(&path, Some(&company), &json!({"status": "in_service"})).await.json().await.unwrap();
+    let up: Value =
+        p.post_json(&path, Some(&company), &json!({"status": "in_service"})).await.json().await.unwrap();
     assert_eq!(up["withdrawn"].as_array().unwrap().len(), 2, "{up}");
     let on_lift = p.manifest(&lift_board.token).await;
     assert_eq!(on_lift["items"].as_array().unwrap().len(), 1);
@@ -69,5 +73,6 @@ async fn a_lift_out_of_service_reaches_its_screens_once_and_leaves_when_it_runs_
     assert_eq!(published["item"]["roles"], json!(["lift"]));
     visit["id"] = json!("flash-cave");
     visit["roles"] = json!(["cellar"]);
-    error(p.post_json("/v1/publish/items", Some(&company), &visit).await, StatusCode::FORBIDDEN, "forbidden").await;
+    error(p.post_json("/v1/publish/items", Some(&company), &visit).await, StatusCode::FORBIDDEN, "forbidden")
+        .await;
 }

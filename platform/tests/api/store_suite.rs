@@ -11,8 +11,8 @@ use palier_platform::Role;
 use palier_platform::ids::{AreaId, BuildingId, DeviceId, ItemId, MediaAddress, PersonId, PublisherId};
 use palier_platform::moderation::Moderation;
 use palier_platform::store::{
-    Area, AreaKind, BuildingLoad, Change, Conflict, EnrolmentCode, ItemQuery, ItemWrite, NewDevice, Person, Publisher,
-    PublisherKind, Store, StoreError, Via, WithdrawReason,
+    Area, AreaKind, BuildingLoad, Change, Conflict, EnrolmentCode, ItemQuery, ItemWrite, NewDevice, Person,
+    Publisher, PublisherKind, Store, StoreError, Via, WithdrawReason,
 };
 
 fn id<T>(parse: fn(&str) -> Result<T, String>, text: &str) -> T {
@@ -473,7 +473,12 @@ async fn areas_reach_buildings_added_later(store: &dyn Store) {
         store.add_building(&building(name), now).await.unwrap();
     }
     let [n1, n2, n3, c1] = ["bld-n1", "bld-n2", "bld-n3", "bld-c1"].map(|b| id(BuildingId::parse, b));
-    let city = Area { id: id(AreaId::parse, "area-ville"), name: "Ville".into(), kind: AreaKind::City, within: None };
+    let city = Area {
+        id: id(AreaId::parse, "area-ville"),
+        name: "Ville".into(),
+        kind: AreaKind::City,
+        within: None,
+    };
     let nord = Area {
         id: id(AreaId::parse, "area-nord"),
         name: "Quartier Nord".into(),
@@ -484,7 +489,11 @@ async fn areas_reach_buildings_added_later(store: &dyn Store) {
     store.add_area(&nord, now).await.unwrap();
     let again = store.add_area(&nord, now).await.unwrap_err();
     assert!(matches!(again, StoreError::Conflict(Conflict::Exists { what: "area", .. })), "{again}");
-    let orphan = Area { id: id(AreaId::parse, "area-x"), within: Some(id(AreaId::parse, "area-none")), ..nord.clone() };
+    let orphan = Area {
+        id: id(AreaId::parse, "area-x"),
+        within: Some(id(AreaId::parse, "area-none")),
+        ..nord.clone()
+    };
     let refused = store.add_area(&orphan, now).await.unwrap_err();
     assert!(matches!(refused, StoreError::NotFound { what: "area", .. }), "{refused}");
     assert_eq!(store.area(&nord.id).await.unwrap(), Some(nord.clone()));
@@ -497,7 +506,10 @@ async fn areas_reach_buildings_added_later(store: &dyn Store) {
     let twice = store.add_to_area(&nord.id, &n1, &change).await.unwrap();
     assert_eq!(twice.generation, None, "a building already in the area moves nothing");
     assert_eq!(store.area_reach(std::slice::from_ref(&nord.id)).await.unwrap(), [n1.clone(), n2.clone()]);
-    assert_eq!(store.area_reach(std::slice::from_ref(&city.id)).await.unwrap(), [c1.clone(), n1.clone(), n2.clone()]);
+    assert_eq!(
+        store.area_reach(std::slice::from_ref(&city.id)).await.unwrap(),
+        [c1.clone(), n1.clone(), n2.clone()]
+    );
     let listed = store.areas().await.unwrap();
     let nord_entry = listed.iter().find(|e| e.area.id == nord.id).unwrap();
     assert_eq!(nord_entry.buildings, [n1.clone(), n2.clone()]);
@@ -538,7 +550,14 @@ async fn areas_reach_buildings_added_later(store: &dyn Store) {
     assert_eq!(after.reason, "area");
     assert_eq!(store.building_items(&n3).await.unwrap().items[0]["id"], "event-ville");
     assert!(store.publisher_by_token("hash-nord").await.unwrap().unwrap().reach.contains(&n3));
-    assert!(store.items(&ItemQuery::Building(n3.clone())).await.unwrap().iter().any(|r| r.id.as_str() == "event-ville"));
+    assert!(
+        store
+            .items(&ItemQuery::Building(n3.clone()))
+            .await
+            .unwrap()
+            .iter()
+            .any(|r| r.id.as_str() == "event-ville")
+    );
 
     // Withdrawing moves every building it reached; a new version named to one building
     // leaves the others.
@@ -583,8 +602,15 @@ async fn feeds_their_status_and_entries(store: &dyn Store) {
     let again = store.add_feed(&feed).await.unwrap_err();
     assert!(matches!(again, StoreError::Conflict(Conflict::Exists { what: "feed", .. })), "{again}");
     let read = store.feed(&feed.id).await.unwrap().unwrap();
-    assert_eq!((read.moderated, read.every, read.format, read.publisher.areas.clone()), (true, feed.every, FeedFormat::Ical, feed.publisher.areas.clone()));
-    assert!(read.publisher.reach.len() >= 3, "bld-a and the neighbourhood's buildings: {:?}", read.publisher.reach);
+    assert_eq!(
+        (read.moderated, read.every, read.format, read.publisher.areas.clone()),
+        (true, feed.every, FeedFormat::Ical, feed.publisher.areas.clone())
+    );
+    assert!(
+        read.publisher.reach.len() >= 3,
+        "bld-a and the neighbourhood's buildings: {:?}",
+        read.publisher.reach
+    );
     assert_eq!(store.publisher_by_token("feed:feed-agenda").await.unwrap(), None, "a feed holds no token");
 
     let status = FeedStatus {
@@ -600,12 +626,23 @@ async fn feeds_their_status_and_entries(store: &dyn Store) {
     store.set_feed_status(&feed.id, &status).await.unwrap();
     assert_eq!(store.feed(&feed.id).await.unwrap().unwrap().status, status);
 
-    let mut write = write(item("feed-agenda-1", 1, now + SignedDuration::from_hours(24)), &read.publisher.id, &[], None);
+    let mut write =
+        write(item("feed-agenda-1", 1, now + SignedDuration::from_hours(24)), &read.publisher.id, &[], None);
     write.areas = vec![id(AreaId::parse, "area-nord")];
     store.write_item(&write, admit_all()).await.unwrap();
     let entries = vec![
-        FeedItem { key: "uid-1".into(), item_id: id(ItemId::parse, "feed-agenda-1"), fingerprint: "f1".into(), first_seen: now },
-        FeedItem { key: "uid-2".into(), item_id: id(ItemId::parse, "feed-agenda-2"), fingerprint: "f2".into(), first_seen: now },
+        FeedItem {
+            key: "uid-1".into(),
+            item_id: id(ItemId::parse, "feed-agenda-1"),
+            fingerprint: "f1".into(),
+            first_seen: now,
+        },
+        FeedItem {
+            key: "uid-2".into(),
+            item_id: id(ItemId::parse, "feed-agenda-2"),
+            fingerprint: "f2".into(),
+            first_seen: now,
+        },
     ];
     store.set_feed_items(&feed.id, &entries).await.unwrap();
     assert_eq!(store.feed_items(&feed.id).await.unwrap(), entries);

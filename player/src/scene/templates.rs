@@ -263,16 +263,7 @@ fn flash_slide(b: &mut Builder, ctx: &SlideContext<'_>, f: Frame, item: &Item, f
     let (label, rest) = area.split_top(80.0 * u);
     // A flash from an outside company (the lift's) names it: « Urgent · Ascenseurs Rhône ».
     let severity = with_origin(ctx.locale.severity(flash.severity), item);
-    b.text(
-        label,
-        &severity,
-        (56.0, 40.0),
-        1,
-        true,
-        colour,
-        Align::Left,
-        VAlign::Top,
-    );
+    b.text(label, &severity, (56.0, 40.0), 1, true, colour, Align::Left, VAlign::Top);
     let range = flash.starts_at.map(|s| when(ctx, s, flash.ends_at));
     let (rest, range_box) = match &range {
         Some(_) => {

@@ -36,14 +36,34 @@ fn a_city_agenda_becomes_the_occurrences_of_the_next_weeks() {
     // October, 31 October left out (EXDATE), 7 November moved to the afternoon, the whole
     // days from local midnight to local midnight.
     let expected = vec![
-        (format!("{atelier}|2026-10-24T08:00:00Z"), at("2026-10-24T08:00:00Z"), Some(at("2026-10-24T09:30:00Z"))),
+        (
+            format!("{atelier}|2026-10-24T08:00:00Z"),
+            at("2026-10-24T08:00:00Z"),
+            Some(at("2026-10-24T09:30:00Z")),
+        ),
         (format!("{marche}|2026-10-25"), at("2026-10-24T22:00:00Z"), Some(at("2026-10-25T23:00:00Z"))),
-        ("20261029-concert-quatuor@agenda.lyon.example".into(), at("2026-10-29T19:00:00Z"), Some(at("2026-10-29T20:30:00Z"))),
+        (
+            "20261029-concert-quatuor@agenda.lyon.example".into(),
+            at("2026-10-29T19:00:00Z"),
+            Some(at("2026-10-29T20:30:00Z")),
+        ),
         (format!("{marche}|2026-11-01"), at("2026-10-31T23:00:00Z"), Some(at("2026-11-01T23:00:00Z"))),
-        ("fete-des-lumieres-2026@agenda.lyon.example".into(), at("2026-11-04T23:00:00Z"), Some(at("2026-11-08T23:00:00Z"))),
-        (format!("{atelier}|2026-11-07T09:00:00Z"), at("2026-11-07T13:00:00Z"), Some(at("2026-11-07T14:30:00Z"))),
+        (
+            "fete-des-lumieres-2026@agenda.lyon.example".into(),
+            at("2026-11-04T23:00:00Z"),
+            Some(at("2026-11-08T23:00:00Z")),
+        ),
+        (
+            format!("{atelier}|2026-11-07T09:00:00Z"),
+            at("2026-11-07T13:00:00Z"),
+            Some(at("2026-11-07T14:30:00Z")),
+        ),
         (format!("{marche}|2026-11-08"), at("2026-11-07T23:00:00Z"), Some(at("2026-11-08T23:00:00Z"))),
-        (format!("{atelier}|2026-11-14T09:00:00Z"), at("2026-11-14T09:00:00Z"), Some(at("2026-11-14T10:30:00Z"))),
+        (
+            format!("{atelier}|2026-11-14T09:00:00Z"),
+            at("2026-11-14T09:00:00Z"),
+            Some(at("2026-11-14T10:30:00Z")),
+        ),
     ];
     assert_eq!(got, expected);
     let reasons: Vec<&str> = read.skipped.iter().map(|s| s.reason.as_str()).collect();
@@ -63,7 +83,13 @@ fn text_is_plain_and_places_links_and_pictures_are_kept() {
     assert_eq!(concert.picture.as_deref(), Some("http://127.0.0.1:0/pictures/concert.jpg"));
     let atelier = read.entries.iter().find(|e| e.key.ends_with("2026-10-24T08:00:00Z")).unwrap();
     assert_eq!(event_of(atelier).2.as_deref(), Some("Bibliothèque du 1er, 7 rue Saint-Polycarpe"));
-    assert!(atelier.body.starts_with("Chaque samedi matin, on se retrouve pour parler français autour d'un café."), "{}", atelier.body);
+    assert!(
+        atelier
+            .body
+            .starts_with("Chaque samedi matin, on se retrouve pour parler français autour d'un café."),
+        "{}",
+        atelier.body
+    );
     assert_eq!(atelier.valid_from, at("2026-10-24T08:00:00Z") - EVENT_HORIZON);
     assert_eq!(atelier.valid_until, at("2026-10-24T09:30:00Z"));
     let moved = read.entries.iter().find(|e| e.key.ends_with("2026-11-07T09:00:00Z")).unwrap();
@@ -106,10 +132,15 @@ fn broken_documents_are_refused_whole() {
     }
     let mut many = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n");
     for n in 0..(MAX_DOCUMENT_ENTRIES + 1) {
-        many.push_str(&format!("BEGIN:VEVENT\r\nUID:{n}\r\nDTSTART:20261101T100000Z\r\nSUMMARY:E{n}\r\nEND:VEVENT\r\n"));
+        many.push_str(&format!(
+            "BEGIN:VEVENT\r\nUID:{n}\r\nDTSTART:20261101T100000Z\r\nSUMMARY:E{n}\r\nEND:VEVENT\r\n"
+        ));
     }
     many.push_str("END:VCALENDAR\r\n");
-    assert_eq!(read(&many, &TimeZone::UTC, now).unwrap_err(), FeedError::TooManyEntries { listed: MAX_DOCUMENT_ENTRIES + 1 });
+    assert_eq!(
+        read(&many, &TimeZone::UTC, now).unwrap_err(),
+        FeedError::TooManyEntries { listed: MAX_DOCUMENT_ENTRIES + 1 }
+    );
 }
 
 #[test]

@@ -42,7 +42,8 @@ pub(super) fn require_area(tx: &Transaction<'_>, id: &AreaId) -> Outcome<()> {
 }
 
 pub(super) fn add(tx: &Transaction<'_>, area: &Area, now: Timestamp) -> Outcome<()> {
-    if tx.query_row("SELECT 1 FROM areas WHERE id = ?1", [area.id.as_str()], |_| Ok(())).optional()?.is_some() {
+    if tx.query_row("SELECT 1 FROM areas WHERE id = ?1", [area.id.as_str()], |_| Ok(())).optional()?.is_some()
+    {
         return Err(StoreError::exists("area", &area.id).into());
     }
     if let Some(within) = &area.within {
@@ -50,7 +51,13 @@ pub(super) fn add(tx: &Transaction<'_>, area: &Area, now: Timestamp) -> Outcome<
     }
     tx.execute(
         "INSERT INTO areas (id, name, kind, within_id, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![area.id.as_str(), area.name, area.kind.as_str(), area.within.as_ref().map(AreaId::as_str), millis(now)],
+        params![
+            area.id.as_str(),
+            area.name,
+            area.kind.as_str(),
+            area.within.as_ref().map(AreaId::as_str),
+            millis(now)
+        ],
     )?;
     Ok(())
 }
@@ -143,7 +150,10 @@ pub(super) fn set_item_targets(
     }
     for area in areas {
         require_area(tx, area)?;
-        tx.execute("INSERT OR IGNORE INTO item_areas (item_id, area_id) VALUES (?1, ?2)", params![item, area.as_str()])?;
+        tx.execute(
+            "INSERT OR IGNORE INTO item_areas (item_id, area_id) VALUES (?1, ?2)",
+            params![item, area.as_str()],
+        )?;
     }
     for building in reach(tx, areas)? {
         tx.execute(

@@ -30,7 +30,11 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
 }
 
 fn feed_from(tx: &Transaction<'_>, row: Row) -> Outcome<Feed> {
-    let ((id, name, url, format, kind, moderated, every_s, created, removed), status, (pub_id, pub_name, role, live)) = row;
+    let (
+        (id, name, url, format, kind, moderated, every_s, created, removed),
+        status,
+        (pub_id, pub_name, role, live),
+    ) = row;
     let (last_fetch, last_ok, last_error, failures, next_fetch, etag, last_modified, report) = status;
     let corrupt = |what: &str| Fail::Corrupt(format!("feed {id} has {what}"));
     let optional = |ms: Option<i64>| ms.map(instant).transpose();
@@ -60,7 +64,8 @@ fn feed_from(tx: &Transaction<'_>, row: Row) -> Outcome<Feed> {
 }
 
 pub(super) fn add(tx: &Transaction<'_>, feed: &Feed) -> Outcome<()> {
-    let exists = tx.query_row("SELECT 1 FROM feeds WHERE id = ?1", [feed.id.as_str()], |_| Ok(())).optional()?;
+    let exists =
+        tx.query_row("SELECT 1 FROM feeds WHERE id = ?1", [feed.id.as_str()], |_| Ok(())).optional()?;
     if exists.is_some() {
         return Err(StoreError::exists("feed", &feed.id).into());
     }
@@ -131,13 +136,20 @@ pub(super) fn set_status(tx: &Transaction<'_>, id: &FeedId, status: &FeedStatus)
 }
 
 pub(super) fn items(tx: &Transaction<'_>, id: &FeedId) -> Outcome<Vec<FeedItem>> {
-    let mut stmt =
-        tx.prepare("SELECT key, item_id, fingerprint, first_seen_ms FROM feed_items WHERE feed_id = ?1 ORDER BY key")?;
-    let rows: Vec<(String, String, String, i64)> =
-        stmt.query_map([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<_, _>>()?;
+    let mut stmt = tx.prepare(
+        "SELECT key, item_id, fingerprint, first_seen_ms FROM feed_items WHERE feed_id = ?1 ORDER BY key",
+    )?;
+    let rows: Vec<(String, String, String, i64)> = stmt
+        .query_map([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
     rows.into_iter()
         .map(|(key, item_id, fingerprint, first_seen)| {
-            Ok(FeedItem { key, item_id: ItemId::stored(item_id), fingerprint, first_seen: instant(first_seen)? })
+            Ok(FeedItem {
+                key,
+                item_id: ItemId::stored(item_id),
+                fingerprint,
+                first_seen: instant(first_seen)?,
+            })
         })
         .collect()
 }
@@ -148,7 +160,13 @@ pub(super) fn set_items(tx: &Transaction<'_>, id: &FeedId, items: &[FeedItem]) -
         "INSERT OR REPLACE INTO feed_items (feed_id, key, item_id, fingerprint, first_seen_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     for item in items {
-        stmt.execute(params![id.as_str(), item.key, item.item_id.as_str(), item.fingerprint, millis(item.first_seen)])?;
+        stmt.execute(params![
+            id.as_str(),
+            item.key,
+            item.item_id.as_str(),
+            item.fingerprint,
+            millis(item.first_seen)
+        ])?;
     }
     Ok(())
 }
@@ -163,7 +181,10 @@ pub(super) fn remove(tx: &Transaction<'_>, id: &FeedId, now: Timestamp) -> Outco
         None => Err(StoreError::not_found("feed", id).into()),
         Some((Some(_), _)) => Ok(false),
         Some((None, publisher)) => {
-            tx.execute("UPDATE feeds SET removed_ms = ?2, next_fetch_ms = NULL WHERE id = ?1", params![id.as_str(), millis(now)])?;
+            tx.execute(
+                "UPDATE feeds SET removed_ms = ?2, next_fetch_ms = NULL WHERE id = ?1",
+                params![id.as_str(), millis(now)],
+            )?;
             tx.execute(
                 "UPDATE publishers SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL",
                 params![publisher, millis(now)],

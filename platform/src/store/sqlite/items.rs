@@ -212,12 +212,8 @@ pub(super) fn write(tx: &Transaction<'_>, write: &ItemWrite, admit: &Admission) 
     for building in &reach {
         admit(&load(tx, building)?).map_err(|message| Fail::Store(StoreError::Refused(message)))?;
     }
-    let touched: Vec<BuildingId> = old_buildings
-        .into_iter()
-        .chain(reach)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let touched: Vec<BuildingId> =
+        old_buildings.into_iter().chain(reach).collect::<BTreeSet<_>>().into_iter().collect();
     let reason = if write.replaces.is_none() { "publish" } else { "update" };
     let detail = format!("version {}, {}", item.version, write.moderation.as_str());
     audit(tx, &write.change, reason, Some(&ItemId::stored(id.to_owned())), &detail)?;

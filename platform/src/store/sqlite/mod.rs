@@ -23,9 +23,10 @@ use palier_content::{Building, MediaRef};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 
 use super::{
-    Admission, Area, AreaEntry, AuditEntry, Feed, FeedItem, FeedStatus, BuildingContent, Change, Device, DeviceReport, EnrolmentCode, Generation,
-    ItemPlays, ItemQuery, ItemRecord, ItemWrite, Lift, LiftStatus, Moved, NewDevice, Person, Publisher,
-    PublisherEntry, PublisherKind, Store, StoreError, WithdrawReason, Withdrawal,
+    Admission, Area, AreaEntry, AuditEntry, BuildingContent, Change, Device, DeviceReport, EnrolmentCode,
+    Feed, FeedItem, FeedStatus, Generation, ItemPlays, ItemQuery, ItemRecord, ItemWrite, Lift, LiftStatus,
+    Moved, NewDevice, Person, Publisher, PublisherEntry, PublisherKind, Store, StoreError, WithdrawReason,
+    Withdrawal,
 };
 use crate::ids::{AreaId, BuildingId, DeviceId, FeedId, ItemId, LiftId, MediaAddress, PersonId, PublisherId};
 use crate::moderation::Moderation;
@@ -236,7 +237,13 @@ fn building_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Building> {
 }
 
 /// A stored publisher with its scope: named buildings, areas, and the buildings it reaches.
-fn publisher(tx: &Transaction<'_>, id: String, name: String, role_name: &str, kind: PublisherKind) -> Outcome<Publisher> {
+fn publisher(
+    tx: &Transaction<'_>,
+    id: String,
+    name: String,
+    role_name: &str,
+    kind: PublisherKind,
+) -> Outcome<Publisher> {
     let buildings: Vec<BuildingId> = {
         let mut stmt = tx.prepare_cached(
             "SELECT building_id FROM publisher_buildings WHERE publisher_id = ?1 ORDER BY building_id",
@@ -340,8 +347,10 @@ impl Store for SqliteStore {
         change: &Change,
     ) -> Result<Moved, StoreError> {
         let (area, building, change) = (area.clone(), building.clone(), change.clone());
-        self.write("putting a building in an area", move |tx| areas::add_building(tx, &area, &building, &change))
-            .await
+        self.write("putting a building in an area", move |tx| {
+            areas::add_building(tx, &area, &building, &change)
+        })
+        .await
     }
 
     async fn area_reach(&self, ids: &[AreaId]) -> Result<Vec<BuildingId>, StoreError> {
@@ -403,10 +412,7 @@ impl Store for SqliteStore {
             let mut entries = Vec::with_capacity(rows.len());
             for (id, name, role_name, revoked, kind) in rows {
                 let publisher = publisher(tx, id, name, &role_name, publisher_kind(&kind)?)?;
-                entries.push(PublisherEntry {
-                    publisher,
-                    revoked_at: revoked.map(instant).transpose()?,
-                });
+                entries.push(PublisherEntry { publisher, revoked_at: revoked.map(instant).transpose()? });
             }
             Ok(entries)
         })

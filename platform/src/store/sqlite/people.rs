@@ -235,7 +235,8 @@ pub(super) fn audit(tx: &Transaction<'_>, limit: usize, before: Option<u64>) -> 
 
 pub(super) fn add_lift(tx: &Transaction<'_>, lift: &Lift) -> Outcome<()> {
     require_building(tx, &lift.building_id)?;
-    let exists = tx.query_row("SELECT 1 FROM lifts WHERE id = ?1", [lift.id.as_str()], |_| Ok(())).optional()?;
+    let exists =
+        tx.query_row("SELECT 1 FROM lifts WHERE id = ?1", [lift.id.as_str()], |_| Ok(())).optional()?;
     if exists.is_some() {
         return Err(StoreError::exists("lift", &lift.id).into());
     }
@@ -255,9 +256,11 @@ fn lift_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<LiftRow> {
 fn finish_lift(row: LiftRow) -> Outcome<Lift> {
     let (id, building_id, name, running, since, expected) = row;
     let status = match (running, since) {
-        (Some(running), Some(since)) => {
-            Some(LiftStatus { running, since: instant(since)?, expected_return: expected.map(instant).transpose()? })
-        }
+        (Some(running), Some(since)) => Some(LiftStatus {
+            running,
+            since: instant(since)?,
+            expected_return: expected.map(instant).transpose()?,
+        }),
         _ => None,
     };
     Ok(Lift { id: LiftId::stored(id), building_id: BuildingId::stored(building_id), name, status })
