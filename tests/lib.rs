@@ -158,10 +158,15 @@ impl Platform {
     /// Adds a person to the console (`user add`); returns the path of their link to set a
     /// password (`/password/…`).
     pub fn add_person(&self, email: &str, role: &str) -> String {
+        let scope: Vec<&str> = if role == "admin" { vec![] } else { vec!["--building", &self.building] };
+        self.add_person_scoped(email, role, &scope)
+    }
+
+    /// Adds a person with these scope arguments (`--building …`, `--area …`); returns the
+    /// path of their link to set a password.
+    pub fn add_person_scoped(&self, email: &str, role: &str, scope: &[&str]) -> String {
         let mut args = vec!["user", "add", "--email", email, "--role", role];
-        if role != "admin" {
-            args.extend(["--building", &self.building]);
-        }
+        args.extend_from_slice(scope);
         let link = self.admin(&args);
         let at = link.find("/password/").unwrap_or_else(|| panic!("user add printed {link:?}"));
         link[at..].to_owned()

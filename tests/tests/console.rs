@@ -261,8 +261,12 @@ fn caretakers_moderators_shops_and_admins_each_see_their_part() {
     platform.admin(&["building", "moderation", "--building", &platform.building, "--kinds", "offer"]);
     let browser = Browser::start(360, 780);
 
-    // A caretaker on a phone publishes a flash; nothing spills past the screen's width.
-    let link = platform.add_person("gardien@example.org", "caretaker");
+    // A caretaker of the whole neighbourhood, on a phone, publishes a flash; nothing spills
+    // past the screen's width, and the form offers the building or the whole neighbourhood.
+    let area = platform.admin(&[
+        "area", "add", "--name", "Quartier des Pentes", "--kind", "neighbourhood", "--building", &platform.building,
+    ]);
+    let link = platform.add_person_scoped("gardien@example.org", "caretaker", &["--area", area.trim()]);
     set_password_and_log_in(&browser, &platform, &link, "gardien@example.org", None);
     // A page asked for without a session leads to the login, then back to it.
     browser.click_and_load("button.link");
@@ -274,12 +278,23 @@ fn caretakers_moderators_shops_and_admins_each_see_their_part() {
     browser.goto(&format!("{}/", platform.url));
     browser.click_and_load("a.button[href*='kind=flash']");
     browser.fill("#title", "Nettoyage des vitres jeudi");
+    let reach = browser.script(
+        "return [...document.querySelectorAll('input[name=reach]')].map(i => i.value + (i.checked ? '*' : ''))",
+        vec![],
+    );
+    assert_eq!(reach, json!(["building*", area.trim()]), "this building by default, or the neighbourhood");
     browser.assert_accessible("the flash form on a phone");
     assert_eq!(
         browser.script("return document.documentElement.scrollWidth <= window.innerWidth", vec![]),
         json!(true)
     );
     browser.screenshot("caretaker-flash-form-360");
+    browser.script("document.querySelector('input[name=reach]').scrollIntoView({block: 'center'})", vec![]);
+    browser.screenshot("caretaker-flash-reach-360");
+    browser.resize(1280, 900);
+    browser.script("document.querySelector('input[name=reach]').scrollIntoView({block: 'center'})", vec![]);
+    browser.screenshot("caretaker-flash-reach");
+    browser.resize(360, 780);
     // A title left empty comes back with the field named and the rest kept.
     browser.fill("#title", "");
     browser.fill("#body", "Merci de dégager les rebords.");
