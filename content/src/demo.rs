@@ -79,6 +79,7 @@ impl DemoPack {
             building,
             roles: Vec::new(),
             items: std::mem::take(items),
+            system_update: None,
         };
         let manifest = validate_manifest(manifest).map_err(|e| invalid(e.to_string()))?;
         Ok(DemoPack { manifest, media_files })

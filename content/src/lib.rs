@@ -15,6 +15,7 @@ pub mod model;
 pub mod notify;
 pub mod sample;
 pub mod sqlite;
+pub mod system;
 pub mod validate;
 pub mod wire;
 

@@ -32,6 +32,10 @@ pub struct Manifest {
     #[serde(default)]
     pub roles: Vec<String>,
     pub items: Vec<serde_json::Value>,
+    /// The system version the device should run, when one is assigned to it. Protocol
+    /// addition: older boards ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_update: Option<crate::system::SystemUpdate>,
 }
 
 impl Manifest {
@@ -57,6 +61,7 @@ impl Manifest {
                 .iter()
                 .map(|item| serde_json::to_value(item).expect("items always serialize"))
                 .collect(),
+            system_update: None,
         }
     }
 }
@@ -174,6 +179,10 @@ pub struct Heartbeat {
     /// How often the board sends a heartbeat, in seconds; older boards leave it out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heartbeat_interval_s: Option<u64>,
+    /// The system it runs and where its update stands. Protocol addition: absent from
+    /// older boards and from boards without an update engine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<crate::system::SystemStatus>,
 }
 
 /// What one screen shows now.

@@ -29,6 +29,7 @@ pub mod media;
 pub mod moderation;
 pub mod privacy;
 pub mod publishing;
+pub mod releases;
 pub mod rules;
 pub mod secret;
 pub mod server;

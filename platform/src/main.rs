@@ -52,6 +52,9 @@ enum Command {
     /// Feeds the platform fetches: a city's agenda (iCalendar), news (RSS, Atom).
     #[command(subcommand)]
     Feed(FeedCommand),
+    /// System releases for boards: update bundles, and which version each board runs.
+    #[command(subcommand)]
+    Release(ReleaseCommand),
     /// Lifts whose company's monitoring reports their status (POST /v1/lift/{id}/status).
     #[command(subcommand)]
     Lift(LiftCommand),
@@ -168,6 +171,42 @@ fn parse_feed_format(text: &str) -> Result<FeedFormat, String> {
 
 fn parse_feed_kind(text: &str) -> Result<FeedKind, String> {
     FeedKind::parse(text).ok_or_else(|| format!("{text:?} is neither event nor news"))
+}
+
+#[derive(Debug, Subcommand)]
+enum ReleaseCommand {
+    /// Stores an update bundle (`kiosk-image/build` writes one); prints its version and system.
+    Add {
+        #[arg(long)]
+        bundle: PathBuf,
+    },
+    /// Sets the version boards should run: one device, one building, or a share of all.
+    Assign {
+        #[arg(long)]
+        version: String,
+        #[arg(long)]
+        building: Option<String>,
+        #[arg(long)]
+        device: Option<String>,
+        /// This share of all boards (the same boards each time; raise it to widen).
+        #[arg(long)]
+        percent: Option<u8>,
+        /// Let boards that run a newer version go back to this one.
+        #[arg(long)]
+        allow_downgrade: bool,
+    },
+    /// Removes an assignment: the boards keep what they run.
+    Unassign {
+        #[arg(long)]
+        building: Option<String>,
+        #[arg(long)]
+        device: Option<String>,
+        /// The share of all boards (`--percent` of `assign`).
+        #[arg(long)]
+        fleet: bool,
+    },
+    /// Lists releases, assignments, and each board's version and update state.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -442,6 +481,7 @@ async fn run(cli: Cli) -> Result<()> {
             print!("{}", admin::render_area_list(&data.open_store()?.areas().await?))
         }
         Command::Feed(command) => feed_command(&data, command, now).await?,
+        Command::Release(command) => release_command(&data, command, now).await?,
         Command::Lift(LiftCommand::Add { building, name, id }) => {
             let lift = admin::add_lift(&*data.open_store()?, &building, &name, id.as_deref()).await?;
             println!("{}", lift.id);
@@ -463,6 +503,43 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Serve { listen } => serve_until_signal(&data, listen).await?,
+    }
+    Ok(())
+}
+
+async fn release_command(data: &DataDir, command: ReleaseCommand, now: Timestamp) -> Result<()> {
+    use palier_platform::releases::commands::{self, AudienceArgs};
+    let store = data.open_store()?;
+    match command {
+        ReleaseCommand::Add { bundle } => {
+            let media = palier_platform::media::MediaFiles::new(data.media_dir());
+            let release = commands::add(&*store, &media, &bundle, now).await?;
+            eprintln!("stored {} bytes as {}", release.bytes, release.sha256);
+            println!("release {} for {}", release.version, release.compatible);
+        }
+        ReleaseCommand::Assign { version, building, device, percent, allow_downgrade } => {
+            let audience = AudienceArgs { building, device, percent }.audience()?;
+            let assignment = commands::assign(&*store, &version, audience, allow_downgrade, now).await?;
+            println!(
+                "{} should run {}; boards pick it up at their next sync",
+                assignment.audience.key(),
+                assignment.version
+            );
+        }
+        ReleaseCommand::Unassign { building, device, fleet } => {
+            let audience = match (building, device, fleet) {
+                (Some(b), None, false) => format!("building:{b}"),
+                (None, Some(d), false) => format!("device:{d}"),
+                (None, None, true) => "fleet".to_owned(),
+                _ => anyhow::bail!("say exactly one of --building, --device or --fleet"),
+            };
+            if store.unassign_release(&audience).await? {
+                println!("{audience}: assignment removed; its boards keep what they run");
+            } else {
+                println!("{audience} had no assignment");
+            }
+        }
+        ReleaseCommand::List => print!("{}", commands::render_list(&*store, now).await?),
     }
     Ok(())
 }

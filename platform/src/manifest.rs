@@ -4,6 +4,7 @@
 //! Pure functions over what the store read, so every store implementation gives boards the
 //! same manifest, and the rule is tested without a database.
 
+use palier_content::system::SystemUpdate;
 use palier_content::wire::{Manifest, PROTOCOL_VERSION};
 use serde_json::Value;
 
@@ -28,12 +29,14 @@ pub fn meant_for(item: &Value, device_roles: &[String]) -> bool {
     }
 }
 
-/// The manifest of `device`, issued at `issued_at` and valid until `expires_at`.
+/// The manifest of `device`, issued at `issued_at` and valid until `expires_at`, with the
+/// system version it should run when one is assigned to it.
 pub fn build(
     device: &Device,
     content: BuildingContent,
     issued_at: jiff::Timestamp,
     expires_at: jiff::Timestamp,
+    system_update: Option<SystemUpdate>,
 ) -> Manifest {
     let BuildingContent { building, generation, items } = content;
     Manifest {
@@ -45,6 +48,7 @@ pub fn build(
         building,
         roles: device.roles.clone(),
         items: items.into_iter().filter(|item| meant_for(item, &device.roles)).collect(),
+        system_update,
     }
 }
 

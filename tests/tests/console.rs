@@ -83,6 +83,7 @@ fn render_alone(
         building: building.clone(),
         roles: vec!["lift".into(), "lobby-centre".into()],
         items: item.iter().map(|i| serde_json::to_value(i).unwrap()).collect(),
+        system_update: None,
     };
     let mut cache = Cache::open(&data.cache()).unwrap();
     // Arrived a second before, as the console's preview has it.
@@ -264,7 +265,14 @@ fn caretakers_moderators_shops_and_admins_each_see_their_part() {
     // A caretaker of the whole neighbourhood, on a phone, publishes a flash; nothing spills
     // past the screen's width, and the form offers the building or the whole neighbourhood.
     let area = platform.admin(&[
-        "area", "add", "--name", "Quartier des Pentes", "--kind", "neighbourhood", "--building", &platform.building,
+        "area",
+        "add",
+        "--name",
+        "Quartier des Pentes",
+        "--kind",
+        "neighbourhood",
+        "--building",
+        &platform.building,
     ]);
     let link = platform.add_person_scoped("gardien@example.org", "caretaker", &["--area", area.trim()]);
     set_password_and_log_in(&browser, &platform, &link, "gardien@example.org", None);

@@ -178,6 +178,7 @@ fn board(dir: &Path, request: &PreviewRequest, media: &MediaFiles) -> Result<Pat
         building: request.building.clone(),
         roles: request.roles.clone(),
         items: request.items.clone(),
+        system_update: None,
     };
     let validated =
         palier_content::validate_manifest(manifest).map_err(|e| PreviewError::Content(e.to_string()))?;

@@ -258,7 +258,7 @@ pub async fn thumbnail(
     let display = displays(&report).into_iter().find(|d| d.name == screen).ok_or_else(missing)?;
     let content = store.building_items(&id).await?;
     let now = state.now();
-    let device_manifest = manifest::build(&report.device, content, now, now);
+    let device_manifest = manifest::build(&report.device, content, now, now, None);
     let key = (device_id.to_string(), screen.clone(), device_manifest.generation);
     let png = match state.console_thumbnails().get(&key) {
         Some(png) => png,

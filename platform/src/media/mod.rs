@@ -79,6 +79,47 @@ impl MediaFiles {
     }
 }
 
+impl MediaFiles {
+    /// Copies a file in under its SHA-256 without holding it in memory (update bundles);
+    /// returns its address and size.
+    pub fn put_file(&self, source: &Path) -> std::io::Result<(String, u64)> {
+        use sha2::{Digest, Sha256};
+        use std::io::Read;
+        fs::create_dir_all(&self.dir)?;
+        let temp = self.dir.join(format!(".import.{}.tmp", std::process::id()));
+        let copied = (|| {
+            let mut input = fs::File::open(source)?;
+            let mut output = fs::File::create(&temp)?;
+            let mut hasher = Sha256::new();
+            let mut buffer = vec![0; 1024 * 1024];
+            let mut size = 0u64;
+            loop {
+                let n = input.read(&mut buffer)?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buffer[..n]);
+                output.write_all(&buffer[..n])?;
+                size += n as u64;
+            }
+            output.sync_all()?;
+            let sha256 = format!("{:x}", hasher.finalize());
+            let target = self.path(&sha256);
+            if target.exists() {
+                fs::remove_file(&temp)?;
+            } else {
+                fs::rename(&temp, &target)?;
+                sync_dir(&self.dir)?;
+            }
+            Ok((sha256, size))
+        })();
+        if copied.is_err() {
+            let _ = fs::remove_file(&temp);
+        }
+        copied
+    }
+}
+
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
     fs::File::open(dir)?.sync_all()
 }

@@ -26,8 +26,11 @@ use super::extract::{ClientIp, DeviceAuth, JsonBody};
 use super::{ApiError, AppState};
 use crate::ids::DeviceId;
 use crate::manifest;
+use crate::releases;
 use crate::secret::{DEVICE_TOKEN_PREFIX, hash_secret, new_id, new_token, normalize_code};
+use crate::store::Store;
 use crate::store::{Device, NewDevice};
+use palier_content::system::SystemUpdate;
 
 /// A manifest stays acceptable this long after it was issued (protocol §5.2).
 pub const MANIFEST_LIFETIME: SignedDuration = SignedDuration::from_hours(7 * 24);
@@ -73,10 +76,25 @@ fn printable(text: &str) -> String {
     text.chars().filter(|c| !c.is_control()).take(MAX_SHORT_TEXT_CHARS).collect()
 }
 
-/// The manifest's ETag: it changes when, and only when, the generation does.
-fn etag(device: &Device, generation: u64) -> String {
+/// The manifest's ETag: it changes when, and only when, the generation or the system
+/// update assigned to the device does.
+fn etag(device: &Device, generation: u64, update: Option<&SystemUpdate>) -> String {
     let salt = hash_secret(device.id.as_str());
-    format!("\"g{generation}-{}\"", &salt[..6])
+    match update {
+        None => format!("\"g{generation}-{}\"", &salt[..6]),
+        Some(update) => format!("\"g{generation}-{}-u{}\"", &salt[..6], &update.sha256[..8]),
+    }
+}
+
+/// The system version assigned to the device, for the system its last heartbeat named.
+async fn desired_update(store: &dyn Store, device: &Device) -> Result<Option<SystemUpdate>, ApiError> {
+    let Some(system) = store.device_system(&device.id).await? else { return Ok(None) };
+    let assignments = store.release_assignments().await?;
+    if assignments.is_empty() {
+        return Ok(None);
+    }
+    let releases = store.releases().await?;
+    Ok(releases::desired(&device.id, &device.building_id, Some(&system.compatible), &assignments, &releases))
 }
 
 /// RFC 9110 `If-None-Match`: `*` or a list of (possibly weak) tags.
@@ -109,15 +127,16 @@ pub async fn manifest(
     let store = state.store();
     let generation =
         manifest::device_generation(&device, store.building_generation(&device.building_id).await?);
-    let tag = etag(&device, generation.generation);
+    let system_update = desired_update(store, &device).await?;
+    let tag = etag(&device, generation.generation, system_update.as_ref());
     if none_match(&headers, &tag) {
         return Ok(
             (StatusCode::NOT_MODIFIED, [(ETAG, tag), (CACHE_CONTROL, "no-cache".to_owned())]).into_response()
         );
     }
     let content = store.building_items(&device.building_id).await?;
-    let manifest = manifest::build(&device, content, issued_at, issued_at + MANIFEST_LIFETIME);
-    let generation = manifest.generation;
+    let manifest = manifest::build(&device, content, issued_at, issued_at + MANIFEST_LIFETIME, system_update);
+    let tag = etag(&device, manifest.generation, manifest.system_update.as_ref());
     let body = serde_json::to_vec(&manifest).map_err(|e| ApiError::internal(format!("manifest: {e}")))?;
     if body.len() > MAX_MANIFEST_BYTES {
         return Err(ApiError::internal(format!(
@@ -134,7 +153,7 @@ pub async fn manifest(
             .status(StatusCode::OK)
             .header(CONTENT_TYPE, "application/json")
             .header(CACHE_CONTROL, "no-cache")
-            .header(ETAG, etag(&device, generation))
+            .header(ETAG, tag)
             .header(VARY, "Accept-Encoding")
             .header(SIGNATURE_HEADER, signature);
         let body = if gzip {

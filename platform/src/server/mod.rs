@@ -250,6 +250,11 @@ impl AppState {
     }
 
     /// The publishing service every interface calls.
+    /// The media files (pictures, update bundles).
+    pub fn media(&self) -> &MediaFiles {
+        &self.inner.media
+    }
+
     pub fn publishing(&self) -> &Publishing {
         &self.inner.publishing
     }

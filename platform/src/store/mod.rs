@@ -26,7 +26,9 @@ use serde::Serialize;
 use crate::feeds::{FeedFormat, FeedKind};
 use crate::ids::{AreaId, BuildingId, DeviceId, FeedId, ItemId, LiftId, MediaAddress, PersonId, PublisherId};
 use crate::moderation::Moderation;
+use crate::releases::{Assignment, Release};
 use crate::rules::Role;
+use palier_content::system::SystemStatus;
 
 pub use sqlite::SqliteStore;
 
@@ -656,6 +658,21 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn set_feed_items(&self, id: &FeedId, items: &[FeedItem]) -> Result<(), StoreError>;
     /// Marks a feed removed and revokes its publisher. False if it already was.
     async fn remove_feed(&self, id: &FeedId, now: Timestamp) -> Result<bool, StoreError>;
+
+    // System releases.
+
+    /// Records a stored bundle; a version of a system is stored once.
+    async fn add_release(&self, release: &Release) -> Result<(), StoreError>;
+    /// Every release, newest first.
+    async fn releases(&self) -> Result<Vec<Release>, StoreError>;
+    /// Sets the version an audience should run, replacing its earlier assignment.
+    async fn assign_release(&self, assignment: &Assignment) -> Result<(), StoreError>;
+    /// Removes an audience's assignment (by [`crate::releases::Audience::key`]). False if
+    /// there was none.
+    async fn unassign_release(&self, audience: &str) -> Result<bool, StoreError>;
+    async fn release_assignments(&self) -> Result<Vec<Assignment>, StoreError>;
+    /// What the device last said of its system in a heartbeat.
+    async fn device_system(&self, device: &DeviceId) -> Result<Option<SystemStatus>, StoreError>;
 
     // People and their sessions.
 

@@ -15,4 +15,5 @@ mod manifest;
 mod media;
 mod plays;
 mod publishing;
+mod releases;
 mod store_suite;

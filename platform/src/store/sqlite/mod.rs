@@ -11,6 +11,7 @@ mod feeds;
 mod items;
 mod people;
 mod plays;
+mod releases;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -551,6 +552,37 @@ impl Store for SqliteStore {
     async fn remove_feed(&self, id: &FeedId, now: Timestamp) -> Result<bool, StoreError> {
         let id = id.clone();
         self.write("removing a feed", move |tx| feeds::remove(tx, &id, now)).await
+    }
+
+    async fn add_release(&self, release: &crate::releases::Release) -> Result<(), StoreError> {
+        let release = release.clone();
+        self.write("adding a release", move |tx| releases::add(tx, &release)).await
+    }
+
+    async fn releases(&self) -> Result<Vec<crate::releases::Release>, StoreError> {
+        self.read("listing releases", releases::list).await
+    }
+
+    async fn assign_release(&self, assignment: &crate::releases::Assignment) -> Result<(), StoreError> {
+        let assignment = assignment.clone();
+        self.write("assigning a release", move |tx| releases::assign(tx, &assignment)).await
+    }
+
+    async fn unassign_release(&self, audience: &str) -> Result<bool, StoreError> {
+        let audience = audience.to_owned();
+        self.write("removing a release assignment", move |tx| releases::unassign(tx, &audience)).await
+    }
+
+    async fn release_assignments(&self) -> Result<Vec<crate::releases::Assignment>, StoreError> {
+        self.read("listing release assignments", releases::assignments).await
+    }
+
+    async fn device_system(
+        &self,
+        device: &DeviceId,
+    ) -> Result<Option<palier_content::system::SystemStatus>, StoreError> {
+        let device = device.clone();
+        self.read("reading a device's system", move |tx| releases::device_system(tx, &device)).await
     }
 
     async fn add_person(&self, person: &Person) -> Result<(), StoreError> {

@@ -214,6 +214,22 @@ pub(super) const MIGRATIONS: &[&str] = &[
          first_seen_ms INTEGER NOT NULL,
          PRIMARY KEY (feed_id, key)
      ) WITHOUT ROWID;",
+    // 6: system releases (update bundles, stored as media) and who should run which.
+    "CREATE TABLE releases (
+         compatible TEXT NOT NULL,
+         version TEXT NOT NULL,
+         sha256 TEXT NOT NULL,
+         bytes INTEGER NOT NULL,
+         created_ms INTEGER NOT NULL,
+         PRIMARY KEY (compatible, version)
+     ) WITHOUT ROWID;
+     CREATE TABLE release_assignments (
+         audience TEXT PRIMARY KEY,
+         version TEXT NOT NULL,
+         percent INTEGER,
+         allow_downgrade INTEGER NOT NULL,
+         assigned_ms INTEGER NOT NULL
+     ) WITHOUT ROWID;",
 ];
 
 /// Opens (creating if needed) the database in WAL mode, migrated to the latest schema.
