@@ -182,8 +182,7 @@ impl Board {
         uploads::store_clock(client, &journal).await?;
         let plays = uploads::upload_plays(client, &journal).await?;
         if heartbeat {
-            let facts =
-                uploads::BoardFacts::of(&self.config.board, self.config.settings.heartbeat_interval_s);
+            let facts = uploads::BoardFacts::of(&self.config.board, &self.config.settings);
             uploads::send_heartbeat(client, &self.cache, &journal, self.data.path(), &facts).await?;
         }
         Ok(plays)

@@ -107,6 +107,10 @@ impl Daemon {
             })
         };
         let _abort_listener = AbortOnDrop(listener);
+        let (news_tx, news) = watch::channel(crate::update::RoundNews::default());
+        let _abort_updater = self
+            .updater(board)
+            .map(|updater| AbortOnDrop(tokio::spawn(updater.run(Arc::clone(&client), news))));
 
         let mut link = LinkLog::new("sync with the platform");
         let mut upload_link = LinkLog::new("upload of plays and heartbeat");
@@ -181,6 +185,14 @@ impl Daemon {
                 }
             }
             self.record(&result);
+            if let Ok(report) = &result {
+                news_tx.send_modify(|news| {
+                    news.synced = true;
+                    if report.system_update.is_some() {
+                        news.desired = report.system_update.clone();
+                    }
+                });
+            }
             let first = !ready;
             if first {
                 self.notifier.ready("first sync round attempted");
@@ -195,6 +207,33 @@ impl Daemon {
                 }
             }
         }
+    }
+
+    /// The system update task, on boards whose image says what it is and has RAUC.
+    fn updater(&self, board: &Board) -> Option<crate::update::Updater> {
+        let settings = &self.config.settings;
+        let system_file = std::path::PathBuf::from(&settings.system_file);
+        if !system_file.is_file() || !crate::update::engine::Rauc::present() {
+            return None;
+        }
+        let window = crate::update::Window::parse(&settings.update_window).ok()?;
+        let time_zone = board
+            .cache
+            .lock()
+            .ok()
+            .and_then(|mut c| c.snapshot().ok())
+            .and_then(|s| s.building.and_then(|b| b.tz().ok()))
+            .or_else(|| jiff::tz::TimeZone::get(&self.config.board.time_zone).ok())
+            .unwrap_or(jiff::tz::TimeZone::UTC);
+        Some(crate::update::Updater {
+            data_dir: board.data.path().to_path_buf(),
+            journal: board.data.journal(),
+            system_file,
+            window,
+            proof: jiff::SignedDuration::from_mins(settings.update_proof_minutes as i64),
+            time_zone,
+            engine: crate::update::engine::Rauc::default(),
+        })
     }
 
     /// The credentials, enrolling with the configured code when there are none. A refused

@@ -1,11 +1,12 @@
-//! Downloads one picture by its sha256 into `media/<sha256>`, so that nothing unverified
-//! ever carries a final name.
+//! Downloads one picture by its sha256 into `media/<sha256>` (or a system update bundle into
+//! `updates/<sha256>`), so that nothing unverified ever carries a final name.
 //!
 //! Bytes go to `media/<sha256>.partial`, hashed as they arrive. After a cut, the partial
 //! bytes are hashed again and the download resumes with `Range`. The body is never read past
 //! the MediaRef's declared size (nor `MAX_MEDIA_BYTES`). At the end the size, the sha256,
 //! and the format and dimensions read from the header (nothing is decoded) must match the
-//! MediaRef; only then is the file fsynced and renamed. Failures say whether the picture is
+//! MediaRef (a bundle has no header to read: its size and hash suffice, and the update
+//! engine checks its signature); only then is the file fsynced and renamed. Failures say whether the picture is
 //! bad ([`FetchError::Permanent`]: the item is quarantined, the partial deleted) or the way
 //! to it is ([`FetchError::Transient`]: the item is held back, the partial kept for resume).
 
@@ -50,13 +51,44 @@ pub async fn fetch_media(
     media_dir: &Path,
     media: &MediaRef,
 ) -> Result<u64, FetchError> {
-    let partial = partial_path(media_dir, &media.sha256);
-    let limit = media.bytes.min(MAX_MEDIA_BYTES);
+    let wanted =
+        Wanted { sha256: &media.sha256, bytes: media.bytes, limit: MAX_MEDIA_BYTES, picture: Some(media) };
+    fetch_into(client, media_dir, wanted).await
+}
+
+/// Fetches a system update bundle (served like media) into `dir`; returns the bytes that
+/// came over the network.
+pub async fn fetch_bundle(
+    client: &PlatformClient,
+    dir: &Path,
+    sha256: &str,
+    bytes: u64,
+) -> Result<u64, FetchError> {
+    let wanted = Wanted { sha256, bytes, limit: palier_content::system::MAX_BUNDLE_BYTES, picture: None };
+    fetch_into(client, dir, wanted).await
+}
+
+/// What a download must end with.
+struct Wanted<'a> {
+    sha256: &'a str,
+    bytes: u64,
+    limit: u64,
+    /// A picture's header is checked against its reference.
+    picture: Option<&'a MediaRef>,
+}
+
+async fn fetch_into(
+    client: &PlatformClient,
+    media_dir: &Path,
+    wanted: Wanted<'_>,
+) -> Result<u64, FetchError> {
+    let partial = partial_path(media_dir, wanted.sha256);
+    let limit = wanted.bytes.min(wanted.limit);
     let (mut hasher, mut have) = resume_state(&partial, limit).await?;
     let mut downloaded = 0;
     let mut restarted = false;
     while have < limit {
-        let response = match client.media(&media.sha256, have).await {
+        let response = match client.media(wanted.sha256, have).await {
             Ok(response) => response,
             Err(e) if e.status() == Some(416) && !restarted => {
                 // The partial file is past the platform's: start again from byte 0, once.
@@ -91,7 +123,7 @@ pub async fn fetch_media(
             if have + chunk.len() as u64 > limit {
                 break Err(FetchError::Permanent(format!(
                     "the platform sends more than the {} bytes the manifest declares",
-                    media.bytes
+                    wanted.bytes
                 )));
             }
             if let Err(e) = file.write_all(&chunk).await {
@@ -112,12 +144,12 @@ pub async fn fetch_media(
             Err(transient) => return Err(transient),
         }
     }
-    let verdict = verify(&partial, media, have, &format!("{:x}", hasher.finalize())).await;
+    let verdict = verify(&partial, &wanted, have, &format!("{:x}", hasher.finalize())).await;
     if let Err(FetchError::Permanent(_)) = &verdict {
         remove(&partial).await?;
     }
     verdict?;
-    let target = media_dir.join(&media.sha256);
+    let target = media_dir.join(wanted.sha256);
     tokio::fs::rename(&partial, &target).await.map_err(|e| io("renaming", &partial, e))?;
     let dir = media_dir.to_path_buf();
     tokio::task::spawn_blocking(move || sync_dir(&dir))
@@ -171,21 +203,27 @@ fn resumes_at(response: &reqwest::Response, have: u64) -> bool {
         == Some(have)
 }
 
-/// Size, hash, then the header's format and dimensions against the MediaRef.
-async fn verify(partial: &Path, media: &MediaRef, size: u64, sha256: &str) -> Result<(), FetchError> {
-    if size != media.bytes {
+/// Size, hash, then a picture's header format and dimensions against its MediaRef.
+async fn verify(partial: &Path, wanted: &Wanted<'_>, size: u64, sha256: &str) -> Result<(), FetchError> {
+    if size != wanted.bytes {
         return Err(FetchError::Permanent(format!(
             "the platform served {size} bytes, the manifest declares {}",
-            media.bytes
+            wanted.bytes
         )));
     }
-    if sha256 != media.sha256 {
+    if sha256 != wanted.sha256 {
         return Err(FetchError::Permanent(format!(
             "the bytes served hash to sha256 {sha256}, not to their address"
         )));
     }
     let path = partial.to_path_buf();
-    let expected = media.clone();
+    let Some(expected) = wanted.picture.cloned() else {
+        return tokio::task::spawn_blocking(move || {
+            std::fs::File::open(&path).and_then(|f| f.sync_all()).map_err(|e| io("syncing", &path, e))
+        })
+        .await
+        .map_err(|e| FetchError::Transient(e.to_string()))?;
+    };
     tokio::task::spawn_blocking(move || {
         let bytes = std::fs::read(&path).map_err(|e| io("reading", &path, e))?;
         let found = describe_media_bytes(&bytes).map_err(FetchError::Permanent)?;

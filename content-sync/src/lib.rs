@@ -9,6 +9,7 @@
 //! - [`uploads`]: plays and heartbeats; [`events`]: the change-hint stream.
 //! - [`daemon`]: the service loop, `run(config, shutdown)`; [`backoff`]: retry timing (pure);
 //!   [`notify`]: systemd notifications.
+//! - [`update`]: system updates (the pure [`update::machine`], RAUC as the engine).
 //! - [`board`]: the opened board shared by the service and the one-shot commands;
 //!   [`report`]: what `check-config` and `status` print.
 
@@ -26,6 +27,7 @@ pub mod renditions;
 pub mod report;
 pub mod settings;
 pub mod sync;
+pub mod update;
 pub mod uploads;
 
 pub use api::PlatformClient;

@@ -103,7 +103,8 @@ pub fn check_config(path: &Path) -> ConfigCheck {
     check
 }
 
-/// The text `status` prints: enrolment, last sync, generations, quarantine, plays, clock.
+/// The text `status` prints: enrolment, last sync, generations, quarantine, plays, clock,
+/// the system and its update.
 pub fn status(config: &BoardConfig) -> String {
     let data = DataDir::new(&config.data_dir);
     let mut out = String::new();
@@ -165,6 +166,30 @@ pub fn status(config: &BoardConfig) -> String {
         }
     } else {
         let _ = writeln!(out, "pending plays: 0 (no journal yet)\nclock: not measured yet");
+    }
+    let system_file = SyncSettings::from_table(&config.sync)
+        .map(|loaded| loaded.settings.system_file)
+        .unwrap_or_else(|_| SyncSettings::default().system_file);
+    match crate::update::system_status(data.path(), Path::new(&system_file)) {
+        None => {
+            _ = writeln!(out, "system: no system file ({system_file}): this board takes no system update")
+        }
+        Some(system) => {
+            let slot = system.slot.map(|s| format!(", slot {s}")).unwrap_or_default();
+            let _ = writeln!(out, "system: version {} ({}{slot})", system.version, system.compatible);
+            let update = &system.update;
+            let mut line = format!("update: {}", update.state.as_str());
+            if let Some(version) = &update.version {
+                let _ = write!(line, " {version}");
+            }
+            if let Some(detail) = &update.detail {
+                let _ = write!(line, ": {detail}");
+            }
+            if let Some(since) = update.since {
+                let _ = write!(line, " (since {since})");
+            }
+            let _ = writeln!(out, "{line}");
+        }
     }
     out
 }

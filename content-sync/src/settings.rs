@@ -35,6 +35,13 @@ pub struct SyncSettings {
     /// Listen to the platform's change hints (server-sent events). Turn off only on networks
     /// that break long-lived connections; polling alone then bounds the delay.
     pub change_hints: bool,
+    /// When a board may restart into a new system: `HH:MM-HH:MM` in the building's local
+    /// time (it may run past midnight), or `always`.
+    pub update_window: String,
+    /// Minutes a new system has to show content and sync once before it is given up.
+    pub update_proof_minutes: u64,
+    /// What the image says it is (version, system); without it, no system update runs.
+    pub system_file: String,
 }
 
 impl Default for SyncSettings {
@@ -48,6 +55,9 @@ impl Default for SyncSettings {
             request_timeout_s: 20,
             max_parallel_downloads: 2,
             change_hints: true,
+            update_window: "03:00-05:00".to_owned(),
+            update_proof_minutes: 10,
+            system_file: "/usr/lib/palier/system.json".to_owned(),
         }
     }
 }
@@ -160,11 +170,15 @@ impl SyncSettings {
         {
             problems.push(problem("enrolment_code", "is empty; remove the line or paste the code"));
         }
-        let ranges: [(&str, u64, u64, u64); 4] = [
+        if let Err(message) = crate::update::Window::parse(&self.update_window) {
+            problems.push(problem("update_window", message));
+        }
+        let ranges: [(&str, u64, u64, u64); 5] = [
             ("poll_interval_s", self.poll_interval_s, 5, 86_400),
             ("heartbeat_interval_s", self.heartbeat_interval_s, 30, 86_400),
             ("request_timeout_s", self.request_timeout_s, 1, 600),
             ("max_parallel_downloads", self.max_parallel_downloads as u64, 1, 16),
+            ("update_proof_minutes", self.update_proof_minutes, 2, 120),
         ];
         for (key, value, min, max) in ranges {
             if !(min..=max).contains(&value) {
@@ -231,9 +245,15 @@ fn type_problems(table: &toml::Table) -> Vec<SettingsProblem> {
     let mut problems = Vec::new();
     for (key, value) in table {
         let (ok, expected) = match key.as_str() {
-            "platform_url" | "platform_key" | "enrolment_code" => (value.is_str(), "text in quotes"),
+            "platform_url" | "platform_key" | "enrolment_code" | "update_window" | "system_file" => {
+                (value.is_str(), "text in quotes")
+            }
             "change_hints" => (value.is_bool(), "true or false, without quotes"),
-            "poll_interval_s" | "heartbeat_interval_s" | "request_timeout_s" | "max_parallel_downloads" => {
+            "poll_interval_s"
+            | "heartbeat_interval_s"
+            | "request_timeout_s"
+            | "max_parallel_downloads"
+            | "update_proof_minutes" => {
                 (value.as_integer().is_some_and(|n| n >= 0), "a whole number without quotes, e.g. 60")
             }
             _ => (true, ""),

@@ -93,6 +93,9 @@ pub struct RoundReport {
     /// The cache changed (items, building, roles or quarantine list).
     pub changed: bool,
     pub duration_ms: u64,
+    /// The manifest's `system_update`, when a manifest was fetched (`None` after a 304:
+    /// unchanged).
+    pub system_update: Option<Option<palier_content::system::SystemUpdate>>,
 }
 
 impl RoundReport {
@@ -152,13 +155,22 @@ impl SyncRound<'_> {
             ManifestAnswer::Fetched(fetched) => fetched,
         };
         let manifest = self.accept(&fetched, &snapshot)?;
+        // Signed with the rest; a malformed one is ignored like any field this build misreads.
+        let system_update = serde_json::from_slice::<SystemUpdateField>(&fetched.body)
+            .map(|f| f.system_update)
+            .unwrap_or_else(|e| {
+                tracing::warn!("the manifest's system_update cannot be read, ignored: {e}");
+                None
+            });
         for refused in manifest.quarantined.iter().filter(|q| !snapshot.quarantined.contains(q)) {
             tracing::warn!(item = %refused.id, version = ?refused.version, "quarantined: {}", refused.reason);
         }
         for skipped in &manifest.skipped {
             tracing::warn!(item = %skipped.id, kind = %skipped.kind, "item of a kind this build does not know skipped");
         }
-        self.apply_with_media(manifest, snapshot, fetched.etag).await
+        let mut report = self.apply_with_media(manifest, snapshot, fetched.etag).await?;
+        report.system_update = Some(system_update);
+        Ok(report)
     }
 
     /// The envelope checks of protocol §5.2, in order, signature first.
@@ -264,8 +276,16 @@ impl SyncRound<'_> {
             bytes_downloaded,
             changed: outcome.changed(),
             duration_ms: 0,
+            system_update: None,
         })
     }
+}
+
+/// The manifest's system update, read apart from the items (protocol addition).
+#[derive(serde::Deserialize)]
+struct SystemUpdateField {
+    #[serde(default)]
+    system_update: Option<palier_content::system::SystemUpdate>,
 }
 
 /// Checks `X-Palier-Signature` over the exact bytes received.

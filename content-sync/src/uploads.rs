@@ -112,6 +112,7 @@ pub async fn heartbeat(
         clock,
         displays: board.displays.clone(),
         heartbeat_interval_s: Some(board.heartbeat_interval_s),
+        system: crate::update::system_status(data_dir, &board.system_file),
     })
 }
 
@@ -121,16 +122,22 @@ pub struct BoardFacts {
     /// The screens of the board file, without their output names.
     pub displays: Vec<palier_content::config::ScreenConfig>,
     pub heartbeat_interval_s: u64,
+    /// What the image says it is (for the heartbeat's `system`).
+    pub system_file: std::path::PathBuf,
 }
 
 impl BoardFacts {
-    pub fn of(config: &palier_content::config::BoardConfig, heartbeat_interval_s: u64) -> BoardFacts {
+    pub fn of(config: &palier_content::config::BoardConfig, settings: &crate::SyncSettings) -> BoardFacts {
         let displays = config
             .screens
             .iter()
             .map(|screen| palier_content::config::ScreenConfig { output: None, ..screen.clone() })
             .collect();
-        BoardFacts { displays, heartbeat_interval_s }
+        BoardFacts {
+            displays,
+            heartbeat_interval_s: settings.heartbeat_interval_s,
+            system_file: std::path::PathBuf::from(&settings.system_file),
+        }
     }
 }
 
