@@ -246,6 +246,12 @@ impl Updater {
             Action::Download(update) => {
                 let dir = bundle_dir(&self.data_dir);
                 std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                if let Err(no_room) = room_for(&dir, &update) {
+                    tracing::warn!(version = %update.version, "system update waits: {no_room}");
+                    stored.record = machine::downloaded(&stored.record, Err(DownloadFailure::Interrupted(no_room)), now);
+                    save(&self.data_dir, stored);
+                    return Ok(());
+                }
                 tracing::info!(version = %update.version, bytes = update.bytes, "downloading the system update");
                 let result = fetch_bundle(client, &dir, &update.sha256, update.bytes)
                     .await
@@ -308,6 +314,32 @@ impl Updater {
     }
 }
 
+/// What a bundle must leave free on the data partition: the content cache, the plays
+/// journal and the heartbeat keep priority over a system update.
+pub const KEEP_FREE_BYTES: u64 = 64 << 20;
+
+/// Whether the rest of the bundle fits on the data partition with [`KEEP_FREE_BYTES`] to spare.
+fn room_for(dir: &Path, update: &SystemUpdate) -> Result<(), String> {
+    let have = std::fs::metadata(crate::fetch::partial_path(dir, &update.sha256)).map_or(0, |m| m.len());
+    let Ok(fs) = rustix::fs::statvfs(dir) else { return Ok(()) };
+    let free = fs.f_bavail.saturating_mul(fs.f_frsize);
+    check_room(update.bytes.saturating_sub(have), free)
+}
+
+fn check_room(needed: u64, free: u64) -> Result<(), String> {
+    let mib = |b: u64| b.div_ceil(1 << 20);
+    if free >= needed.saturating_add(KEEP_FREE_BYTES) {
+        return Ok(());
+    }
+    Err(format!(
+        "not enough room on the data partition: the bundle needs {} MiB more and {} MiB must stay free for \
+         content, {} MiB are free; it waits (a larger card, or fewer pictures in the cache, makes room)",
+        mib(needed),
+        mib(KEEP_FREE_BYTES),
+        mib(free)
+    ))
+}
+
 fn remove_bundle(data_dir: &Path, sha256: &str) {
     let dir = bundle_dir(data_dir);
     for path in [dir.join(sha256), crate::fetch::partial_path(&dir, sha256)] {
@@ -337,6 +369,25 @@ fn request_reboot(data_dir: &Path, why: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bundle_never_takes_the_room_content_needs() {
+        const MIB: u64 = 1 << 20;
+        // (still to download, free on the partition, fits)
+        let cases = [
+            (370 * MIB, 1200 * MIB, true),
+            (370 * MIB, 434 * MIB, true),
+            (370 * MIB, 433 * MIB, false),
+            (370 * MIB, 200 * MIB, false),
+            (0, KEEP_FREE_BYTES, true),
+            (0, KEEP_FREE_BYTES - 1, false),
+        ];
+        for (needed, free, fits) in cases {
+            assert_eq!(check_room(needed, free).is_ok(), fits, "{needed} needed, {free} free");
+        }
+        let why = check_room(370 * MIB, 200 * MIB).unwrap_err();
+        assert!(why.contains("370 MiB more") && why.contains("200 MiB are free"), "{why}");
+    }
 
     #[test]
     fn windows_read_as_installers_write_them() {
