@@ -175,7 +175,14 @@ fn decide(record: &Record, facts: &Facts) -> (Record, Action) {
                 .with(UpdateState::Idle, Some(&target.version), None, now);
                 return (next, Action::MarkGood);
             }
-            let verifying = record.with(UpdateState::Verifying, Some(&target.version), None, now);
+            // Remember the boot it was written in: after a power cut the record said only
+            // « waiting for the window », and the proof must survive the next steps.
+            let verifying = Record { rebooted_from_boot: Some(from_boot), ..record.clone() }.with(
+                UpdateState::Verifying,
+                Some(&target.version),
+                None,
+                now,
+            );
             let since = verifying.status.as_ref().and_then(|s| s.since).unwrap_or(now);
             if now.duration_since(since.max(facts.booted_at)) >= facts.proof_window {
                 let detail = format!(

@@ -85,8 +85,8 @@ fn an_update_goes_from_download_to_a_proven_new_system() {
         ],
         vec![
             Some(Outcome::Downloaded(Ok(()))),
-            None,
             Some(Outcome::Installed(Ok(()))),
+            None,
             None,
             None,
             None,
@@ -96,7 +96,8 @@ fn an_update_goes_from_download_to_a_proven_new_system() {
     );
     let expected = vec![
         (UpdateState::Downloading, Action::Download(two.clone())),
-        (UpdateState::Installing, Action::Install(two.clone())),
+        // (the state once the install's outcome came back)
+        (UpdateState::WaitingForWindow, Action::Install(two.clone())),
         (UpdateState::WaitingForWindow, Action::Nothing),
         (UpdateState::WaitingForWindow, Action::Reboot),
         (UpdateState::Verifying, Action::Nothing),
