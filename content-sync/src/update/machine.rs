@@ -183,8 +183,9 @@ fn decide(record: &Record, facts: &Facts) -> (Record, Action) {
                 None,
                 now,
             );
-            let since = verifying.status.as_ref().and_then(|s| s.since).unwrap_or(now);
-            if now.duration_since(since.max(facts.booted_at)) >= facts.proof_window {
+            // Counted from the boot (now less the uptime), not from a stored time: a board
+            // without a battery-backed clock may jump forward once it syncs its time.
+            if now.duration_since(facts.booted_at) >= facts.proof_window {
                 let detail = format!(
                     "version {} did not show content and sync within {} minutes of booting",
                     target.version,

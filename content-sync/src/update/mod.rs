@@ -248,7 +248,8 @@ impl Updater {
                 std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
                 if let Err(no_room) = room_for(&dir, &update) {
                     tracing::warn!(version = %update.version, "system update waits: {no_room}");
-                    stored.record = machine::downloaded(&stored.record, Err(DownloadFailure::Interrupted(no_room)), now);
+                    stored.record =
+                        machine::downloaded(&stored.record, Err(DownloadFailure::Interrupted(no_room)), now);
                     save(&self.data_dir, stored);
                     return Ok(());
                 }
