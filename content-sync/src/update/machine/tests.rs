@@ -35,7 +35,10 @@ fn facts(version: &str) -> Facts {
 
 /// Runs the machine through a list of moments, each changing the facts and carrying out
 /// the action's outcome as the glue would; returns the (state, action) of each.
-fn run(moments: Vec<Box<dyn Fn(&mut Facts)>>, outcomes: Vec<Option<Outcome>>) -> Vec<(UpdateState, Action)> {
+/// What changes at one moment of a scenario.
+type Moment = Box<dyn Fn(&mut Facts)>;
+
+fn run(moments: Vec<Moment>, outcomes: Vec<Option<Outcome>>) -> Vec<(UpdateState, Action)> {
     let mut record = Record::default();
     let mut facts = facts("1");
     let mut seen = Vec::new();
