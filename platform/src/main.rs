@@ -539,7 +539,7 @@ async fn release_command(data: &DataDir, command: ReleaseCommand, now: Timestamp
                 println!("{audience} had no assignment");
             }
         }
-        ReleaseCommand::List => print!("{}", commands::render_list(&*store, now).await?),
+        ReleaseCommand::List => print!("{}", commands::render_list(&*store).await?),
     }
     Ok(())
 }

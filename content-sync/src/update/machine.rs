@@ -119,6 +119,16 @@ impl Record {
         Record { status: status(state, version, detail, since), ..self.clone() }
     }
 
+    /// Refused for good while this bundle stays assigned, with the reason reported.
+    fn refuse(&self, update: &SystemUpdate, detail: String, now: Timestamp) -> Record {
+        self.clone().give_up(&update.sha256).with(
+            UpdateState::Refused,
+            Some(&update.version),
+            Some(detail),
+            now,
+        )
+    }
+
     fn give_up(mut self, sha256: &str) -> Record {
         if !self.given_up.iter().any(|s| s == sha256) {
             self.given_up.push(sha256.to_owned());
@@ -215,26 +225,14 @@ fn decide(record: &Record, facts: &Facts) -> (Record, Action) {
     if desired.compatible != running.compatible {
         let detail =
             format!("the bundle is for {}, this board runs {}", desired.compatible, running.compatible);
-        let next = record.clone().give_up(&desired.sha256).with(
-            UpdateState::Refused,
-            Some(&desired.version),
-            Some(detail),
-            now,
-        );
-        return (next, Action::Nothing);
+        return (record.refuse(desired, detail, now), Action::Nothing);
     }
     if !desired.allow_downgrade && compare_versions(&desired.version, &running.version).is_lt() {
         let detail = format!(
             "version {} is older than the running {}; assign it with --allow-downgrade to go back",
             desired.version, running.version
         );
-        let next = record.clone().give_up(&desired.sha256).with(
-            UpdateState::Refused,
-            Some(&desired.version),
-            Some(detail),
-            now,
-        );
-        return (next, Action::Nothing);
+        return (record.refuse(desired, detail, now), Action::Nothing);
     }
     let same_target = record.target.as_ref().is_some_and(|t| t.sha256 == desired.sha256);
     let mut next = record.clone();

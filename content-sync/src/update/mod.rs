@@ -238,8 +238,12 @@ impl Updater {
     ) -> Result<(), String> {
         let facts = self.facts(info, stored, synced).await?;
         let (record, action) = machine::step(&stored.record, &facts);
-        stored.record = record;
-        save(&self.data_dir, stored);
+        // Written only when it changes: a board steps every 30 s for years on an SD card.
+        if record != stored.record {
+            stored.record = record;
+            save(&self.data_dir, stored);
+        }
+        let stepped = stored.clone();
         let now = Timestamp::now();
         match action {
             Action::Nothing => {}
@@ -287,7 +291,6 @@ impl Updater {
                 stored.record = machine::installed(&stored.record, result, &self.window.describe(), now);
             }
             Action::Reboot => {
-                save(&self.data_dir, stored);
                 tracing::info!("restarting into the new system");
                 request_reboot(&self.data_dir, "restart into the new system")?;
             }
@@ -305,12 +308,13 @@ impl Updater {
                     "the new system did not prove itself: marking it bad and restarting into the previous one"
                 );
                 self.engine.mark_bad().await?;
-                save(&self.data_dir, stored);
                 request_reboot(&self.data_dir, "the new system did not prove itself")?;
             }
             Action::Discard(sha256) => remove_bundle(&self.data_dir, &sha256),
         }
-        save(&self.data_dir, stored);
+        if *stored != stepped {
+            save(&self.data_dir, stored);
+        }
         Ok(())
     }
 }

@@ -102,7 +102,7 @@ pub async fn assign(
 }
 
 /// `release list`: the releases, the assignments, and each board's version and update state.
-pub async fn render_list(store: &dyn Store, now: Timestamp) -> Result<String, StoreError> {
+pub async fn render_list(store: &dyn Store) -> Result<String, StoreError> {
     let releases = store.releases().await?;
     let assignments = store.release_assignments().await?;
     let mut out = String::new();
@@ -180,6 +180,5 @@ pub async fn render_list(store: &dyn Store, now: Timestamp) -> Result<String, St
         let summary: Vec<String> = counts.iter().map(|(v, n)| format!("{n} on {v}")).collect();
         let _ = writeln!(out, "boards: {}", summary.join(", "));
     }
-    let _ = now;
     Ok(out)
 }
