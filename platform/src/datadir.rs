@@ -7,6 +7,12 @@
 //! <data>/media/<sha256>    uploaded pictures, immutable, named by content
 //! <data>/platform.toml     optional settings, e.g. listen = "127.0.0.1:8080"
 //! ```
+//!
+//! Past one machine, `platform.toml` names a PostgreSQL database (`database_url`, or the
+//! `PALIER_DATABASE_URL` environment variable, which wins) and an S3-compatible bucket
+//! (`[media]`); the database file and the media directory are then not used, and each
+//! replica's data directory holds only the signing key (the same file on every replica) and
+//! its settings. See `docs/operations.md`.
 
 use std::fs;
 use std::net::SocketAddr;
@@ -17,7 +23,11 @@ use serde::Deserialize;
 use crate::signing::{KeyError, ManifestSigner};
 use std::sync::Arc;
 
-use crate::store::{SqliteStore, Store, StoreError};
+use crate::media::{BucketConfig, MediaFiles};
+use crate::store::{PostgresStore, SqliteStore, Store, StoreError};
+
+/// The environment variable that names the PostgreSQL database, over `database_url`.
+pub const DATABASE_URL_VARIABLE: &str = "PALIER_DATABASE_URL";
 
 pub const DATABASE_FILE: &str = "platform.sqlite";
 pub const KEY_FILE: &str = "signing.key";
@@ -37,6 +47,8 @@ pub enum DataDirError {
     Key(#[from] KeyError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("{0}")]
+    Media(String),
 }
 
 /// Settings read from `platform.toml`. Every key is optional; unknown keys are refused so a
@@ -51,6 +63,18 @@ pub struct Config {
     pub public_url: Option<String>,
     /// `palier-player`, which the console runs for exact previews.
     pub player: Option<PathBuf>,
+    /// `postgres://user:password@host:port/database`: the store, instead of
+    /// `platform.sqlite` (`PALIER_DATABASE_URL` overrides it).
+    pub database_url: Option<String>,
+    /// An S3-compatible bucket for media, instead of the `media/` directory.
+    pub media: Option<BucketConfig>,
+}
+
+/// Which database a data directory uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    Sqlite(PathBuf),
+    Postgres(String),
 }
 
 /// What `init` found or made.
@@ -93,9 +117,31 @@ impl DataDir {
         self.root.join(CONFIG_FILE)
     }
 
+    /// The database of this directory: PostgreSQL when `PALIER_DATABASE_URL` or
+    /// `database_url` names one, else the SQLite file.
+    pub fn database(&self) -> Result<Database, DataDirError> {
+        if let Ok(url) = std::env::var(DATABASE_URL_VARIABLE)
+            && !url.trim().is_empty()
+        {
+            return Ok(Database::Postgres(url));
+        }
+        Ok(match self.config()?.database_url {
+            Some(url) => Database::Postgres(url),
+            None => Database::Sqlite(self.database_path()),
+        })
+    }
+
+    /// The media files: the bucket of `[media]`, else the `media/` directory.
+    pub fn media(&self) -> Result<MediaFiles, DataDirError> {
+        match self.config()?.media {
+            Some(bucket) => MediaFiles::bucket(&bucket).map_err(DataDirError::Media),
+            None => Ok(MediaFiles::new(self.media_dir())),
+        }
+    }
+
     /// Creates the directory, the database and the signing key. Running it again keeps
     /// everything (above all the key the boards have pinned) and migrates the database.
-    pub fn init(&self) -> Result<InitOutcome, DataDirError> {
+    pub async fn init(&self) -> Result<InitOutcome, DataDirError> {
         for dir in [self.root.clone(), self.media_dir()] {
             fs::create_dir_all(&dir).map_err(|source| DataDirError::Io { path: dir.clone(), source })?;
         }
@@ -107,22 +153,33 @@ impl DataDir {
             signer.save_new(&key_path)?;
             (signer, true)
         };
-        SqliteStore::open(&self.database_path())?;
+        self.connect().await?;
         Ok(InitOutcome { public_key: signer.public_key(), created_key })
     }
 
+    async fn connect(&self) -> Result<Arc<dyn Store>, DataDirError> {
+        Ok(match self.database()? {
+            Database::Sqlite(path) => Arc::new(SqliteStore::open(&path)?),
+            Database::Postgres(url) => Arc::new(PostgresStore::connect(&url).await?),
+        })
+    }
+
     fn require_initialised(&self) -> Result<(), DataDirError> {
-        if self.database_path().exists() && self.key_path().exists() {
+        let database_there = match self.database()? {
+            Database::Sqlite(path) => path.exists(),
+            Database::Postgres(_) => true,
+        };
+        if database_there && self.key_path().exists() {
             Ok(())
         } else {
             Err(DataDirError::NotInitialised { path: self.root.clone() })
         }
     }
 
-    /// Opens the database of an initialised directory.
-    pub fn open_store(&self) -> Result<Arc<dyn Store>, DataDirError> {
+    /// Opens (and migrates) the database of an initialised directory.
+    pub async fn open_store(&self) -> Result<Arc<dyn Store>, DataDirError> {
         self.require_initialised()?;
-        Ok(Arc::new(SqliteStore::open(&self.database_path())?))
+        self.connect().await
     }
 
     pub fn load_signer(&self) -> Result<ManifestSigner, DataDirError> {
@@ -146,14 +203,14 @@ impl DataDir {
 mod tests {
     use super::*;
 
-    #[test]
-    fn init_twice_keeps_the_key() {
+    #[tokio::test]
+    async fn init_twice_keeps_the_key() {
         let dir = tempfile::tempdir().unwrap();
         let data = DataDir::new(dir.path().join("data"));
-        assert!(matches!(data.open_store(), Err(DataDirError::NotInitialised { .. })));
-        let first = data.init().unwrap();
+        assert!(matches!(data.open_store().await, Err(DataDirError::NotInitialised { .. })));
+        let first = data.init().await.unwrap();
         assert!(first.created_key);
-        let second = data.init().unwrap();
+        let second = data.init().await.unwrap();
         assert!(!second.created_key);
         assert_eq!(first.public_key, second.public_key);
         assert_eq!(data.load_signer().unwrap().public_key(), first.public_key);

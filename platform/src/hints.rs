@@ -4,9 +4,9 @@
 //! One tokio broadcast channel per building with listeners, created on the first subscriber
 //! and dropped with the last, so a publish wakes only the streams of the buildings it
 //! touched. Hints may be merged or lost (a lagging stream re-reads the current generation);
-//! correctness never depends on them. This hub lives in one process: several platform
-//! processes behind a load balancer would feed it from a shared bus (e.g. PostgreSQL
-//! `LISTEN/NOTIFY`) instead of from their own writes.
+//! correctness never depends on them. This hub lives in one process; on PostgreSQL every
+//! replica also feeds it from the database's notifications
+//! ([`crate::store::HintListener`]), so a publish on one replica reaches the streams of all.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -25,6 +25,19 @@ pub struct Hint {
     /// `publish`, `update`, `withdraw` or `settings`.
     pub reason: String,
 }
+
+impl Hint {
+    /// Hints may have been lost: a stream receiving this re-reads its building's generation.
+    pub fn recheck() -> Hint {
+        Hint { generation: 0, reason: RECHECK.to_owned() }
+    }
+
+    pub fn is_recheck(&self) -> bool {
+        self.generation == 0 && self.reason == RECHECK
+    }
+}
+
+const RECHECK: &str = "recheck";
 
 /// The per-building fan-out.
 #[derive(Debug, Clone, Default)]
@@ -53,6 +66,15 @@ impl Hints {
                 channels.remove(building);
             }
         }
+    }
+}
+
+impl Hints {
+    /// Asks every open stream to re-read its building's generation (after hints may have
+    /// been lost, e.g. while a replica's listening connection was down).
+    pub fn recheck_all(&self) {
+        let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+        channels.retain(|_, sender| sender.send(Hint::recheck()).is_ok());
     }
 }
 

@@ -35,6 +35,7 @@ pub mod secret;
 pub mod server;
 pub mod signing;
 pub mod store;
+pub mod transfer;
 
 pub use datadir::{Config, DataDir};
 pub use publishing::Publishing;

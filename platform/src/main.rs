@@ -34,6 +34,27 @@ enum Command {
     Init,
     /// Prints the public key to pin on boards.
     PublicKey,
+    /// Applies the database migrations this build knows (`serve` and every verb do it too);
+    /// prints the database and its schema version.
+    Migrate,
+    /// Writes the whole database to a file (JSON Lines), to move the installation to another
+    /// store with `import`. Media files are not in it: `import --media-from` copies them.
+    Export {
+        /// The file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Reads an `export` into this data directory's store, which must be new and empty
+    /// (e.g. a PostgreSQL database named by `database_url`).
+    Import {
+        /// The file `export` wrote.
+        #[arg(long)]
+        file: PathBuf,
+        /// The old installation's media directory (`<data>/media`): every file the export
+        /// names is copied into this installation's media storage first, checked by SHA-256.
+        #[arg(long)]
+        media_from: Option<PathBuf>,
+    },
     /// Buildings.
     #[command(subcommand)]
     Building(BuildingCommand),
@@ -315,27 +336,49 @@ async fn run(cli: Cli) -> Result<()> {
     let now = Timestamp::now();
     match cli.command {
         Command::Init => {
-            let outcome = data.init()?;
+            let outcome = data.init().await?;
             if !outcome.created_key {
                 eprintln!("{} was already initialised; kept its signing key", data.root().display());
             }
             println!("{}", outcome.public_key);
         }
         Command::PublicKey => println!("{}", data.load_signer()?.public_key()),
+        Command::Migrate => {
+            let store = data.open_store().await?;
+            println!("{}: schema version {}", store.describe(), store.schema_version());
+        }
+        Command::Export { out } => {
+            let store = data.open_store().await?;
+            let rows = palier_platform::transfer::export(&*store, &out).await?;
+            println!("exported {rows} rows from {} to {}", store.describe(), out.display());
+        }
+        Command::Import { file, media_from } => {
+            let store = data.open_store().await?;
+            let media = data.media()?;
+            let imported =
+                palier_platform::transfer::import(&*store, &media, &file, media_from.as_deref()).await?;
+            println!(
+                "imported {} rows into {} and {} media files into {}",
+                imported.rows,
+                store.describe(),
+                imported.media_copied,
+                media.describe()
+            );
+        }
         Command::Building(BuildingCommand::Add { name, address, time_zone, locale, id }) => {
-            let store = data.open_store()?;
+            let store = data.open_store().await?;
             let building =
                 admin::add_building(&*store, NewBuilding { id, name, address, time_zone, locale }, now)
                     .await?;
             println!("{}", building.id);
         }
         Command::Building(BuildingCommand::List) => {
-            for b in data.open_store()?.buildings().await? {
+            for b in data.open_store().await?.buildings().await? {
                 println!("{}  {:?}  {:?}  {}  {}", b.id, b.name, b.address, b.time_zone, b.locale);
             }
         }
         Command::Publisher(PublisherCommand::Add { role, buildings, areas, name }) => {
-            let store = data.open_store()?;
+            let store = data.open_store().await?;
             let scope: Vec<String> = buildings.into_iter().chain(areas).collect();
             let (publisher, token) = admin::add_publisher(&*store, &name, role, &scope, now).await?;
             eprintln!(
@@ -347,7 +390,7 @@ async fn run(cli: Cli) -> Result<()> {
             println!("{token}");
         }
         Command::Publisher(PublisherCommand::List) => {
-            for entry in data.open_store()?.publishers().await? {
+            for entry in data.open_store().await?.publishers().await? {
                 let p = &entry.publisher;
                 let status = entry
                     .revoked_at
@@ -357,14 +400,14 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Publisher(PublisherCommand::Revoke { id }) => {
             let id = PublisherId::parse(&id).map_err(anyhow::Error::msg)?;
-            if data.open_store()?.revoke_publisher(&id, now).await? {
+            if data.open_store().await?.revoke_publisher(&id, now).await? {
                 println!("publisher {id} revoked");
             } else {
                 println!("publisher {id} was already revoked");
             }
         }
         Command::Device(DeviceCommand::Code { building, roles }) => {
-            let store = data.open_store()?;
+            let store = data.open_store().await?;
             let (code, expires) =
                 admin::create_enrolment_code(&*store, &building, &roles, now, ENROLMENT_CODE_TTL).await?;
             eprintln!(
@@ -375,11 +418,14 @@ async fn run(cli: Cli) -> Result<()> {
             println!("{code}");
         }
         Command::Device(DeviceCommand::List) => {
-            print!("{}", admin::render_device_list(&data.open_store()?.device_reports(None).await?, now));
+            print!(
+                "{}",
+                admin::render_device_list(&data.open_store().await?.device_reports(None).await?, now)
+            );
         }
         Command::Device(DeviceCommand::Revoke { id }) => {
             let id = DeviceId::parse(&id).map_err(anyhow::Error::msg)?;
-            if data.open_store()?.revoke_device(&id, now).await? {
+            if data.open_store().await?.revoke_device(&id, now).await? {
                 println!("device {id} revoked");
             } else {
                 println!("device {id} was already revoked");
@@ -394,7 +440,7 @@ async fn run(cli: Cli) -> Result<()> {
                     Kind::parse(k).ok_or_else(|| anyhow::anyhow!("kind {k:?} is not offer, event or news"))
                 })
                 .collect::<Result<Vec<_>>>()?;
-            data.open_store()?.set_moderated_kinds(&id, &kinds).await?;
+            data.open_store().await?.set_moderated_kinds(&id, &kinds).await?;
             let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
             println!(
                 "{building}: moderated kinds {}",
@@ -402,7 +448,7 @@ async fn run(cli: Cli) -> Result<()> {
             );
         }
         Command::User(UserCommand::Add { email, role, buildings, areas }) => {
-            let store = data.open_store()?;
+            let store = data.open_store().await?;
             let scope: Vec<String> = buildings.into_iter().chain(areas).collect();
             let added = admin::add_person(&*store, &email, role, &scope, now).await?;
             let base = public_base(&data)?;
@@ -415,7 +461,7 @@ async fn run(cli: Cli) -> Result<()> {
             println!("{base}/password/{}", added.password_token);
         }
         Command::User(UserCommand::List) => {
-            let people = data.open_store()?.people().await?;
+            let people = data.open_store().await?.people().await?;
             if people.is_empty() {
                 println!("no people yet; `palier-platform user add` adds one");
             }
@@ -437,7 +483,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::User(UserCommand::Disable { email }) => {
-            let store = data.open_store()?;
+            let store = data.open_store().await?;
             let email = admin::check_email(&email)?;
             let person = store
                 .person_by_email(&email)
@@ -450,7 +496,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::User(UserCommand::Link { email }) => {
-            let store = data.open_store()?;
+            let store = data.open_store().await?;
             let email = admin::check_email(&email)?;
             let person = store
                 .person_by_email(&email)
@@ -461,14 +507,14 @@ async fn run(cli: Cli) -> Result<()> {
             println!("{}/password/{token}", public_base(&data)?);
         }
         Command::Area(AreaCommand::Add { name, kind, within, buildings, id }) => {
-            let store = data.open_store()?;
+            let store = data.open_store().await?;
             let entry =
                 admin::add_area(&*store, &name, kind, within.as_deref(), &buildings, id.as_deref(), now)
                     .await?;
             println!("{}", entry.area.id);
         }
         Command::Area(AreaCommand::Join { area, buildings }) => {
-            let store = data.open_store()?;
+            let store = data.open_store().await?;
             let area = AreaId::parse(&area).map_err(anyhow::Error::msg)?;
             let moved = admin::join_area(&*store, &area, &buildings, now).await?;
             println!(
@@ -478,16 +524,16 @@ async fn run(cli: Cli) -> Result<()> {
             );
         }
         Command::Area(AreaCommand::List) => {
-            print!("{}", admin::render_area_list(&data.open_store()?.areas().await?))
+            print!("{}", admin::render_area_list(&data.open_store().await?.areas().await?))
         }
         Command::Feed(command) => feed_command(&data, command, now).await?,
         Command::Release(command) => release_command(&data, command, now).await?,
         Command::Lift(LiftCommand::Add { building, name, id }) => {
-            let lift = admin::add_lift(&*data.open_store()?, &building, &name, id.as_deref()).await?;
+            let lift = admin::add_lift(&*data.open_store().await?, &building, &name, id.as_deref()).await?;
             println!("{}", lift.id);
         }
         Command::Lift(LiftCommand::List) => {
-            for lift in data.open_store()?.lifts().await? {
+            for lift in data.open_store().await?.lifts().await? {
                 let status = match &lift.status {
                     None => "no status yet".to_owned(),
                     Some(s) if s.running => format!("in service since {}", admin::whole_seconds(s.since)),
@@ -509,10 +555,10 @@ async fn run(cli: Cli) -> Result<()> {
 
 async fn release_command(data: &DataDir, command: ReleaseCommand, now: Timestamp) -> Result<()> {
     use palier_platform::releases::commands::{self, AudienceArgs};
-    let store = data.open_store()?;
+    let store = data.open_store().await?;
     match command {
         ReleaseCommand::Add { bundle } => {
-            let media = palier_platform::media::MediaFiles::new(data.media_dir());
+            let media = data.media()?;
             let release = commands::add(&*store, &media, &bundle, now).await?;
             eprintln!("stored {} bytes as {}", release.bytes, release.sha256);
             println!("release {} for {}", release.version, release.compatible);
@@ -549,12 +595,12 @@ async fn feed_command(data: &DataDir, command: FeedCommand, now: Timestamp) -> R
         FeedCommand::Add { scope, url, format, kind, moderated, name, every_minutes, id } => {
             let every = jiff::SignedDuration::from_mins(i64::from(every_minutes));
             let new = admin::NewFeed { id, name, url, format, kind, moderated, every, scope };
-            let feed = admin::add_feed(&*data.open_store()?, new, now).await?;
+            let feed = admin::add_feed(&*data.open_store().await?, new, now).await?;
             eprintln!("feed {} publishes to {}", feed.id, admin::scope_line(&feed.publisher));
             println!("{}", feed.id);
         }
         FeedCommand::List => {
-            let store = data.open_store()?;
+            let store = data.open_store().await?;
             let mut listed = Vec::new();
             for feed in store.feeds().await? {
                 let mut live = Vec::new();
@@ -576,7 +622,7 @@ async fn feed_command(data: &DataDir, command: FeedCommand, now: Timestamp) -> R
             print!("{}", admin::render_feed_list(&listed, now));
         }
         FeedCommand::Fetch { id } => {
-            let state = AppState::open(data, Settings::default())?;
+            let state = AppState::open(data, Settings::default()).await?;
             let publishing = state.publishing();
             let fetcher = feeds::fetch::Fetcher::new();
             let outcomes = match id {
@@ -604,7 +650,7 @@ async fn feed_command(data: &DataDir, command: FeedCommand, now: Timestamp) -> R
             }
         }
         FeedCommand::Remove { id } => {
-            let state = AppState::open(data, Settings::default())?;
+            let state = AppState::open(data, Settings::default()).await?;
             let id = FeedId::parse(&id).map_err(anyhow::Error::msg)?;
             let feed = state.store().feed(&id).await?.ok_or_else(|| {
                 anyhow::anyhow!("feed {id} does not exist; `palier-platform feed list` shows them")
@@ -641,7 +687,7 @@ async fn serve_until_signal(data: &DataDir, listen: Option<SocketAddr>) -> Resul
         public_url: config.public_url.clone(),
         secure_cookies,
     };
-    let state = AppState::open(data, Settings { console, ..Settings::default() })?;
+    let state = AppState::open(data, Settings { console, ..Settings::default() }).await?;
     let listener =
         tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let bound = listener.local_addr().context("reading the bound address")?;

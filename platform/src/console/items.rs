@@ -459,7 +459,7 @@ pub async fn media(
     let missing = || ConsoleError::NotFound(format!("no picture at {sha256}"));
     let address = MediaAddress::parse(&sha256).map_err(|_| missing())?;
     let described = state.store().media(&address).await?.ok_or_else(missing)?;
-    let bytes = tokio::fs::read(state.media_files().path(address.as_str())).await.map_err(|_| missing())?;
+    let bytes = state.media_files().read(address.as_str()).await.map_err(|_| missing())?;
     Ok((
         [(CONTENT_TYPE, described.mime), (CACHE_CONTROL, "private, max-age=31536000, immutable".to_owned())],
         bytes,

@@ -122,10 +122,32 @@ impl Renderer {
             .prefix("palier-preview-")
             .tempdir()
             .map_err(|e| PreviewError::Renderer(format!("a temporary directory: {e}")))?;
+        let media_dir = DataDir::new(dir.path().join("data")).media();
+        tokio::fs::create_dir_all(&media_dir)
+            .await
+            .map_err(|e| PreviewError::Renderer(format!("the preview's media directory: {e}")))?;
+        // The pictures the items name, where the player will look for them (an address that
+        // does not read is left to the manifest's validation below, which names it).
+        let mut pictures: Vec<String> = Vec::new();
+        for item in &request.items {
+            let listed = item.get("media").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+            pictures.extend(
+                listed.iter().filter_map(|p| p.get("sha256").and_then(Value::as_str)).map(str::to_owned),
+            );
+        }
+        for sha256 in pictures.iter().map(String::as_str) {
+            let target = media_dir.join(sha256);
+            if crate::ids::MediaAddress::parse(sha256).is_ok() && !target.exists() {
+                self.media
+                    .copy_to(sha256, &target)
+                    .await
+                    .map_err(|e| PreviewError::Renderer(format!("picture {sha256}: {e}")))?;
+            }
+        }
         let config = {
-            let (dir, media) = (dir.path().to_path_buf(), self.media.clone());
+            let dir = dir.path().to_path_buf();
             let request = request.clone();
-            tokio::task::spawn_blocking(move || board(&dir, &request, &media))
+            tokio::task::spawn_blocking(move || board(&dir, &request))
                 .await
                 .map_err(|e| PreviewError::Renderer(e.to_string()))??
         };
@@ -165,7 +187,7 @@ impl Renderer {
 }
 
 /// Writes what a board would hold into `dir`; returns its board file.
-fn board(dir: &Path, request: &PreviewRequest, media: &MediaFiles) -> Result<PathBuf, PreviewError> {
+fn board(dir: &Path, request: &PreviewRequest) -> Result<PathBuf, PreviewError> {
     let io = |what: &str, e: &dyn std::fmt::Display| PreviewError::Renderer(format!("{what}: {e}"));
     let data = DataDir::new(dir.join("data"));
     std::fs::create_dir_all(data.media()).map_err(|e| io("the preview's media directory", &e))?;
@@ -184,17 +206,6 @@ fn board(dir: &Path, request: &PreviewRequest, media: &MediaFiles) -> Result<Pat
         palier_content::validate_manifest(manifest).map_err(|e| PreviewError::Content(e.to_string()))?;
     if let Some(refused) = validated.quarantined.first() {
         return Err(PreviewError::Content(format!("{}: {}", refused.id, refused.reason)));
-    }
-    for item in &validated.items {
-        for picture in &item.media {
-            let target = data.media().join(&picture.sha256);
-            if !target.exists() {
-                let source = media.path(&picture.sha256);
-                std::fs::hard_link(&source, &target)
-                    .or_else(|_| std::fs::copy(&source, &target).map(|_| ()))
-                    .map_err(|e| io(&format!("picture {}", picture.sha256), &e))?;
-            }
-        }
     }
     // The items arrived a second before the instant drawn: the screen as it shows them once
     // they are there (an urgent flash preempts from its arrival).

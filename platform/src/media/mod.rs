@@ -1,21 +1,18 @@
 //! Media files: making an upload fit to show ([`normalize`]), storing it under its address,
 //! and answering ranges.
 //!
-//! A picture is stored once under `media/<sha256>` and never changes, so every answer about
-//! it can be cached forever. Uploads are judged from their bytes, never from a name or a
+//! A picture is stored once under its SHA-256 ([`storage`]: the data directory's `media/` or
+//! an S3-compatible bucket) and never changes, so every answer about it can be cached forever. Uploads are judged from their bytes, never from a name or a
 //! declared type, and what is stored is the normalised picture (upright, without metadata,
-//! scaled for the largest screen), not the original. Files are written to a temporary name,
-//! synced, then renamed, so a reader never sees half a picture.
+//! scaled for the largest screen), not the original.
 
 pub mod normalize;
-
-use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+pub mod storage;
 
 use palier_content::MediaRef;
 
 pub use normalize::{MAX_UPLOAD_BYTES, Normalized, normalize};
+pub use storage::{BucketConfig, MediaFiles};
 
 /// Why an upload was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,90 +35,6 @@ pub fn media_ref(normalized: &Normalized) -> MediaRef {
         height: normalized.height,
         credit: None,
     }
-}
-
-/// The media directory.
-#[derive(Debug, Clone)]
-pub struct MediaFiles {
-    dir: PathBuf,
-}
-
-impl MediaFiles {
-    pub fn new(dir: impl Into<PathBuf>) -> MediaFiles {
-        MediaFiles { dir: dir.into() }
-    }
-
-    /// The file of a media address (which the caller has checked with
-    /// [`crate::ids::is_address`]).
-    pub fn path(&self, sha256: &str) -> PathBuf {
-        self.dir.join(sha256)
-    }
-
-    /// Stores the bytes under their address, unless a file is already there.
-    pub fn put(&self, sha256: &str, bytes: &[u8]) -> std::io::Result<()> {
-        let target = self.path(sha256);
-        if target.exists() {
-            return Ok(());
-        }
-        fs::create_dir_all(&self.dir)?;
-        let temp = self.dir.join(format!(".{sha256}.{}.tmp", std::process::id()));
-        let written = (|| {
-            let mut file = fs::File::create(&temp)?;
-            file.write_all(bytes)?;
-            file.sync_all()?;
-            fs::rename(&temp, &target)?;
-            sync_dir(&self.dir)
-        })();
-        if written.is_err() {
-            let _ = fs::remove_file(&temp);
-        }
-        written
-    }
-}
-
-impl MediaFiles {
-    /// Copies a file in under its SHA-256 without holding it in memory (update bundles);
-    /// returns its address and size.
-    pub fn put_file(&self, source: &Path) -> std::io::Result<(String, u64)> {
-        use sha2::{Digest, Sha256};
-        use std::io::Read;
-        fs::create_dir_all(&self.dir)?;
-        let temp = self.dir.join(format!(".import.{}.tmp", std::process::id()));
-        let copied = (|| {
-            let mut input = fs::File::open(source)?;
-            let mut output = fs::File::create(&temp)?;
-            let mut hasher = Sha256::new();
-            let mut buffer = vec![0; 1024 * 1024];
-            let mut size = 0u64;
-            loop {
-                let n = input.read(&mut buffer)?;
-                if n == 0 {
-                    break;
-                }
-                hasher.update(&buffer[..n]);
-                output.write_all(&buffer[..n])?;
-                size += n as u64;
-            }
-            output.sync_all()?;
-            let sha256 = format!("{:x}", hasher.finalize());
-            let target = self.path(&sha256);
-            if target.exists() {
-                fs::remove_file(&temp)?;
-            } else {
-                fs::rename(&temp, &target)?;
-                sync_dir(&self.dir)?;
-            }
-            Ok((sha256, size))
-        })();
-        if copied.is_err() {
-            let _ = fs::remove_file(&temp);
-        }
-        copied
-    }
-}
-
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    fs::File::open(dir)?.sync_all()
 }
 
 /// What a `Range` header asks of a file of `size` bytes.
@@ -189,16 +102,5 @@ mod tests {
         for (header, expected) in cases {
             assert_eq!(parse_range(header, 100), expected, "{header}");
         }
-    }
-
-    #[test]
-    fn put_is_idempotent() {
-        let dir = tempfile::tempdir().unwrap();
-        let files = MediaFiles::new(dir.path().join("media"));
-        let sha = "a".repeat(64);
-        files.put(&sha, b"one").unwrap();
-        files.put(&sha, b"two").unwrap();
-        assert_eq!(fs::read(files.path(&sha)).unwrap(), b"one");
-        assert_eq!(fs::read_dir(dir.path().join("media")).unwrap().count(), 1);
     }
 }

@@ -566,21 +566,19 @@ impl Publishing {
             PublishingError::Store(StoreError::Backend { operation: "storing media", detail: e.to_string() })
         };
         let permit = self.decodes.acquire().await.map_err(|e| failed(&e))?;
-        let files = self.media.clone();
         let original = bytes.len();
-        let media = tokio::task::spawn_blocking(move || -> Result<MediaRef, PublishingError> {
+        let (media, normalized) = tokio::task::spawn_blocking(move || -> Result<_, PublishingError> {
             let normalized = normalize(&bytes)?;
             drop(bytes);
-            let media = media_ref(&normalized);
-            files.put(&media.sha256, &normalized.bytes).map_err(|e| PublishingError::MediaFiles {
-                address: MediaAddress::stored(media.sha256.clone()),
-                detail: e.to_string(),
-            })?;
-            Ok(media)
+            Ok((media_ref(&normalized), normalized.bytes))
         })
         .await
         .map_err(|e| failed(&e))??;
         drop(permit);
+        self.media.put(&media.sha256, normalized).await.map_err(|e| PublishingError::MediaFiles {
+            address: MediaAddress::stored(media.sha256.clone()),
+            detail: e.to_string(),
+        })?;
         let created = self.store.add_media(&media, self.now()).await?;
         if created {
             tracing::info!(

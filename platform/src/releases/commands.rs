@@ -27,7 +27,7 @@ pub async fn add(
 ) -> Result<Release, AdminError> {
     let info = bundle::read(path).map_err(|e| AdminError::Invalid(e.to_string()))?;
     let (sha256, bytes) =
-        media.put_file(path).map_err(|e| AdminError::Invalid(format!("{}: {e}", path.display())))?;
+        media.put_file(path).await.map_err(|e| AdminError::Invalid(format!("{}: {e}", path.display())))?;
     let reference = MediaRef {
         sha256: sha256.clone(),
         bytes,

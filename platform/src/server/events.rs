@@ -66,8 +66,9 @@ pub async fn events(
                         told = hint.generation;
                         yield Ok(changed(hint.generation, &hint.reason));
                     }
-                    Ok(_) => {}
-                    Err(RecvError::Lagged(_)) => {
+                    Ok(hint) if !hint.is_recheck() => {}
+                    // Hints were lost (skipped, or sent while this replica was not listening).
+                    Ok(_) | Err(RecvError::Lagged(_)) => {
                         if let Ok(now) = state.store().building_generation(&device.building_id).await {
                             let now = manifest::device_generation(&device, now);
                             if now.generation > told {

@@ -1,4 +1,5 @@
-//! `GET /v1/media/{sha256}` for devices (protocol §5.4: immutable, ranges) and
+//! `GET /v1/media/{sha256}` for devices (protocol §5.4: immutable, ranges; streamed from
+//! the data directory or the bucket, or a redirect to the bucket's public address) and
 //! `POST /v1/publish/media` for publishers (raw bytes in, the normalised picture's MediaRef
 //! out). At most [`super::PARALLEL_UPLOAD_BODIES`] upload bodies are held at once.
 
@@ -6,13 +7,12 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::header::{
-    ACCEPT_RANGES, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_NONE_MATCH, RANGE,
+    ACCEPT_RANGES, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION,
+    RANGE,
 };
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use palier_content::MediaRef;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio_util::io::ReaderStream;
 
 use super::extract::{DeviceAuth, PublisherAuth, read_body, refuse_encoding};
 use super::{ApiError, AppState};
@@ -31,15 +31,16 @@ pub async fn download(
     let unknown = || ApiError::not_found(format!("no media at address {sha256:?}"));
     let address = MediaAddress::parse(&sha256).map_err(|_| unknown())?;
     let media = state.store().media(&address).await?.ok_or_else(unknown)?;
-    let path = state.inner.media.path(address.as_str());
-    let mut file = tokio::fs::File::open(&path)
-        .await
-        .map_err(|e| ApiError::internal(format!("media file {}: {e}", path.display())))?;
-    let size = file
-        .metadata()
-        .await
-        .map_err(|e| ApiError::internal(format!("media {}: {e}", path.display())))?
-        .len();
+    if let Some(url) = state.inner.media.public_url(address.as_str()) {
+        // A CDN or the bucket answers: the file is immutable, so the redirect may be cached too.
+        return Ok(
+            (StatusCode::FOUND, [(LOCATION, url), (CACHE_CONTROL, IMMUTABLE.to_owned())]).into_response()
+        );
+    }
+    let files = &state.inner.media;
+    let failed =
+        |e: std::io::Error| ApiError::internal(format!("media {sha256} in {}: {e}", files.describe()));
+    let size = files.size(address.as_str()).await.map_err(failed)?;
     let etag = format!("\"{sha256}\"");
     let common = [
         (CONTENT_TYPE, media.mime.clone()),
@@ -61,12 +62,7 @@ pub async fn download(
         ByteRange::Part { start, end } => (StatusCode::PARTIAL_CONTENT, start, end - start + 1),
         ByteRange::Unsatisfiable => return Err(ApiError::range_not_satisfiable(size)),
     };
-    if start > 0 {
-        file.seek(std::io::SeekFrom::Start(start))
-            .await
-            .map_err(|e| ApiError::internal(format!("media {}: {e}", path.display())))?;
-    }
-    let body = Body::from_stream(ReaderStream::new(file.take(length)));
+    let body = Body::from_stream(files.stream(address.as_str(), start, length).await.map_err(failed)?);
     let mut response = (status, common, body).into_response();
     let headers = response.headers_mut();
     headers.insert(CONTENT_LENGTH, length.into());

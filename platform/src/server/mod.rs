@@ -135,6 +135,8 @@ struct Inner {
     thumbnails: crate::console::screens::Thumbnails,
     upload_bodies: Arc<tokio::sync::Semaphore>,
     closing: watch::Sender<bool>,
+    /// Hints from other replicas' writes (PostgreSQL), for as long as this state lives.
+    _hint_relay: Option<crate::store::HintListener>,
 }
 
 /// How many picture uploads may hold their body in memory at once (each up to
@@ -179,6 +181,7 @@ impl AppState {
             ),
         };
         let renderer = crate::console::preview::Renderer::new(settings.console.player.clone(), media.clone());
+        let hint_relay = store.relay_hints(&hints);
         AppState {
             inner: Arc::new(Inner {
                 store,
@@ -194,15 +197,16 @@ impl AppState {
                 thumbnails: Default::default(),
                 upload_bodies: Arc::new(tokio::sync::Semaphore::new(PARALLEL_UPLOAD_BODIES)),
                 closing: watch::channel(false).0,
+                _hint_relay: hint_relay,
             }),
         }
     }
 
     /// The state of an initialised data directory.
-    pub fn open(data: &DataDir, settings: Settings) -> Result<AppState, DataDirError> {
-        let store = data.open_store()?;
+    pub async fn open(data: &DataDir, settings: Settings) -> Result<AppState, DataDirError> {
+        let store = data.open_store().await?;
         let signer = data.load_signer()?;
-        Ok(AppState::new(store, signer, MediaFiles::new(data.media_dir()), settings))
+        Ok(AppState::new(store, signer, data.media()?, settings))
     }
 
     pub fn now(&self) -> Timestamp {

@@ -2,8 +2,8 @@
 //! admin commands need to keep and read, in domain types, with no rule inside.
 //!
 //! [`Store`] is a trait so that installations can choose their engine: [`SqliteStore`] (one
-//! file in WAL mode, the default) and, for installations past one machine, a PostgreSQL
-//! implementation of the same trait. Rules live above it: who may publish what in
+//! file in WAL mode, the default) and, for installations past one machine,
+//! [`PostgresStore`]. Rules live above it: who may publish what in
 //! [`crate::rules`], how a publication is checked and versioned in [`crate::publishing`]; a
 //! store only stores and queries. Every write runs in one transaction, so nothing partial is
 //! ever stored, and every write that changes what a building's boards must show moves that
@@ -12,6 +12,8 @@
 //! The poll path ([`Store::building_generation`], [`Store::building_items`]) only reads.
 //! Errors name the operation and the thing it was about, never a database library's type.
 
+pub mod dump;
+mod postgres;
 mod sqlite;
 
 use std::fmt;
@@ -30,6 +32,7 @@ use crate::releases::{Assignment, Release};
 use crate::rules::Role;
 use palier_content::system::SystemStatus;
 
+pub use postgres::{HINT_CHANNEL, HintListener, PostgresStore};
 pub use sqlite::SqliteStore;
 
 /// Why a store operation failed.
@@ -546,6 +549,21 @@ pub const MAX_LISTED_ITEMS: usize = 1_000;
 pub trait Store: Send + Sync + fmt::Debug {
     /// Where the data lives, for logs and errors (`sqlite:/var/lib/…`).
     fn describe(&self) -> String;
+    /// How many schema migrations the database has run (all this build knows, once open).
+    fn schema_version(&self) -> usize;
+    /// Starts handing `hints` the change hints other processes' writes send, for a store
+    /// several platform processes share; `None` (the default) for one only this process
+    /// writes. Hints stop when the returned listener is dropped.
+    fn relay_hints(&self, _hints: &crate::hints::Hints) -> Option<HintListener> {
+        None
+    }
+
+    /// Every row of every table ([`dump::TABLES`]) and the generation sequence, read in one
+    /// snapshot (`palier-platform export`).
+    async fn export(&self) -> Result<dump::Dump, StoreError>;
+    /// Writes an export into this store, which must hold nothing yet; all or nothing
+    /// (`palier-platform import`).
+    async fn import(&self, dump: &dump::Dump) -> Result<(), StoreError>;
 
     // Buildings.
 

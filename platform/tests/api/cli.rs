@@ -25,6 +25,7 @@ fn run(data: &Path, args: &[&str]) -> String {
 async fn the_binary_sets_up_and_serves_a_platform() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
+    prepare_data_dir(&data).await;
     let key = run(&data, &["init"]);
     assert!(key.starts_with("ed25519:") && key.len() == 8 + 44, "{key}");
     assert_eq!(run(&data, &["init"]), key, "init again keeps the key");

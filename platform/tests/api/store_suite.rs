@@ -459,11 +459,17 @@ async fn people_links_and_sessions(store: &dyn Store) {
     assert_eq!(store.password_link("link-2", now).await.unwrap(), None, "a disabled person's links stop");
 }
 
+/// SQLite in the `api` binary, PostgreSQL in `api_postgres`.
 #[tokio::test]
-async fn the_sqlite_store_passes_the_scenarios() {
+async fn the_store_passes_the_scenarios() {
     let dir = tempfile::tempdir().unwrap();
-    let store = palier_platform::SqliteStore::open(&dir.path().join("p.sqlite")).unwrap();
-    scenarios(Arc::new(store)).await;
+    let store: Arc<dyn Store> = if crate::support::scaled_out() {
+        let url = crate::servers::postgres_database().await;
+        Arc::new(palier_platform::store::PostgresStore::connect(&url).await.unwrap())
+    } else {
+        Arc::new(palier_platform::SqliteStore::open(&dir.path().join("p.sqlite")).unwrap())
+    };
+    scenarios(store).await;
 }
 
 async fn areas_reach_buildings_added_later(store: &dyn Store) {

@@ -15,7 +15,6 @@ use palier_content::Severity;
 use palier_content::sample::requests;
 use palier_content::wire::{ChangeHint, EnrolResponse};
 use palier_platform::admin::{self, ENROLMENT_CODE_TTL, NewBuilding};
-use palier_platform::media::MediaFiles;
 use palier_platform::{AppState, DataDir, Role, Settings, Store};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
@@ -23,6 +22,32 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use palier_platform::server::Clock;
+
+/// True in the `api_postgres` test binary: the same suite on PostgreSQL, with media in an
+/// S3-compatible bucket ([`crate::servers`]); false in `api` (SQLite, a media directory).
+pub fn scaled_out() -> bool {
+    env!("CARGO_CRATE_NAME") == "api_postgres"
+}
+
+#[derive(serde::Serialize)]
+struct MediaSection {
+    media: palier_platform::media::BucketConfig,
+}
+
+/// In the scaled-out binary, points a data directory (not initialised yet) at a new
+/// PostgreSQL database and a new bucket through its `platform.toml`; nothing otherwise.
+pub async fn prepare_data_dir(root: &std::path::Path) {
+    if !scaled_out() {
+        return;
+    }
+    std::fs::create_dir_all(root).unwrap();
+    let config = format!(
+        "database_url = {:?}\n{}",
+        crate::servers::postgres_database().await,
+        toml::to_string(&MediaSection { media: crate::servers::s3_bucket().await }).unwrap()
+    );
+    std::fs::write(DataDir::new(root).config_path(), config).unwrap();
+}
 
 /// A running platform and its data directory.
 pub struct Platform {
@@ -47,15 +72,22 @@ impl Platform {
     pub async fn start_with(settings: Settings) -> Platform {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = DataDir::new(dir.path().join("data"));
-        let public_key = data.init().expect("init").public_key;
+        prepare_data_dir(data.root()).await;
+        let public_key = data.init().await.expect("init").public_key;
+        let (store, media) = (data.open_store().await.unwrap().describe(), data.media().unwrap().describe());
+        if scaled_out() {
+            assert!(store.starts_with("postgres://") && media.starts_with("s3://"), "{store}, {media}");
+        } else {
+            assert!(store.starts_with("sqlite:") && !media.starts_with("s3://"), "{store}, {media}");
+        }
         let offset_s = Arc::new(AtomicI64::new(0));
         let offset = Arc::clone(&offset_s);
         let clock: Clock =
             Arc::new(move || Timestamp::now() + SignedDuration::from_secs(offset.load(Ordering::SeqCst)));
         let state = AppState::with_clock(
-            data.open_store().unwrap(),
+            data.open_store().await.unwrap(),
             data.load_signer().unwrap(),
-            MediaFiles::new(data.media_dir()),
+            data.media().unwrap(),
             settings,
             clock,
         );
@@ -69,7 +101,7 @@ impl Platform {
             base: format!("http://{addr}"),
             http: reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap(),
             state,
-            store: data.open_store().unwrap(),
+            store: data.open_store().await.unwrap(),
             public_key,
             offset_s,
             shutdown: Some(tx),

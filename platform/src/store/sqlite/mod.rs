@@ -7,6 +7,7 @@
 
 mod areas;
 mod devices;
+mod dump;
 mod feeds;
 mod items;
 mod people;
@@ -276,6 +277,19 @@ fn add_publisher_scope(tx: &Transaction<'_>, publisher: &Publisher) -> Outcome<(
 impl Store for SqliteStore {
     fn describe(&self) -> String {
         format!("sqlite:{}", self.inner.path.display())
+    }
+
+    fn schema_version(&self) -> usize {
+        schema::MIGRATIONS.len()
+    }
+
+    async fn export(&self) -> Result<crate::store::dump::Dump, StoreError> {
+        self.read("exporting the database", |tx| dump::export(tx, schema::MIGRATIONS.len())).await
+    }
+
+    async fn import(&self, dump: &crate::store::dump::Dump) -> Result<(), StoreError> {
+        let dump = dump.clone();
+        self.write("importing an export", move |tx| dump::import(tx, &dump, schema::MIGRATIONS.len())).await
     }
 
     async fn add_building(&self, building: &Building, now: Timestamp) -> Result<(), StoreError> {
