@@ -29,3 +29,6 @@ mod servers;
 mod store_suite;
 #[path = "api/support.rs"]
 mod support;
+// Only here: replicas need a database several processes share.
+#[path = "api/replicas.rs"]
+mod replicas;

@@ -61,6 +61,7 @@ pub struct Platform {
     pub offset_s: Arc<AtomicI64>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
+    pub data: DataDir,
     _dir: tempfile::TempDir,
 }
 
@@ -71,8 +72,24 @@ impl Platform {
 
     pub async fn start_with(settings: Settings) -> Platform {
         let dir = tempfile::tempdir().expect("temp dir");
+        prepare_data_dir(&dir.path().join("data")).await;
+        Platform::start_in(dir, settings).await
+    }
+
+    /// Another platform process on the same database and media storage, with the same
+    /// signing key: a second replica behind the load balancer.
+    pub async fn replica(&self) -> Platform {
+        let dir = tempfile::tempdir().expect("temp dir");
         let data = DataDir::new(dir.path().join("data"));
-        prepare_data_dir(data.root()).await;
+        std::fs::create_dir_all(data.root()).unwrap();
+        for file in [self.data.config_path(), self.data.key_path()] {
+            std::fs::copy(&file, data.root().join(file.file_name().unwrap())).unwrap();
+        }
+        Platform::start_in(dir, Settings::default()).await
+    }
+
+    async fn start_in(dir: tempfile::TempDir, settings: Settings) -> Platform {
+        let data = DataDir::new(dir.path().join("data"));
         let public_key = data.init().await.expect("init").public_key;
         let (store, media) = (data.open_store().await.unwrap().describe(), data.media().unwrap().describe());
         if scaled_out() {
@@ -106,6 +123,7 @@ impl Platform {
             offset_s,
             shutdown: Some(tx),
             task: Some(task),
+            data,
             _dir: dir,
         }
     }
@@ -304,9 +322,18 @@ pub struct Events {
 
 impl Events {
     pub async fn open(platform: &Platform, token: &str, last_event_id: Option<u64>) -> Events {
-        let mut request = platform
-            .http
-            .get(platform.url("/v1/device/events"))
+        Events::open_at(&platform.http, &platform.base, token, last_event_id).await
+    }
+
+    /// A stream from the platform at `base` (`http://127.0.0.1:PORT`).
+    pub async fn open_at(
+        http: &reqwest::Client,
+        base: &str,
+        token: &str,
+        last_event_id: Option<u64>,
+    ) -> Events {
+        let mut request = http
+            .get(format!("{base}/v1/device/events"))
             .bearer_auth(token)
             .header("accept", "text/event-stream");
         if let Some(id) = last_event_id {
@@ -319,7 +346,7 @@ impl Events {
         Events { stream: Box::pin(response.bytes_stream()), buffer: String::new() }
     }
 
-    /// The next message, or `None` when the stream ended.
+    /// The next message, or `None` when the stream ended (or was cut).
     pub async fn next(&mut self) -> Option<Message> {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
@@ -335,8 +362,9 @@ impl Events {
                 return Some(Message { fields });
             }
             match self.stream.next().await {
-                Some(chunk) => self.buffer.push_str(std::str::from_utf8(&chunk.unwrap()).unwrap()),
-                None => return None,
+                Some(Ok(chunk)) => self.buffer.push_str(std::str::from_utf8(&chunk).unwrap()),
+                // Ended, cleanly or not (a killed server cuts a chunk).
+                None | Some(Err(_)) => return None,
             }
         }
     }
