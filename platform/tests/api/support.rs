@@ -61,7 +61,6 @@ pub struct Platform {
     pub offset_s: Arc<AtomicI64>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
-    pub data: DataDir,
     _dir: tempfile::TempDir,
 }
 
@@ -74,18 +73,6 @@ impl Platform {
         let dir = tempfile::tempdir().expect("temp dir");
         prepare_data_dir(&dir.path().join("data")).await;
         Platform::start_in(dir, settings).await
-    }
-
-    /// Another platform process on the same database and media storage, with the same
-    /// signing key: a second replica behind the load balancer.
-    pub async fn replica(&self) -> Platform {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let data = DataDir::new(dir.path().join("data"));
-        std::fs::create_dir_all(data.root()).unwrap();
-        for file in [self.data.config_path(), self.data.key_path()] {
-            std::fs::copy(&file, data.root().join(file.file_name().unwrap())).unwrap();
-        }
-        Platform::start_in(dir, Settings::default()).await
     }
 
     async fn start_in(dir: tempfile::TempDir, settings: Settings) -> Platform {
@@ -123,7 +110,6 @@ impl Platform {
             offset_s,
             shutdown: Some(tx),
             task: Some(task),
-            data,
             _dir: dir,
         }
     }
