@@ -239,7 +239,13 @@ const MIGRATION_LOCK: i64 = 0x6d696772617465;
 pub(super) async fn migrate(client: &mut deadpool_postgres::Client) -> Outcome<usize> {
     let transaction = client.transaction().await?;
     transaction.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await?;
-    transaction.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)").await?;
+    // Quietly: PostgreSQL would otherwise send a notice at every start that it exists.
+    transaction
+        .batch_execute(
+            "SET LOCAL client_min_messages = warning;
+             CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)",
+        )
+        .await?;
     let row = transaction.query_opt("SELECT version FROM schema_version", &[]).await?;
     let done = match &row {
         Some(row) => get::<i64>(row, 0)?.max(0) as usize,
