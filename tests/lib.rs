@@ -96,8 +96,18 @@ pub struct Platform {
 impl Platform {
     /// Initialises the data directory; the server is not started yet.
     pub fn init() -> Platform {
+        Platform::init_with("")
+    }
+
+    /// Initialises a data directory whose `platform.toml` starts with `settings` (e.g.
+    /// `database_url = "postgres://…"`).
+    pub fn init_with(settings: &str) -> Platform {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = dir.path().join("platform");
+        std::fs::create_dir_all(&data).expect("the data directory");
+        // The console draws its previews with the player built beside the platform.
+        let config = format!("{settings}\nplayer = {:?}\n", binary("palier-player"));
+        std::fs::write(data.join("platform.toml"), config).expect("platform.toml");
         let key = printed_value(&admin(&data, &["init"]));
         assert!(key.starts_with("ed25519:"), "init printed {key:?}");
         let building = printed_value(&admin(
@@ -117,9 +127,6 @@ impl Platform {
         ));
         // These scenarios are about delivery: residents' posts go straight to the screens.
         admin(&data, &["building", "moderation", "--building", &building, "--kinds", ""]);
-        // The console draws its previews with the player built beside the platform.
-        let config = format!("player = {:?}\n", binary("palier-player"));
-        std::fs::write(data.join("platform.toml"), config).expect("platform.toml");
         let landlord = printed_value(&admin(
             &data,
             &["publisher", "add", "--role", "landlord", "--building", &building],
@@ -141,6 +148,28 @@ impl Platform {
                 .timeout(Duration::from_secs(10))
                 .build()
                 .expect("client"),
+        }
+    }
+
+    /// A second platform process on the same database (its `platform.toml` and signing
+    /// key copied): a replica, not serving yet. Only for a shared database (PostgreSQL).
+    pub fn replica(&self) -> Platform {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("platform");
+        std::fs::create_dir_all(&data).expect("the data directory");
+        for file in ["platform.toml", "signing.key"] {
+            std::fs::copy(self.data.join(file), data.join(file)).expect("the replica's settings");
+        }
+        Platform {
+            _dir: dir,
+            data,
+            server: None,
+            url: String::new(),
+            key: self.key.clone(),
+            building: self.building.clone(),
+            landlord: self.landlord.clone(),
+            neighbourhood: self.neighbourhood.clone(),
+            http: self.http.clone(),
         }
     }
 

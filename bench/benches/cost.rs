@@ -44,7 +44,7 @@ struct Options {
     #[arg(long)]
     quick: bool,
     /// Only these parts; repeat for several.
-    #[arg(long, value_parser = ["windowed", "player", "sync"])]
+    #[arg(long, value_parser = ["windowed", "player", "sync", "scale"])]
     only: Vec<String>,
     /// Whether Chromium may use its GPU process.
     #[arg(long, value_enum, default_value = "disabled")]
@@ -141,6 +141,10 @@ fn run() -> anyhow::Result<()> {
     if options.wants("sync") {
         loads.push(("sync", load_average()[0]));
         sync_section(&options, &bins.2, &assets, &mut table, &mut results)?;
+    }
+    if options.wants("scale") {
+        loads.push(("scale", load_average()[0]));
+        scale_section(&options, &assets, &mut table, &mut results)?;
     }
 
     let load_end = load_average();
@@ -585,6 +589,103 @@ fn sync_section(
             "median_per_second": rps,
             "platform_cores_used": platform_cores,
             "per_second_per_two_platform_cores": per_two_cores,
+        }),
+    );
+    Ok(())
+}
+
+/// The platform on PostgreSQL beside SQLite: polls per replica, hints across replicas, idle
+/// streams one replica holds.
+fn scale_section(
+    options: &Options,
+    assets: &Assets,
+    table: &mut Table,
+    results: &mut Map<String, Value>,
+) -> anyhow::Result<()> {
+    use palier_bench::scale;
+    progress("scale: a throw-away PostgreSQL cluster (pg_virtualenv)");
+    let cluster = scale::Cluster::start()?;
+    let (devices, connections, seconds) = if options.quick { (50, 16, 5) } else { (200, 32, 10) };
+    table.section(
+        "Platform past one machine, loopback (PostgreSQL 15 on the same 2 cores)",
+        ["SQLite", "PostgreSQL", "PostgreSQL/SQLite"],
+    );
+
+    progress("scale: idle polls on SQLite, then on PostgreSQL");
+    let sqlite = sync::DemoPlatform::start(&assets.demo_pack())?;
+    let on_sqlite = sync::devices_served(&sqlite, devices, connections, seconds, options.runs)?;
+    drop(sqlite);
+    let url = cluster.database("palier_bench")?;
+    let mut postgres = sync::DemoPlatform::start_with(&assets.demo_pack(), &scale::settings_for(&url))?;
+    let on_postgres = sync::devices_served(&postgres, devices, connections, seconds, options.runs)?;
+    let (s, p) = (
+        sync::median_run(&on_sqlite).context("a load run")?,
+        sync::median_run(&on_postgres).context("a load run")?,
+    );
+    table.row(
+        &format!("idle polls served per second by one process ({devices} devices, {connections} connections, {seconds} s, median of {})", options.runs),
+        [
+            format!("{} /s, p99 {} ms", num(s.run.per_second(), 0), num(p99(&s.run.latencies_ms), 1)),
+            format!("{} /s, p99 {} ms", num(p.run.per_second(), 0), num(p99(&p.run.latencies_ms), 1)),
+            format!("{}×", num(p.run.per_second() / s.run.per_second(), 2)),
+        ],
+    );
+
+    progress("scale: publish on replica A, hint on replica B");
+    let mut replica = postgres.platform.replica();
+    replica.serve();
+    let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(10)).build()?;
+    let board = palier_bench::load::enrol(
+        &http,
+        &postgres.platform.url,
+        &postgres.platform.device_code("lift"),
+        "scale-board",
+    )?;
+    let trials = if options.quick { 5 } else { 30 };
+    let across = scale::hint_across(&postgres.platform, &replica, &board.token, trials)?;
+    table.row(
+        &format!("publish on replica A → change hint on replica B's stream, p50 / p95 ({trials} trials)"),
+        [String::new(), format!("{} / {} ms", num(median(&across), 0), num(p95(&across), 0)), String::new()],
+    );
+
+    let limit = scale::open_file_limit();
+    let streams = if options.quick { 500 } else { (limit.saturating_sub(200) / 2).min(10_000) as usize };
+    progress(&format!("scale: {streams} idle event streams on one replica"));
+    let tokens: Vec<String> = (0..20)
+        .map(|n| {
+            palier_bench::load::enrol(&http, &replica.url, &replica.device_code("lift"), &format!("held-{n}"))
+                .map(|d| d.token)
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let held = scale::hold_streams(&replica, &tokens, streams)?;
+    table.row(
+        &format!("idle event streams held by one replica (open-file limit {limit}): memory per stream"),
+        [
+            String::new(),
+            format!(
+                "{} streams, {} KiB each (RSS {} → {} MiB)",
+                held.opened,
+                num(held.kib_per_stream(), 1),
+                num(held.rss_before_mib, 0),
+                num(held.rss_after_mib, 0)
+            ),
+            String::new(),
+        ],
+    );
+    replica.stop();
+    postgres.platform.stop();
+    results.insert(
+        "scale".into(),
+        json!({
+            "devices": devices, "connections": connections, "seconds": seconds,
+            "polls_per_second": {"sqlite": on_sqlite.iter().map(|r| r.run.per_second()).collect::<Vec<_>>(),
+                                 "postgres": on_postgres.iter().map(|r| r.run.per_second()).collect::<Vec<_>>()},
+            "hint_across_replicas_ms": across,
+            "hint_across_replicas_p50_ms": median(&across),
+            "hint_across_replicas_p95_ms": p95(&across),
+            "streams_held": held.opened,
+            "stream_kib": held.kib_per_stream(),
+            "replica_rss_mib": {"before": held.rss_before_mib, "after": held.rss_after_mib},
         }),
     );
     Ok(())

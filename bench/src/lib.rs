@@ -8,7 +8,8 @@
 //! the demo rotation into an HTML page from the player's own scenes; [`demo_publish`]
 //! publishes the demo pack through a platform's API; [`big_cache`] makes a cache of any
 //! size; [`wire`] counts the bytes of HTTP exchanges; [`load`] polls a platform as many
-//! idle devices. Figures are printed, never asserted.
+//! idle devices; [`scale`] runs platforms on PostgreSQL as replicas. Figures are printed,
+//! never asserted.
 
 pub mod big_cache;
 pub mod demo_publish;
@@ -18,6 +19,7 @@ pub mod page;
 pub mod player;
 pub mod procs;
 pub mod report;
+pub mod scale;
 pub mod stats;
 pub mod sync;
 pub mod windowed;

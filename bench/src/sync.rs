@@ -41,7 +41,12 @@ pub struct DemoPlatform {
 
 impl DemoPlatform {
     pub fn start(demo_pack: &Path) -> anyhow::Result<DemoPlatform> {
-        let mut platform = Platform::init();
+        DemoPlatform::start_with(demo_pack, "")
+    }
+
+    /// The same on a platform whose `platform.toml` starts with `settings` (a database).
+    pub fn start_with(demo_pack: &Path, settings: &str) -> anyhow::Result<DemoPlatform> {
+        let mut platform = Platform::init_with(settings);
         platform.serve();
         let publishers = Publishers {
             landlord: platform.landlord.clone(),
