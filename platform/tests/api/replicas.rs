@@ -2,7 +2,8 @@
 //! binary only): a publish on replica A reaches a board's event stream on replica B, a
 //! replica whose listening connection is cut catches up, and when B dies mid-stream the
 //! board's polls on A converge. Manifests are signed and tagged the same by both. And an
-//! installation moves from SQLite to PostgreSQL with `export` and `import`.
+//! installation moves from SQLite to PostgreSQL with `export` and `import`; media may be
+//! redirected to a public address.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -270,4 +271,59 @@ async fn an_installation_moves_from_sqlite_to_postgresql_and_a_bucket() {
         .unwrap();
     let next: Value = next.json().await.unwrap();
     assert!(next["generation"].as_u64().unwrap() > before["generation"].as_u64().unwrap(), "{next}");
+}
+
+/// With `public_url` in `[media]`, boards are sent to the CDN (or the bucket's public
+/// address) for a stored file.
+#[tokio::test]
+async fn media_redirect_to_the_public_address_when_one_is_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    prepare_data_dir(&data).await;
+    let config = data.join("platform.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.trim_end().lines().last().unwrap().starts_with("secret_access_key"), "[media] comes last");
+    std::fs::write(&config, format!("{text}public_url = \"https://cdn.example.org/palier/\"\n")).unwrap();
+    run(&data, &["init"]);
+    let building = run(&data, &["building", "add", "--name", "Les Tilleuls", "--time-zone", "Europe/Paris"]);
+    let shop = run(&data, &["publisher", "add", "--role", "shop", "--building", &building]);
+    let code = run(&data, &["device", "code", "--building", &building, "--roles", "lift"]);
+    let server = Replica::start(&data).await;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let enrolled: Value = http
+        .post(format!("{}/v1/device/enrol", server.base))
+        .json(&json!({"code": code, "device_name": "tilleuls-ascenseur"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let uploaded: Value = http
+        .post(format!("{}/v1/publish/media", server.base))
+        .bearer_auth(&shop)
+        .body(png(200, 100, 3))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sha256 = uploaded["sha256"].as_str().unwrap();
+    let answer = http
+        .get(format!("{}/v1/media/{sha256}", server.base))
+        .bearer_auth(enrolled["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::FOUND);
+    assert_eq!(header(&answer, "location"), format!("https://cdn.example.org/palier/{sha256}"));
+    // Unknown addresses are still answered by the platform, not sent away.
+    let unknown = http
+        .get(format!("{}/v1/media/{}", server.base, "0".repeat(64)))
+        .bearer_auth(enrolled["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
 }
