@@ -42,24 +42,24 @@ impl Platform {
     pub async fn start() -> Platform {
         let dir = tempfile::tempdir().unwrap();
         let data = DataDir::new(dir.path().join("platform"));
-        let public_key = data.init().unwrap().public_key;
+        let public_key = data.init().await.unwrap().public_key;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let mut platform = Platform {
             addr,
-            store: data.open_store().unwrap(),
+            store: data.open_store().await.unwrap(),
             data,
             public_key,
             http: reqwest::Client::new(),
             running: None,
             _dir: dir,
         };
-        platform.serve(listener);
+        platform.serve(listener).await;
         platform
     }
 
-    fn serve(&mut self, listener: tokio::net::TcpListener) {
-        let state = AppState::open(&self.data, Settings::default()).unwrap();
+    async fn serve(&mut self, listener: tokio::net::TcpListener) {
+        let state = AppState::open(&self.data, Settings::default()).await.unwrap();
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(palier_platform::serve(listener, state, async move {
             let _ = rx.await;
@@ -77,7 +77,7 @@ impl Platform {
     /// Serves again on the same address, from the same data.
     pub async fn restart(&mut self) {
         let listener = tokio::net::TcpListener::bind(self.addr).await.expect("the same port is free again");
-        self.serve(listener);
+        self.serve(listener).await;
     }
 
     pub fn url(&self, path: &str) -> String {

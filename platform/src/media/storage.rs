@@ -257,8 +257,8 @@ fn put_in_directory(dir: &Path, sha256: &str, bytes: &[u8]) -> std::io::Result<(
     written
 }
 
-/// The SHA-256 and size of a file, read in pieces.
-fn hash_file(source: &Path) -> std::io::Result<(String, u64)> {
+/// Reads `source` in pieces into `sink`; the SHA-256 and size of what went through.
+fn copy_hashing(source: &Path, sink: &mut impl Write) -> std::io::Result<(String, u64)> {
     use sha2::{Digest, Sha256};
     use std::io::Read;
     let mut input = fs::File::open(source)?;
@@ -271,33 +271,24 @@ fn hash_file(source: &Path) -> std::io::Result<(String, u64)> {
             break;
         }
         hasher.update(&buffer[..n]);
+        sink.write_all(&buffer[..n])?;
         size += n as u64;
     }
     Ok((format!("{:x}", hasher.finalize()), size))
 }
 
+/// The SHA-256 and size of a file.
+fn hash_file(source: &Path) -> std::io::Result<(String, u64)> {
+    copy_hashing(source, &mut std::io::sink())
+}
+
 fn put_file_in_directory(dir: &Path, source: &Path) -> std::io::Result<(String, u64)> {
-    use sha2::{Digest, Sha256};
-    use std::io::Read;
     fs::create_dir_all(dir)?;
     let temp = dir.join(format!(".import.{}.tmp", std::process::id()));
     let copied = (|| {
-        let mut input = fs::File::open(source)?;
         let mut output = fs::File::create(&temp)?;
-        let mut hasher = Sha256::new();
-        let mut buffer = vec![0; 1024 * 1024];
-        let mut size = 0u64;
-        loop {
-            let n = input.read(&mut buffer)?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buffer[..n]);
-            output.write_all(&buffer[..n])?;
-            size += n as u64;
-        }
+        let (sha256, size) = copy_hashing(source, &mut output)?;
         output.sync_all()?;
-        let sha256 = format!("{:x}", hasher.finalize());
         let target = dir.join(&sha256);
         if target.exists() {
             fs::remove_file(&temp)?;

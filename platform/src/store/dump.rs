@@ -190,6 +190,23 @@ impl Dump {
     }
 }
 
+/// Why a dump cannot go into a store at schema version `schema`, if it cannot.
+pub fn refuse_schema(dump: &Dump, schema: usize) -> Option<crate::store::StoreError> {
+    (dump.schema != schema).then(|| {
+        crate::store::StoreError::Refused(format!(
+            "the export is of schema version {}, this store is at {schema}: export and import with the same palier-platform",
+            dump.schema
+        ))
+    })
+}
+
+/// The refusal of an import into a store whose `table` holds `count` rows.
+pub fn refuse_not_empty(table: &str, count: i64) -> crate::store::StoreError {
+    crate::store::StoreError::Refused(format!(
+        "the target database is not empty ({table} holds {count} rows): import goes into a new one"
+    ))
+}
+
 /// JSON of the three line shapes, behind one object-safe trait.
 mod erased {
     pub trait Json {

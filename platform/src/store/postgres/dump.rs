@@ -3,8 +3,7 @@
 use tokio_postgres::types::{ToSql, Type};
 
 use super::{Fail, Outcome, Tx, get, query, query_one};
-use crate::store::StoreError;
-use crate::store::dump::{Dump, TABLES, Table, Value};
+use crate::store::dump::{self, Dump, TABLES, Table, Value};
 
 pub(super) async fn export(tx: &Tx<'_>, schema: usize) -> Outcome<Dump> {
     let generation: i64 = get(&query_one(tx, "SELECT generation FROM meta WHERE id = 1", &[]).await?, 0)?;
@@ -34,18 +33,13 @@ pub(super) async fn export(tx: &Tx<'_>, schema: usize) -> Outcome<Dump> {
 }
 
 pub(super) async fn import(tx: &Tx<'_>, dump: &Dump, schema: usize) -> Outcome<()> {
-    if dump.schema != schema {
-        return Err(Fail::Store(StoreError::Refused(format!(
-            "the export is of schema version {}, this store is at {schema}: export and import with the same palier-platform",
-            dump.schema
-        ))));
+    if let Some(refused) = dump::refuse_schema(dump, schema) {
+        return Err(Fail::Store(refused));
     }
     for name in TABLES {
         let count: i64 = get(&query_one(tx, &format!("SELECT COUNT(*) FROM {name}"), &[]).await?, 0)?;
         if count > 0 {
-            return Err(Fail::Store(StoreError::Refused(format!(
-                "the target database is not empty ({name} holds {count} rows): import goes into a new one"
-            ))));
+            return Err(Fail::Store(dump::refuse_not_empty(name, count)));
         }
     }
     query(tx, "UPDATE meta SET generation = $1 WHERE id = 1", &[&dump.generation]).await?;

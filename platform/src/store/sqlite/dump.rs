@@ -4,8 +4,7 @@ use rusqlite::types::{Value as Sql, ValueRef};
 use rusqlite::{Transaction, params_from_iter};
 
 use super::{Fail, Outcome};
-use crate::store::StoreError;
-use crate::store::dump::{Dump, TABLES, Table, Value};
+use crate::store::dump::{self, Dump, TABLES, Table, Value};
 
 pub(super) fn export(tx: &Transaction<'_>, schema: usize) -> Outcome<Dump> {
     let generation: i64 = tx.query_row("SELECT generation FROM meta WHERE id = 1", [], |row| row.get(0))?;
@@ -42,18 +41,13 @@ pub(super) fn export(tx: &Transaction<'_>, schema: usize) -> Outcome<Dump> {
 }
 
 pub(super) fn import(tx: &Transaction<'_>, dump: &Dump, schema: usize) -> Outcome<()> {
-    if dump.schema != schema {
-        return Err(Fail::Store(StoreError::Refused(format!(
-            "the export is of schema version {}, this store is at {schema}: export and import with the same palier-platform",
-            dump.schema
-        ))));
+    if let Some(refused) = dump::refuse_schema(dump, schema) {
+        return Err(Fail::Store(refused));
     }
     for name in TABLES {
         let count: i64 = tx.query_row(&format!("SELECT COUNT(*) FROM {name}"), [], |row| row.get(0))?;
         if count > 0 {
-            return Err(Fail::Store(StoreError::Refused(format!(
-                "the target database is not empty ({name} holds {count} rows): import goes into a new one"
-            ))));
+            return Err(Fail::Store(dump::refuse_not_empty(name, count)));
         }
     }
     tx.execute("UPDATE meta SET generation = ?1 WHERE id = 1", [dump.generation])?;
