@@ -58,6 +58,9 @@ pub fn publish_pack(
     let base = base_url.trim_end_matches('/');
     let mut published = Published::default();
     let mut uploaded = HashSet::new();
+    // The platform stores what it normalised, which need not be the pack's bytes: items
+    // name the address it answered.
+    let mut stored: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     for item in &pack.manifest.items {
         let token = publishers.for_channel(item.channel);
         for media in &item.media {
@@ -85,9 +88,25 @@ pub fn publish_pack(
                     response.text().unwrap_or_default()
                 );
             }
+            let answer: Value = response.json().context("the upload's answer")?;
+            let address = answer["sha256"].as_str().context("the upload's address")?.to_owned();
+            stored.insert(media.sha256.clone(), address);
             published.media += 1;
         }
-        let body = publication(serde_json::to_value(item)?);
+        let mut body = publication(serde_json::to_value(item)?);
+        if let Some(pictures) = body.get_mut("media").and_then(Value::as_array_mut) {
+            for picture in pictures {
+                let pack_address = picture["sha256"].as_str().unwrap_or_default().to_owned();
+                if let Some(address) = stored.get(&pack_address) {
+                    // The platform fills in size and dimensions from what it stored.
+                    let credit = picture.get("credit").cloned();
+                    *picture = serde_json::json!({"sha256": address});
+                    if let Some(credit) = credit {
+                        picture["credit"] = credit;
+                    }
+                }
+            }
+        }
         let response = http
             .post(format!("{base}/v1/publish/items"))
             .bearer_auth(token)
