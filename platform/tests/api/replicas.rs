@@ -83,15 +83,7 @@ async fn a_publish_on_one_replica_reaches_boards_on_another_and_polling_survives
     let (a, b) = (Replica::start(&data_a).await, Replica::start(&data_b).await);
     let http = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
 
-    let enrolled: Value = http
-        .post(format!("{}/v1/device/enrol", a.base))
-        .json(&json!({"code": code, "device_name": "tilleuls-ascenseur"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let enrolled = enrol(&http, &a.base, &code, "tilleuls-ascenseur").await;
     let board = enrolled["token"].as_str().unwrap().to_owned();
     let manifest = |base: String| {
         let request = http.get(format!("{base}/v1/device/manifest")).bearer_auth(&board);
@@ -168,6 +160,19 @@ async fn signed_content(key: &str, response: reqwest::Response) -> Value {
     manifest
 }
 
+/// `POST /v1/device/enrol` with a code; the answer.
+async fn enrol(http: &reqwest::Client, base: &str, code: &str, name: &str) -> Value {
+    let request =
+        http.post(format!("{base}/v1/device/enrol")).json(&json!({"code": code, "device_name": name}));
+    request.send().await.unwrap().json().await.unwrap()
+}
+
+/// `POST /v1/publish/media` as `token`; the answer.
+async fn upload(http: &reqwest::Client, base: &str, token: &str, picture: Vec<u8>) -> Value {
+    let request = http.post(format!("{base}/v1/publish/media")).bearer_auth(token).body(picture);
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 fn database_url(data: &Path) -> String {
     let config: toml::Value =
         toml::from_str(&std::fs::read_to_string(data.join("platform.toml")).unwrap()).unwrap();
@@ -187,26 +192,9 @@ async fn an_installation_moves_from_sqlite_to_postgresql_and_a_bucket() {
     let http = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
     let (board, manifest_before, sha256, picture) = {
         let server = Replica::start(&old).await;
-        let enrolled: Value = http
-            .post(format!("{}/v1/device/enrol", server.base))
-            .json(&json!({"code": code, "device_name": "tilleuls-hall"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let enrolled = enrol(&http, &server.base, &code, "tilleuls-hall").await;
         let board = enrolled["token"].as_str().unwrap().to_owned();
-        let uploaded: Value = http
-            .post(format!("{}/v1/publish/media", server.base))
-            .bearer_auth(&shop)
-            .body(png(300, 200, 9))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let uploaded = upload(&http, &server.base, &shop, png(300, 200, 9)).await;
         let sha256 = uploaded["sha256"].as_str().unwrap().to_owned();
         let mut item = promo("promo-boulangerie");
         item["media"] = json!([{"sha256": sha256}]);
@@ -290,25 +278,8 @@ async fn media_redirect_to_the_public_address_when_one_is_set() {
     let code = run(&data, &["device", "code", "--building", &building, "--roles", "lift"]);
     let server = Replica::start(&data).await;
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let enrolled: Value = http
-        .post(format!("{}/v1/device/enrol", server.base))
-        .json(&json!({"code": code, "device_name": "tilleuls-ascenseur"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let uploaded: Value = http
-        .post(format!("{}/v1/publish/media", server.base))
-        .bearer_auth(&shop)
-        .body(png(200, 100, 3))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let enrolled = enrol(&http, &server.base, &code, "tilleuls-ascenseur").await;
+    let uploaded = upload(&http, &server.base, &shop, png(200, 100, 3)).await;
     let sha256 = uploaded["sha256"].as_str().unwrap();
     let answer = http
         .get(format!("{}/v1/media/{sha256}", server.base))
