@@ -444,13 +444,11 @@ impl Store for PostgresStore {
     }
 
     async fn add_area(&self, area: &Area, now: Timestamp) -> Result<(), StoreError> {
-        let area = area.clone();
-        in_transaction!(self, Mode::Write, "adding an area", |tx| areas::add(tx, &area, now).await)
+        in_transaction!(self, Mode::Write, "adding an area", |tx| areas::add(tx, area, now).await)
     }
 
     async fn area(&self, id: &AreaId) -> Result<Option<Area>, StoreError> {
-        let id = id.clone();
-        in_transaction!(self, Mode::Read, "reading an area", |tx| areas::find(tx, &id).await)
+        in_transaction!(self, Mode::Read, "reading an area", |tx| areas::find(tx, id).await)
     }
 
     async fn areas(&self) -> Result<Vec<AreaEntry>, StoreError> {
@@ -463,15 +461,13 @@ impl Store for PostgresStore {
         building: &BuildingId,
         change: &Change,
     ) -> Result<Moved, StoreError> {
-        let (area, building, change) = (area.clone(), building.clone(), change.clone());
         in_transaction!(self, Mode::Write, "putting a building in an area", |tx| {
-            areas::add_building(tx, &area, &building, &change).await
+            areas::add_building(tx, area, building, change).await
         })
     }
 
     async fn area_reach(&self, ids: &[AreaId]) -> Result<Vec<BuildingId>, StoreError> {
-        let ids = ids.to_vec();
-        in_transaction!(self, Mode::Read, "reading an area's buildings", |tx| areas::reach(tx, &ids).await)
+        in_transaction!(self, Mode::Read, "reading an area's buildings", |tx| areas::reach(tx, ids).await)
     }
 
     async fn add_publisher(
@@ -554,18 +550,15 @@ impl Store for PostgresStore {
     }
 
     async fn item(&self, id: &ItemId) -> Result<Option<ItemRecord>, StoreError> {
-        let id = id.clone();
-        in_transaction!(self, Mode::Read, "reading an item", |tx| items::record(tx, &id).await)
+        in_transaction!(self, Mode::Read, "reading an item", |tx| items::record(tx, id).await)
     }
 
     async fn items(&self, query: &ItemQuery) -> Result<Vec<ItemRecord>, StoreError> {
-        let query = query.clone();
-        in_transaction!(self, Mode::Read, "listing items", |tx| items::list(tx, &query).await)
+        in_transaction!(self, Mode::Read, "listing items", |tx| items::list(tx, query).await)
     }
 
     async fn write_item(&self, write: &ItemWrite, admit: Arc<Admission>) -> Result<Moved, StoreError> {
-        let write = write.clone();
-        in_transaction!(self, Mode::Write, "storing an item", |tx| items::write(tx, &write, &*admit).await)
+        in_transaction!(self, Mode::Write, "storing an item", |tx| items::write(tx, write, &*admit).await)
     }
 
     async fn withdraw_items(
@@ -574,11 +567,8 @@ impl Store for PostgresStore {
         reason: WithdrawReason,
         change: &Change,
     ) -> Result<Withdrawal, StoreError> {
-        let (ids, change) = (ids.to_vec(), change.clone());
-        in_transaction!(self, Mode::Write, "withdrawing items", |tx| items::withdraw(
-            tx, &ids, reason, &change
-        )
-        .await)
+        in_transaction!(self, Mode::Write, "withdrawing items", |tx| items::withdraw(tx, ids, reason, change)
+            .await)
     }
 
     async fn moderate(
@@ -588,13 +578,8 @@ impl Store for PostgresStore {
         moderation: &Moderation,
         change: &Change,
     ) -> Result<Moved, StoreError> {
-        let (id, moderation, change) = (id.clone(), moderation.clone(), change.clone());
         in_transaction!(self, Mode::Write, "moderating an item", |tx| items::moderate(
-            tx,
-            &id,
-            version,
-            &moderation,
-            &change
+            tx, id, version, moderation, change
         )
         .await)
     }
@@ -605,9 +590,8 @@ impl Store for PostgresStore {
     }
 
     async fn moderated_kinds(&self, building: &BuildingId) -> Result<Vec<palier_content::Kind>, StoreError> {
-        let building = building.clone();
         in_transaction!(self, Mode::Read, "reading a building's moderation", |tx| people::moderated_kinds(
-            tx, &building
+            tx, building
         )
         .await)
     }
@@ -617,20 +601,17 @@ impl Store for PostgresStore {
         building: &BuildingId,
         kinds: &[palier_content::Kind],
     ) -> Result<(), StoreError> {
-        let (building, kinds) = (building.clone(), kinds.to_vec());
         in_transaction!(self, Mode::Write, "setting a building's moderation", |tx| {
-            people::set_moderated_kinds(tx, &building, &kinds).await
+            people::set_moderated_kinds(tx, building, kinds).await
         })
     }
 
     async fn add_lift(&self, lift: &Lift) -> Result<(), StoreError> {
-        let lift = lift.clone();
-        in_transaction!(self, Mode::Write, "adding a lift", |tx| people::add_lift(tx, &lift).await)
+        in_transaction!(self, Mode::Write, "adding a lift", |tx| people::add_lift(tx, lift).await)
     }
 
     async fn lift(&self, id: &LiftId) -> Result<Option<Lift>, StoreError> {
-        let id = id.clone();
-        in_transaction!(self, Mode::Read, "reading a lift", |tx| people::lift(tx, &id).await)
+        in_transaction!(self, Mode::Read, "reading a lift", |tx| people::lift(tx, id).await)
     }
 
     async fn lifts(&self) -> Result<Vec<Lift>, StoreError> {
@@ -638,16 +619,14 @@ impl Store for PostgresStore {
     }
 
     async fn set_lift_status(&self, id: &LiftId, status: &LiftStatus) -> Result<(), StoreError> {
-        let (id, status) = (id.clone(), status.clone());
         in_transaction!(self, Mode::Write, "recording a lift's status", |tx| people::set_lift_status(
-            tx, &id, &status
+            tx, id, status
         )
         .await)
     }
 
     async fn add_feed(&self, feed: &Feed) -> Result<(), StoreError> {
-        let feed = feed.clone();
-        in_transaction!(self, Mode::Write, "adding a feed", |tx| feeds::add(tx, &feed).await)
+        in_transaction!(self, Mode::Write, "adding a feed", |tx| feeds::add(tx, feed).await)
     }
 
     async fn feeds(&self) -> Result<Vec<Feed>, StoreError> {
@@ -659,34 +638,25 @@ impl Store for PostgresStore {
     }
 
     async fn set_feed_status(&self, id: &FeedId, status: &FeedStatus) -> Result<(), StoreError> {
-        let (id, status) = (id.clone(), status.clone());
-        in_transaction!(self, Mode::Write, "recording a feed's fetch", |tx| feeds::set_status(
-            tx, &id, &status
-        )
-        .await)
+        in_transaction!(self, Mode::Write, "recording a feed's fetch", |tx| feeds::set_status(tx, id, status)
+            .await)
     }
 
     async fn feed_items(&self, id: &FeedId) -> Result<Vec<FeedItem>, StoreError> {
-        let id = id.clone();
-        in_transaction!(self, Mode::Read, "reading a feed's entries", |tx| feeds::items(tx, &id).await)
+        in_transaction!(self, Mode::Read, "reading a feed's entries", |tx| feeds::items(tx, id).await)
     }
 
     async fn set_feed_items(&self, id: &FeedId, items: &[FeedItem]) -> Result<(), StoreError> {
-        let (id, items) = (id.clone(), items.to_vec());
-        in_transaction!(self, Mode::Write, "recording a feed's entries", |tx| feeds::set_items(
-            tx, &id, &items
-        )
-        .await)
+        in_transaction!(self, Mode::Write, "recording a feed's entries", |tx| feeds::set_items(tx, id, items)
+            .await)
     }
 
     async fn remove_feed(&self, id: &FeedId, now: Timestamp) -> Result<bool, StoreError> {
-        let id = id.clone();
-        in_transaction!(self, Mode::Write, "removing a feed", |tx| feeds::remove(tx, &id, now).await)
+        in_transaction!(self, Mode::Write, "removing a feed", |tx| feeds::remove(tx, id, now).await)
     }
 
     async fn add_release(&self, release: &crate::releases::Release) -> Result<(), StoreError> {
-        let release = release.clone();
-        in_transaction!(self, Mode::Write, "adding a release", |tx| releases::add(tx, &release).await)
+        in_transaction!(self, Mode::Write, "adding a release", |tx| releases::add(tx, release).await)
     }
 
     async fn releases(&self) -> Result<Vec<crate::releases::Release>, StoreError> {
@@ -694,15 +664,12 @@ impl Store for PostgresStore {
     }
 
     async fn assign_release(&self, assignment: &crate::releases::Assignment) -> Result<(), StoreError> {
-        let assignment = assignment.clone();
-        in_transaction!(self, Mode::Write, "assigning a release", |tx| releases::assign(tx, &assignment)
-            .await)
+        in_transaction!(self, Mode::Write, "assigning a release", |tx| releases::assign(tx, assignment).await)
     }
 
     async fn unassign_release(&self, audience: &str) -> Result<bool, StoreError> {
-        let audience = audience.to_owned();
         in_transaction!(self, Mode::Write, "removing a release assignment", |tx| releases::unassign(
-            tx, &audience
+            tx, audience
         )
         .await)
     }
@@ -715,26 +682,22 @@ impl Store for PostgresStore {
         &self,
         device: &DeviceId,
     ) -> Result<Option<palier_content::system::SystemStatus>, StoreError> {
-        let device = device.clone();
         in_transaction!(self, Mode::Read, "reading a device's system", |tx| releases::device_system(
-            tx, &device
+            tx, device
         )
         .await)
     }
 
     async fn add_person(&self, person: &Person) -> Result<(), StoreError> {
-        let person = person.clone();
-        in_transaction!(self, Mode::Write, "adding a person", |tx| people::add(tx, &person).await)
+        in_transaction!(self, Mode::Write, "adding a person", |tx| people::add(tx, person).await)
     }
 
     async fn person(&self, id: &PublisherId) -> Result<Option<Person>, StoreError> {
-        let id = id.clone();
-        in_transaction!(self, Mode::Read, "reading a person", |tx| people::by_id(tx, &id).await)
+        in_transaction!(self, Mode::Read, "reading a person", |tx| people::by_id(tx, id).await)
     }
 
     async fn person_by_email(&self, email: &str) -> Result<Option<Person>, StoreError> {
-        let email = email.to_owned();
-        in_transaction!(self, Mode::Read, "finding a person by e-mail", |tx| people::by_email(tx, &email)
+        in_transaction!(self, Mode::Read, "finding a person by e-mail", |tx| people::by_email(tx, email)
             .await)
     }
 
@@ -743,8 +706,7 @@ impl Store for PostgresStore {
     }
 
     async fn disable_person(&self, id: &PublisherId, now: Timestamp) -> Result<bool, StoreError> {
-        let id = id.clone();
-        in_transaction!(self, Mode::Write, "disabling a person", |tx| people::disable(tx, &id, now).await)
+        in_transaction!(self, Mode::Write, "disabling a person", |tx| people::disable(tx, id, now).await)
     }
 
     async fn add_password_link(
@@ -753,12 +715,8 @@ impl Store for PostgresStore {
         person: &PublisherId,
         expires: Timestamp,
     ) -> Result<(), StoreError> {
-        let (token_hash, person) = (token_hash.to_owned(), person.clone());
         in_transaction!(self, Mode::Write, "adding a password link", |tx| people::add_link(
-            tx,
-            &token_hash,
-            &person,
-            expires
+            tx, token_hash, person, expires
         )
         .await)
     }
@@ -768,8 +726,7 @@ impl Store for PostgresStore {
         token_hash: &str,
         now: Timestamp,
     ) -> Result<Option<PublisherId>, StoreError> {
-        let token_hash = token_hash.to_owned();
-        in_transaction!(self, Mode::Read, "reading a password link", |tx| people::link(tx, &token_hash, now)
+        in_transaction!(self, Mode::Read, "reading a password link", |tx| people::link(tx, token_hash, now)
             .await)
     }
 
@@ -779,25 +736,22 @@ impl Store for PostgresStore {
         password_hash: &str,
         now: Timestamp,
     ) -> Result<Option<PublisherId>, StoreError> {
-        let (token_hash, password_hash) = (token_hash.to_owned(), password_hash.to_owned());
         in_transaction!(self, Mode::Write, "setting a password", |tx| people::use_link(
             tx,
-            &token_hash,
-            &password_hash,
+            token_hash,
+            password_hash,
             now
         )
         .await)
     }
 
     async fn session(&self, id: &str, now: Timestamp) -> Result<Option<String>, StoreError> {
-        let id = id.to_owned();
-        in_transaction!(self, Mode::Read, "reading a session", |tx| people::session(tx, &id, now).await)
+        in_transaction!(self, Mode::Read, "reading a session", |tx| people::session(tx, id, now).await)
     }
 
     async fn save_session(&self, id: &str, record: &str, expires: Timestamp) -> Result<(), StoreError> {
-        let (id, record) = (id.to_owned(), record.to_owned());
         in_transaction!(self, Mode::Own, "saving a session", |tx| people::save_session(
-            tx, &id, &record, expires
+            tx, id, record, expires
         )
         .await)
     }
@@ -819,9 +773,8 @@ impl Store for PostgresStore {
         publisher: &PublisherId,
         person: &PersonId,
     ) -> Result<Vec<ItemId>, StoreError> {
-        let (publisher, person) = (publisher.clone(), person.clone());
         in_transaction!(self, Mode::Read, "listing a person's items", |tx| items::of_person(
-            tx, &publisher, &person
+            tx, publisher, person
         )
         .await)
     }
@@ -831,21 +784,16 @@ impl Store for PostgresStore {
     }
 
     async fn media(&self, address: &MediaAddress) -> Result<Option<MediaRef>, StoreError> {
-        let address = address.clone();
-        in_transaction!(self, Mode::Read, "reading a media description", |tx| items::media(tx, &address)
-            .await)
+        in_transaction!(self, Mode::Read, "reading a media description", |tx| items::media(tx, address).await)
     }
 
     async fn add_media(&self, media: &MediaRef, now: Timestamp) -> Result<bool, StoreError> {
-        let media = media.clone();
-        in_transaction!(self, Mode::Write, "recording a media file", |tx| items::add_media(tx, &media, now)
+        in_transaction!(self, Mode::Write, "recording a media file", |tx| items::add_media(tx, media, now)
             .await)
     }
 
     async fn add_enrolment_code(&self, code: &EnrolmentCode) -> Result<(), StoreError> {
-        let code = code.clone();
-        in_transaction!(self, Mode::Write, "adding an enrolment code", |tx| devices::add_code(tx, &code)
-            .await)
+        in_transaction!(self, Mode::Write, "adding an enrolment code", |tx| devices::add_code(tx, code).await)
     }
 
     async fn enrol(
@@ -854,22 +802,17 @@ impl Store for PostgresStore {
         new: &NewDevice,
         now: Timestamp,
     ) -> Result<Option<Device>, StoreError> {
-        let (code_hash, new) = (code_hash.to_owned(), new.clone());
-        in_transaction!(self, Mode::Write, "enrolling a device", |tx| devices::enrol(
-            tx, &code_hash, &new, now
-        )
-        .await)
+        in_transaction!(self, Mode::Write, "enrolling a device", |tx| devices::enrol(tx, code_hash, new, now)
+            .await)
     }
 
     async fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>, StoreError> {
-        let token_hash = token_hash.to_owned();
-        in_transaction!(self, Mode::Read, "authenticating a device", |tx| devices::by_token(tx, &token_hash)
+        in_transaction!(self, Mode::Read, "authenticating a device", |tx| devices::by_token(tx, token_hash)
             .await)
     }
 
     async fn device_active(&self, id: &DeviceId) -> Result<bool, StoreError> {
-        let id = id.clone();
-        in_transaction!(self, Mode::Read, "checking a device", |tx| devices::active(tx, &id).await)
+        in_transaction!(self, Mode::Read, "checking a device", |tx| devices::active(tx, id).await)
     }
 
     async fn touch_device(&self, id: &DeviceId, now: Timestamp) -> Result<(), StoreError> {
@@ -881,14 +824,11 @@ impl Store for PostgresStore {
     }
 
     async fn device_reports(&self, building: Option<&BuildingId>) -> Result<Vec<DeviceReport>, StoreError> {
-        let building = building.cloned();
-        in_transaction!(self, Mode::Read, "listing devices", |tx| devices::reports(tx, building.as_ref())
-            .await)
+        in_transaction!(self, Mode::Read, "listing devices", |tx| devices::reports(tx, building).await)
     }
 
     async fn revoke_device(&self, id: &DeviceId, now: Timestamp) -> Result<bool, StoreError> {
-        let id = id.clone();
-        in_transaction!(self, Mode::Write, "revoking a device", |tx| devices::revoke(tx, &id, now).await)
+        in_transaction!(self, Mode::Write, "revoking a device", |tx| devices::revoke(tx, id, now).await)
     }
 
     async fn record_heartbeat(
@@ -911,16 +851,14 @@ impl Store for PostgresStore {
     }
 
     async fn building_generation(&self, building: &BuildingId) -> Result<Generation, StoreError> {
-        let building = building.clone();
         in_transaction!(self, Mode::Read, "reading a building's generation", |tx| devices::generation(
-            tx, &building
+            tx, building
         )
         .await)
     }
 
     async fn building_items(&self, building: &BuildingId) -> Result<BuildingContent, StoreError> {
-        let building = building.clone();
-        in_transaction!(self, Mode::Read, "reading a building's items", |tx| devices::content(tx, &building)
+        in_transaction!(self, Mode::Read, "reading a building's items", |tx| devices::content(tx, building)
             .await)
     }
 
@@ -930,14 +868,10 @@ impl Store for PostgresStore {
         plays: &[PlayRecord],
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let (device, plays) = (device.clone(), plays.to_vec());
-        in_transaction!(self, Mode::Own, "recording plays", |tx| plays::record(tx, &device, &plays, now)
-            .await)
+        in_transaction!(self, Mode::Own, "recording plays", |tx| plays::record(tx, device, plays, now).await)
     }
 
     async fn item_plays(&self, id: &ItemId, limit: usize) -> Result<ItemPlays, StoreError> {
-        let id = id.clone();
-        in_transaction!(self, Mode::Read, "reading an item's plays", |tx| plays::of_item(tx, &id, limit)
-            .await)
+        in_transaction!(self, Mode::Read, "reading an item's plays", |tx| plays::of_item(tx, id, limit).await)
     }
 }
