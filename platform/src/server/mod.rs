@@ -135,8 +135,6 @@ struct Inner {
     thumbnails: crate::console::screens::Thumbnails,
     upload_bodies: Arc<tokio::sync::Semaphore>,
     closing: watch::Sender<bool>,
-    /// Hints from other replicas' writes (PostgreSQL), for as long as this state lives.
-    _hint_relay: Option<crate::store::HintListener>,
 }
 
 /// How many picture uploads may hold their body in memory at once (each up to
@@ -181,7 +179,6 @@ impl AppState {
             ),
         };
         let renderer = crate::console::preview::Renderer::new(settings.console.player.clone(), media.clone());
-        let hint_relay = store.relay_hints(&hints);
         AppState {
             inner: Arc::new(Inner {
                 store,
@@ -197,7 +194,6 @@ impl AppState {
                 thumbnails: Default::default(),
                 upload_bodies: Arc::new(tokio::sync::Semaphore::new(PARALLEL_UPLOAD_BODIES)),
                 closing: watch::channel(false).0,
-                _hint_relay: hint_relay,
             }),
         }
     }
@@ -324,6 +320,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let closing = state.inner.closing.clone();
+    // Other replicas' hints, for as long as this one serves streams (one-shot commands that
+    // open a state do not listen).
+    let _hint_relay = state.store().relay_hints(state.hints());
     let housekeeping = tokio::spawn(housekeeping_loop(state.clone()));
     let feeds = state
         .inner
