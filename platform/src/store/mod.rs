@@ -184,6 +184,16 @@ pub enum PublisherKind {
 }
 
 impl PublisherKind {
+    /// Reads a kind as both stores keep it ([`PublisherKind::as_str`]).
+    pub fn from_stored(text: &str) -> Result<PublisherKind, String> {
+        match text {
+            "token" => Ok(PublisherKind::Token),
+            "person" => Ok(PublisherKind::Person),
+            "feed" => Ok(PublisherKind::Feed),
+            other => Err(format!("publisher kind {other:?}")),
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             PublisherKind::Token => "token",

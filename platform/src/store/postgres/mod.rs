@@ -277,12 +277,7 @@ fn role(text: &str) -> Outcome<crate::rules::Role> {
 }
 
 fn publisher_kind(text: &str) -> Outcome<PublisherKind> {
-    match text {
-        "token" => Ok(PublisherKind::Token),
-        "person" => Ok(PublisherKind::Person),
-        "feed" => Ok(PublisherKind::Feed),
-        other => Err(Fail::Corrupt(format!("publisher kind {other:?}"))),
-    }
+    PublisherKind::from_stored(text).map_err(Fail::Corrupt)
 }
 
 /// Ids as a `text[]` parameter.
