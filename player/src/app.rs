@@ -134,7 +134,8 @@ struct Screens {
     /// The key of the slide each screen shows, and of the one it fades from.
     shown: Vec<Option<SlideKey>>,
     fading_from: Vec<Option<SlideKey>>,
-    prepared: HashSet<SlideKey>,
+    /// The key of each screen's next slide, once drawn ahead.
+    prepared: Vec<Option<SlideKey>>,
     /// On a software adapter every frame costs CPU: crossfades run at 30 frames a second,
     /// paced by the timer list. On a GPU they run at the display's rate, paced by vsync.
     crossfade_pacing: Option<Duration>,
@@ -213,16 +214,24 @@ impl App {
             let mut outputs = Vec::new();
             for (window, surface) in windows.iter().zip(surfaces) {
                 let caps = surface.get_capabilities(&gpu.adapter);
-                let format = caps.formats.iter().copied().find(|f| f.is_srgb()).unwrap_or(caps.formats[0]);
+                // Slides are kept gamma-encoded and composed byte for byte (render::compose):
+                // the surface must store what it is given, not encode it again.
+                let format = surface_format(&caps.formats);
                 let size = window.inner_size();
+                // Copies onto the surface let the compositor put an upright slide on
+                // screen without a draw (render::compose); not every backend offers them.
+                let usage =
+                    wgpu::TextureUsages::RENDER_ATTACHMENT | (caps.usages & wgpu::TextureUsages::COPY_DST);
                 let config = wgpu::SurfaceConfiguration {
-                    usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
+                    usage,
                     format,
                     color_space: wgpu::SurfaceColorSpace::Auto,
                     width: size.width.max(1),
                     height: size.height.max(1),
                     present_mode: wgpu::PresentMode::AutoVsync,
-                    desired_maximum_frame_latency: 2,
+                    // Two images: a frame on screen and one being drawn (each a full-size
+                    // buffer in memory on a software adapter).
+                    desired_maximum_frame_latency: 1,
                     alpha_mode: wgpu::CompositeAlphaMode::Auto,
                     view_formats: vec![],
                 };
@@ -231,7 +240,7 @@ impl App {
             }
             let compositor = Compositor::new(&gpu.device, outputs[0].config.format);
             let proxy = self.proxy.clone();
-            let slides = SlideStore::new(&gpu, move || {
+            let slides = SlideStore::new(&gpu, outputs[0].config.format, move || {
                 let _ = proxy.send_event(());
             });
             let count = outputs.len();
@@ -244,7 +253,7 @@ impl App {
                 slides,
                 shown: vec![None; count],
                 fading_from: vec![None; count],
-                prepared: HashSet::new(),
+                prepared: vec![None; count],
                 crossfade_pacing,
                 next_frame: vec![None; count],
             });
@@ -269,7 +278,8 @@ impl App {
             if upcoming.start - PREPARE_AHEAD <= now {
                 let generation = self.engine.board().snapshot.generation;
                 let key = SlideKey::new(index, &upcoming, upcoming.start, generation);
-                if state.prepared.insert(key.clone()) {
+                if state.prepared[index].as_ref() != Some(&key) {
+                    state.prepared[index] = Some(key.clone());
                     let screen = self.engine.screens()[index].config.clone();
                     if let Err(skip) = state.slides.ensure(
                         &state.gpu,
@@ -356,15 +366,16 @@ impl App {
                 return;
             }
         };
-        let view = frame.texture.create_view(&wgpu::TextureViewDescriptor::default());
-        let size = (output.config.width, output.config.height);
-        let prepared = state.compositor.prepare(&state.gpu.queue, &layers, screen.rotation, level, size);
+        let prepared =
+            state.compositor.prepare(&state.gpu.queue, &layers, screen.rotation, level, &frame.texture);
         let mut encoder =
             state.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
-        state.compositor.render(&mut encoder, &view, &layers, prepared);
+        state.compositor.render(&mut encoder, &frame.texture, &layers, prepared);
         state.gpu.queue.submit([encoder.finish()]);
         output.window.pre_present_notify();
         state.gpu.queue.present(frame);
+        // One line per frame at debug level under its own target: the benchmark counts them.
+        tracing::debug!(target: "palier_player::frames", screen = index, progress, "frame presented");
         self.service.presented(index, screens);
         if progress < 1.0 {
             match state.crossfade_pacing {
@@ -375,17 +386,10 @@ impl App {
             state.fading_from[index] = None;
         }
         state.shown[index] = Some(key);
-        // Keep what is on screen, fading out, or prepared; drop the rest.
-        let keep: HashSet<SlideKey> = state
-            .shown
-            .iter()
-            .chain(&state.fading_from)
-            .flatten()
-            .chain(state.prepared.iter())
-            .cloned()
-            .collect();
+        // Keep what is on screen, fading out, or drawn ahead; drop the rest.
+        let keep: HashSet<SlideKey> =
+            state.shown.iter().chain(&state.fading_from).chain(&state.prepared).flatten().cloned().collect();
         state.slides.retain(&keep);
-        state.prepared.retain(|k| k.minute >= now.as_second().div_euclid(60) - 1);
     }
 
     fn check_monitors(&mut self, event_loop: &ActiveEventLoop) {
@@ -405,6 +409,16 @@ impl App {
             output.window.request_redraw();
         }
     }
+}
+
+/// The surface format to compose into: 8-bit and not sRGB, BGRA first (what X11 and most
+/// display engines scan out, and the one Mesa's software rasterizer has a fast path for).
+fn surface_format(offered: &[wgpu::TextureFormat]) -> wgpu::TextureFormat {
+    use wgpu::TextureFormat as F;
+    [F::Bgra8Unorm, F::Rgba8Unorm].into_iter().find(|f| offered.contains(f)).unwrap_or_else(|| {
+        tracing::warn!(?offered, "no 8-bit surface format that is not sRGB; colours will be too light");
+        offered[0]
+    })
 }
 
 /// The monitor a screen names, or the n-th when it names none.

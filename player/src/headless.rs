@@ -21,6 +21,10 @@ pub enum HeadlessError {
     UnknownScreen { name: String, known: String },
     #[error(transparent)]
     Readback(#[from] ReadbackError),
+    #[error("writing the PNG file: {0}")]
+    Png(#[from] png::EncodingError),
+    #[error("writing the PNG file: {0}")]
+    Write(#[from] std::io::Error),
 }
 
 /// A GPU device with the player's renderers, drawing offscreen.
@@ -149,88 +153,196 @@ impl Headless {
         })
     }
 
-    /// A contact sheet: for each screen, one full rotation from `from`, each tile labelled
-    /// with its start time and item.
-    pub fn sheet(
+    /// Writes a contact sheet as a PNG file to `out`: for each screen, one full rotation from
+    /// `from`, each tile labelled with its instant and item. The sheet is drawn and written in
+    /// bands of [`SHEET_BAND`] rows, each tile made just before the band that first shows it
+    /// and dropped after the last: memory stays that of a few frames however long the sheet.
+    /// Returns the sheet's size.
+    pub fn write_sheet(
         &mut self,
         board: &mut Board,
         config: &BoardConfig,
         from: Timestamp,
-    ) -> Result<image::RgbaImage, HeadlessError> {
-        const TILE_LONG: f32 = 360.0;
-        const GAP: f32 = 24.0;
-        const LABEL: f32 = 60.0;
-        const HEADING: f32 = 64.0;
-        const MAX_TILES: usize = 60;
-        const SHEET_WIDTH: f32 = 3000.0;
-        let mut elements = Vec::new();
-        let mut y = GAP;
-        let mut tile_number = 0;
-        for screen in &config.screens {
-            let playlist = board.playlist(screen);
-            let showings = one_rotation(&playlist, from, MAX_TILES);
-            let (cw, ch) = screen.content_size();
-            let scale = TILE_LONG / cw.max(ch) as f32;
-            let (tw, th) = (cw as f32 * scale, ch as f32 * scale);
-            let heading = format!(
-                "{} · rôle {} · {}×{} · {} diapositives, {} s",
-                screen.name,
-                screen.role,
-                cw,
-                ch,
-                showings.len(),
-                showings.iter().map(|s| s.duration().as_secs()).sum::<i64>()
-            );
-            elements.push(text(Rect::new(GAP, y, SHEET_WIDTH - 2.0 * GAP, HEADING), &heading, 40.0, true));
-            y += HEADING;
-            let mut x = GAP;
-            let crossfade = SignedDuration::from_millis(i64::from(config.player.crossfade_ms));
-            let id_chars = (tw / (LABEL_SIZE * 0.55)) as usize;
-            for showing in &showings {
-                if x + tw > SHEET_WIDTH - GAP {
-                    x = GAP;
-                    y += th + LABEL + GAP;
-                }
-                let at = tile_instant(showing, crossfade);
-                let frame = self.frame(board, config, screen, at, false)?;
-                let small = image::imageops::resize(
-                    &frame,
-                    tw as u32,
-                    th as u32,
-                    image::imageops::FilterType::Triangle,
-                );
-                let path = std::path::PathBuf::from(format!("sheet-tile-{tile_number}"));
-                tile_number += 1;
-                let picture = DecodedImage {
-                    path: path.clone(),
-                    width: small.width(),
-                    height: small.height(),
-                    rgba: small.into_raw(),
-                };
-                self.renderer.add_picture(&self.gpu, &picture);
-                elements.push(Element::Image { rect: Rect::new(x, y, tw, th), source: path, radius: 6.0 });
-                let label = tile_label(at, &board.tz, showing.item_id().unwrap_or("fallback"), id_chars);
-                let mut label_box =
-                    text(Rect::new(x, y + th + 4.0, tw, LABEL - 4.0), &label, LABEL_SIZE, false);
-                if let Element::Text(text) = &mut label_box {
-                    text.max_lines = 2;
-                }
-                elements.push(label_box);
-                x += tw + GAP;
+        out: impl std::io::Write,
+    ) -> Result<(u32, u32), HeadlessError> {
+        let layout = sheet_layout(board, config, from);
+        let (width, height) = (SHEET_WIDTH as u32, layout.height);
+        let mut encoder = png::Encoder::new(out, width, height);
+        encoder.set_color(png::ColorType::Rgba);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header()?;
+        let mut rows = writer.stream_writer()?;
+        let mut pending = layout.tiles.iter().peekable();
+        let mut made: Vec<&SheetTile> = Vec::new();
+        let mut top = 0;
+        while top < height {
+            let band = SHEET_BAND.min(height - top);
+            let bottom = (top + band) as f32;
+            // The tiles this band shows that are not made yet.
+            while let Some(tile) = pending.next_if(|t| t.rect.y < bottom) {
+                self.make_tile(board, config, tile)?;
+                made.push(tile);
             }
-            y += th + LABEL + GAP * 2.0;
+            let elements = layout
+                .elements
+                .iter()
+                .chain(made.iter().map(|t| &t.image))
+                .filter(|e| overlaps(e, top as f32, bottom))
+                .map(|e| shifted(e, -(top as f32)))
+                .collect();
+            let scene = Scene { width, height: band, background: SHEET_BACKGROUND, elements };
+            let slide = self.renderer.draw(&self.gpu, &scene);
+            let pixels = crate::render::readback::read_rgba(&self.gpu, &slide.texture)?;
+            std::io::Write::write_all(&mut rows, pixels.as_raw())?;
+            // Tiles wholly above the next band are done with.
+            made.retain(|t| {
+                let keep = t.rect.bottom() > bottom;
+                if !keep {
+                    let name = t.name.clone();
+                    self.renderer.retain_pictures(|path| path != name.as_path());
+                }
+                keep
+            });
+            top += band;
         }
-        let scene = Scene {
-            width: SHEET_WIDTH as u32,
-            height: y as u32,
-            background: Color::rgb(28, 30, 36),
-            elements,
-        };
-        let slide = self.renderer.draw(&self.gpu, &scene);
-        self.renderer.retain_pictures(|path| !path.starts_with("sheet-tile-"));
-        let frame = crate::render::readback::read_rgba(&self.gpu, &slide.texture)?;
-        Ok(frame)
+        rows.finish()?;
+        self.renderer.forget_scratch();
+        Ok((width, height))
     }
+
+    /// Draws one tile's frame and uploads it, shrunk, under the tile's name.
+    fn make_tile(
+        &mut self,
+        board: &mut Board,
+        config: &BoardConfig,
+        tile: &SheetTile,
+    ) -> Result<(), HeadlessError> {
+        let screen = &config.screens[tile.screen];
+        let frame = self.frame(board, config, screen, tile.at, false)?;
+        let small = image::imageops::resize(
+            &frame,
+            tile.rect.w as u32,
+            tile.rect.h as u32,
+            image::imageops::FilterType::Triangle,
+        );
+        let picture = DecodedImage {
+            path: tile.name.clone(),
+            width: small.width(),
+            height: small.height(),
+            rgba: small.into_raw(),
+        };
+        self.renderer.add_picture(&self.gpu, &picture);
+        // The screen's own pictures are decoded again for a later tile if needed: a sheet of a
+        // large cache must not hold every photo at once.
+        self.renderer.retain_pictures(|path| path.to_string_lossy().starts_with(SHEET_TILE_PREFIX));
+        Ok(())
+    }
+}
+
+/// Rows of a contact sheet drawn and written at a time.
+pub const SHEET_BAND: u32 = 512;
+const SHEET_WIDTH: f32 = 3000.0;
+const SHEET_BACKGROUND: Color = Color::rgb(28, 30, 36);
+const SHEET_TILE_PREFIX: &str = "sheet-tile-";
+
+/// A contact sheet laid out: text elements, and the tiles to draw.
+struct SheetLayout {
+    elements: Vec<Element>,
+    tiles: Vec<SheetTile>,
+    height: u32,
+}
+
+/// One tile of a contact sheet: which screen at which instant, where, and its picture's name.
+struct SheetTile {
+    screen: usize,
+    at: Timestamp,
+    rect: Rect,
+    name: std::path::PathBuf,
+    image: Element,
+}
+
+/// Lays a contact sheet out: a heading per screen, then its tiles in rows, each labelled.
+fn sheet_layout(board: &Board, config: &BoardConfig, from: Timestamp) -> SheetLayout {
+    const TILE_LONG: f32 = 360.0;
+    const GAP: f32 = 24.0;
+    const LABEL: f32 = 60.0;
+    const HEADING: f32 = 64.0;
+    const MAX_TILES: usize = 60;
+    let mut elements = Vec::new();
+    let mut tiles = Vec::new();
+    let mut y = GAP;
+    for (screen_index, screen) in config.screens.iter().enumerate() {
+        let playlist = board.playlist(screen);
+        let showings = one_rotation(&playlist, from, MAX_TILES);
+        let (cw, ch) = screen.content_size();
+        let scale = TILE_LONG / cw.max(ch) as f32;
+        let (tw, th) = ((cw as f32 * scale).floor(), (ch as f32 * scale).floor());
+        let heading = format!(
+            "{} · rôle {} · {}×{} · {} diapositives, {} s",
+            screen.name,
+            screen.role,
+            cw,
+            ch,
+            showings.len(),
+            showings.iter().map(|s| s.duration().as_secs()).sum::<i64>()
+        );
+        elements.push(text(Rect::new(GAP, y, SHEET_WIDTH - 2.0 * GAP, HEADING), &heading, 40.0, true));
+        y += HEADING;
+        let mut x = GAP;
+        let crossfade = SignedDuration::from_millis(i64::from(config.player.crossfade_ms));
+        let id_chars = (tw / (LABEL_SIZE * 0.55)) as usize;
+        for showing in &showings {
+            if x + tw > SHEET_WIDTH - GAP {
+                x = GAP;
+                y += th + LABEL + GAP;
+            }
+            let at = tile_instant(showing, crossfade);
+            let rect = Rect::new(x, y, tw, th);
+            let name = std::path::PathBuf::from(format!("{SHEET_TILE_PREFIX}{}", tiles.len()));
+            let image = Element::Image { rect, source: name.clone(), radius: 6.0 };
+            tiles.push(SheetTile { screen: screen_index, at, rect, name, image });
+            let label = tile_label(at, &board.tz, showing.item_id().unwrap_or("fallback"), id_chars);
+            let mut label_box = text(Rect::new(x, y + th + 4.0, tw, LABEL - 4.0), &label, LABEL_SIZE, false);
+            if let Element::Text(text) = &mut label_box {
+                text.max_lines = 2;
+            }
+            elements.push(label_box);
+            x += tw + GAP;
+        }
+        y += th + LABEL + GAP * 2.0;
+    }
+    SheetLayout { elements, tiles, height: y as u32 }
+}
+
+/// The vertical extent of a sheet element.
+fn extent(element: &Element) -> (f32, f32) {
+    let rect = match element {
+        Element::Rect { rect, .. } | Element::Image { rect, .. } | Element::Qr { rect, .. } => rect,
+        Element::Text(text) => &text.rect,
+        Element::Column { rect, .. } => rect,
+    };
+    (rect.y, rect.bottom())
+}
+
+fn overlaps(element: &Element, top: f32, bottom: f32) -> bool {
+    let (y0, y1) = extent(element);
+    y0 < bottom && y1 > top
+}
+
+/// `element` moved down by `dy`.
+fn shifted(element: &Element, dy: f32) -> Element {
+    let mut moved = element.clone();
+    match &mut moved {
+        Element::Rect { rect, .. } | Element::Image { rect, .. } | Element::Qr { rect, .. } => rect.y += dy,
+        Element::Text(text) => text.rect.y += dy,
+        Element::Column { rect, texts, .. } => {
+            rect.y += dy;
+            for text in texts {
+                text.rect.y += dy;
+            }
+        }
+    }
+    moved
 }
 
 /// The size of a tile's label.

@@ -23,7 +23,7 @@ pub fn run(
     gpu: Gpu,
     stop: Arc<AtomicBool>,
 ) -> Result<(), crate::render::readback::ReadbackError> {
-    let mut slides = SlideStore::new(&gpu, || {});
+    let mut slides = SlideStore::new(&gpu, SLIDE_FORMAT, || {});
     let compositor = Compositor::new(&gpu.device, SLIDE_FORMAT);
     let mut shown: Vec<Option<SlideKey>> = vec![None; engine.screens().len()];
     let mut first_frame = true;

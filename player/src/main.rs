@@ -201,9 +201,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let (mut loaded, _) = load(&cli.source, cli.backend, true)?;
             let at = parse_instant(&at, &loaded.board)?;
             let mut headless = Headless::new(Gpu::headless(loaded.config.player.backend)?);
-            let sheet = headless.sheet(&mut loaded.board, &loaded.config, at)?;
-            sheet.save(&out).with_context(|| format!("writing {}", out.display()))?;
-            tracing::info!(out = %out.display(), "contact sheet written");
+            // Written beside, then renamed: an earlier sheet stays whole if this one fails.
+            let partial = out.with_extension("png.partial");
+            let file =
+                std::fs::File::create(&partial).with_context(|| format!("creating {}", partial.display()))?;
+            let written =
+                headless.write_sheet(&mut loaded.board, &loaded.config, at, std::io::BufWriter::new(file));
+            let (width, height) = match written {
+                Ok(size) => size,
+                Err(e) => {
+                    let _ = std::fs::remove_file(&partial);
+                    return Err(e).with_context(|| format!("writing {}", out.display()));
+                }
+            };
+            std::fs::rename(&partial, &out)
+                .with_context(|| format!("renaming {} to {}", partial.display(), out.display()))?;
+            tracing::info!(out = %out.display(), width, height, "contact sheet written");
             Ok(())
         }
         Some(Command::Check) => check(&cli),

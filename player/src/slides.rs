@@ -3,7 +3,9 @@
 //!
 //! A slide is drawn once per key: the screen, what it shows, its banner, the minute on its
 //! clock and the cache generation. Pictures are decoded on the worker thread as soon as the
-//! next slide is known, so drawing it never waits on a decoder during a transition.
+//! next slide is known, so drawing it never waits on a decoder during a transition. Decoded
+//! pictures are kept only while a kept slide or a screen's next slide needs them: a board
+//! with hundreds of photos holds a few at a time.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -50,18 +52,23 @@ pub struct Unshowable {
 #[derive(Debug)]
 pub struct SlideStore {
     pub renderer: SlideRenderer,
-    slides: HashMap<SlideKey, SlideTexture>,
+    /// Each drawn slide, with the pictures it was drawn from.
+    slides: HashMap<SlideKey, (SlideTexture, Vec<PathBuf>)>,
+    /// The pictures of each screen's next slide, by screen name.
+    upcoming: HashMap<String, Vec<PathBuf>>,
     loader: ImageLoader,
     requested: HashSet<PathBuf>,
     failed: HashMap<PathBuf, String>,
 }
 
 impl SlideStore {
-    /// `wake` runs on the decoder thread after each picture, to wake the event loop.
-    pub fn new(gpu: &Gpu, wake: impl Fn() + Send + 'static) -> SlideStore {
+    /// Slides kept in `format` (8-bit, not sRGB: the surface's); `wake` runs on the decoder
+    /// thread after each picture, to wake the event loop.
+    pub fn new(gpu: &Gpu, format: wgpu::TextureFormat, wake: impl Fn() + Send + 'static) -> SlideStore {
         SlideStore {
-            renderer: SlideRenderer::new(gpu),
+            renderer: SlideRenderer::keeping(gpu, format),
             slides: HashMap::new(),
+            upcoming: HashMap::new(),
             loader: ImageLoader::start(wake),
             requested: HashSet::new(),
             failed: HashMap::new(),
@@ -72,11 +79,13 @@ impl SlideStore {
     pub fn prefetch(&mut self, board: &Board, screen: &ScreenConfig, showing: &Showing, at: Timestamp) {
         let scene = board.scene(screen, showing, at);
         let max_side = scene.width.max(scene.height);
-        for path in pictures(&scene) {
-            if !self.renderer.has_picture(&path) && self.requested.insert(path.clone()) {
-                self.loader.request(path, max_side);
+        let wanted = pictures(&scene);
+        for path in &wanted {
+            if !self.renderer.has_picture(path) && self.requested.insert(path.clone()) {
+                self.loader.request(path.clone(), max_side);
             }
         }
+        self.upcoming.insert(screen.name.clone(), wanted);
     }
 
     /// Uploads pictures the worker finished.
@@ -100,7 +109,7 @@ impl SlideStore {
     }
 
     pub fn get(&self, key: &SlideKey) -> Option<&SlideTexture> {
-        self.slides.get(key)
+        self.slides.get(key).map(|(slide, _)| slide)
     }
 
     /// Draws the slide for `key` unless it is drawn already. Pictures not decoded yet are
@@ -118,7 +127,8 @@ impl SlideStore {
         if !self.slides.contains_key(key) {
             let scene = board.scene(screen, showing, at);
             let max_side = scene.width.max(scene.height);
-            for path in pictures(&scene) {
+            let used = pictures(&scene);
+            for path in used.iter().cloned() {
                 if self.renderer.has_picture(&path) {
                     continue;
                 }
@@ -137,14 +147,23 @@ impl SlideStore {
                 }
             }
             let texture = self.renderer.draw(gpu, &scene);
-            self.slides.insert(key.clone(), texture);
+            self.slides.insert(key.clone(), (texture, used));
         }
-        Ok(&self.slides[key])
+        Ok(&self.slides[key].0)
     }
 
-    /// Keeps only the slides in `keep`, and the pictures they may still need.
+    /// Keeps only the slides in `keep`, and the pictures they or the screens' next slides
+    /// may still need.
     pub fn retain(&mut self, keep: &HashSet<SlideKey>) {
         self.slides.retain(|key, _| keep.contains(key));
+        let wanted: HashSet<&PathBuf> =
+            self.slides.values().flat_map(|(_, used)| used).chain(self.upcoming.values().flatten()).collect();
+        self.renderer.retain_pictures(|path| wanted.contains(&path.to_path_buf()));
+    }
+
+    /// How many slides and decoded pictures are held (for tests and logs).
+    pub fn held(&self) -> (usize, usize) {
+        (self.slides.len(), self.renderer.picture_count())
     }
 
     /// Drops pictures no longer referenced by `board` (after new content).

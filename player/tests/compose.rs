@@ -1,13 +1,13 @@
-//! Composition on the real GPU adapter, against pictures computed here: a crossfade frame is
-//! the linear-light mix of its two slides, a panel hung sideways gets the slide turned, a
-//! slide of another shape is letterboxed in black, night dimming scales the light, and the
-//! self-test `palier-player check` runs passes.
+//! Composition on the real GPU adapter, against pictures computed here: a slide comes out
+//! byte for byte as drawn, a crossfade frame is the mix of its two slides' encoded values
+//! (as browsers mix), a panel hung sideways gets the slide turned, a slide of another shape is
+//! letterboxed in black, night dimming scales the light, and the self-test
+//! `palier-player check` runs passes.
 
 use palier_content::config::{BackendChoice, Rotation};
 use palier_player::render::Gpu;
-use palier_player::render::compose::{Compositor, Layer};
+use palier_player::render::compose::{Compositor, Layer, encoded_scale};
 use palier_player::render::frame::{compose_offscreen, self_test};
-use palier_player::render::quad::srgb_to_linear;
 use palier_player::render::slide::{SLIDE_FORMAT, SlideRenderer};
 use palier_player::scene::{Color, Element, Rect, Scene};
 
@@ -30,6 +30,11 @@ fn halves(size: (u32, u32), left: [u8; 3], right: [u8; 3]) -> Scene {
         background: Color::rgb(0, 0, 0),
         elements: vec![rect(0.0, left), rect(w / 2.0, right)],
     }
+}
+
+fn decode(byte: u8) -> f32 {
+    let c = f32::from(byte) / 255.0;
+    if c <= 0.040_45 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
 }
 
 fn encode(linear: f32) -> u8 {
@@ -62,8 +67,8 @@ fn frames_match_the_pictures_computed_here() {
         compositor.bind(&gpu.device, &b.texture),
         compositor.bind(&gpu.device, &portrait.texture),
     );
-    let mix = |x: [u8; 3], y: [u8; 3], t: f32, light: f32| {
-        [0, 1, 2].map(|c| encode((srgb_to_linear(x[c]) * (1.0 - t) + srgb_to_linear(y[c]) * t) * light))
+    let mix = |x: [u8; 3], y: [u8; 3], t: f32| {
+        [0, 1, 2].map(|c| (f32::from(x[c]) * (1.0 - t) + f32::from(y[c]) * t).round() as u8)
     };
 
     // A crossfade a quarter of the way: both halves are the mix of the two slides.
@@ -76,8 +81,8 @@ fn frames_match_the_pictures_computed_here() {
         1.0,
     )
     .unwrap();
-    assert_close("crossfade, left", frame.get_pixel(40, 45).0, mix(RED, WHITE, 0.25, 1.0));
-    assert_close("crossfade, right", frame.get_pixel(120, 45).0, mix(BLUE, GREEN, 0.25, 1.0));
+    assert_close("crossfade, left", frame.get_pixel(40, 45).0, mix(RED, WHITE, 0.25));
+    assert_close("crossfade, right", frame.get_pixel(120, 45).0, mix(BLUE, GREEN, 0.25));
 
     // One slide at half light.
     let frame = compose_offscreen(
@@ -89,7 +94,13 @@ fn frames_match_the_pictures_computed_here() {
         0.5,
     )
     .unwrap();
-    assert_close("dimmed", frame.get_pixel(40, 45).0, mix(RED, RED, 0.0, 0.5));
+    let dimmed = RED.map(|c| (f32::from(c) * encoded_scale(0.5)).round() as u8);
+    assert_close("dimmed", frame.get_pixel(40, 45).0, dimmed);
+    // … which is within a few levels of half the light.
+    let half_light = RED.map(|c| encode(decode(c) * 0.5));
+    for c in 0..3 {
+        assert!(dimmed[c].abs_diff(half_light[c]) <= 4, "dimmed {dimmed:?}, half the light {half_light:?}");
+    }
 
     // A panel hung sideways: the portrait slide turned 90° clockwise onto a landscape output
     // puts its left half (red) on top.
@@ -120,6 +131,42 @@ fn frames_match_the_pictures_computed_here() {
     assert_close("letterbox, right bar", frame.get_pixel(150, 45).0, [0, 0, 0]);
     assert_close("letterboxed slide, left half", frame.get_pixel(66, 45).0, RED);
     assert_close("letterboxed slide, right half", frame.get_pixel(94, 45).0, BLUE);
+}
+
+/// Slides are drawn in sRGB and settled into the kept, not-sRGB texture: every value must
+/// come out as the byte the scene asked for, in every channel.
+#[test]
+fn slides_keep_every_byte_they_were_drawn_with() {
+    let gpu = gpu();
+    let mut renderer = SlideRenderer::new(&gpu);
+    let compositor = Compositor::new(&gpu.device, SLIDE_FORMAT);
+    let column = |x: u32, colour: [u8; 3]| Element::Rect {
+        rect: Rect::new(x as f32, 0.0, 1.0, 3.0),
+        color: Color::rgb(colour[0], colour[1], colour[2]),
+        radius: 0.0,
+    };
+    // Column v: grey v on the first row, then v in one channel at a time.
+    let mut elements = Vec::new();
+    for v in 0..=255u8 {
+        elements.push(column(u32::from(v), [v, 255 - v, v / 2]));
+    }
+    let scene = Scene { width: 256, height: 3, background: Color::rgb(0, 0, 0), elements };
+    let slide = renderer.draw(&gpu, &scene);
+    let binding = compositor.bind(&gpu.device, &slide.texture);
+    let frame = compose_offscreen(
+        &gpu,
+        &compositor,
+        (256, 3),
+        &[Layer { slide: &binding, opacity: 1.0 }],
+        Rotation::R0,
+        1.0,
+    )
+    .unwrap();
+    let wrong: Vec<(u8, [u8; 4])> = (0..=255u8)
+        .map(|v| (v, frame.get_pixel(u32::from(v), 1).0))
+        .filter(|(v, got)| got[..3] != [*v, 255 - *v, *v / 2])
+        .collect();
+    assert!(wrong.is_empty(), "bytes changed on the way (value, pixel): {wrong:?}");
 }
 
 #[test]

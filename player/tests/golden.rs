@@ -262,7 +262,12 @@ fn the_whole_demo_rotation_renders_on_every_screen() {
         assert!(shown.contains(*id), "{id} is not in any screen's rotation: {shown:?}");
     }
     let mut headless = Headless::new(gpu());
-    let sheet = headless.sheet(&mut board, &config, now()).unwrap();
+    let mut png = Vec::new();
+    let size = headless.write_sheet(&mut board, &config, now(), &mut png).unwrap();
+    let sheet = image::load_from_memory(&png).expect("a whole PNG file").to_rgba8();
+    assert_eq!(sheet.dimensions(), size);
+    // Taller than one band: the sheet was written in several.
+    assert!(size.1 > palier_player::headless::SHEET_BAND * 2, "{size:?}");
     assert!(sheet.width() >= 1000 && sheet.height() >= 400, "{:?}", sheet.dimensions());
     let distinct: std::collections::HashSet<[u8; 4]> = sheet.pixels().step_by(97).map(|p| p.0).collect();
     assert!(distinct.len() > 500, "the sheet shows pictures and text, not a flat colour");

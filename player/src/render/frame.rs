@@ -19,25 +19,31 @@ pub fn compose_offscreen(
     brightness: f32,
 ) -> Result<image::RgbaImage, ReadbackError> {
     let target = offscreen_output(gpu, size);
-    let view = target.create_view(&wgpu::TextureViewDescriptor::default());
-    let prepared = compositor.prepare(&gpu.queue, layers, rotation, brightness, size);
+    let prepared = compositor.prepare(&gpu.queue, layers, rotation, brightness, &target);
     let mut encoder =
         gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("offscreen frame") });
-    compositor.render(&mut encoder, &view, layers, prepared);
+    compositor.render(&mut encoder, &target, layers, prepared);
     gpu.queue.submit([encoder.finish()]);
     read_rgba(gpu, &target)
 }
 
 /// An output texture of `size` that frames are composed into and read back from.
 pub fn offscreen_output(gpu: &Gpu, size: (u32, u32)) -> wgpu::Texture {
+    offscreen_output_in(gpu, size, SLIDE_FORMAT)
+}
+
+/// An output texture of `size` and `format` (8-bit, not sRGB), as a window's surface would be.
+pub fn offscreen_output_in(gpu: &Gpu, size: (u32, u32), format: wgpu::TextureFormat) -> wgpu::Texture {
     gpu.device.create_texture(&wgpu::TextureDescriptor {
         label: Some("offscreen output"),
         size: wgpu::Extent3d { width: size.0, height: size.1, depth_or_array_layers: 1 },
         mip_level_count: 1,
         sample_count: 1,
         dimension: wgpu::TextureDimension::D2,
-        format: SLIDE_FORMAT,
-        usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+        format,
+        usage: wgpu::TextureUsages::RENDER_ATTACHMENT
+            | wgpu::TextureUsages::COPY_SRC
+            | wgpu::TextureUsages::COPY_DST,
         view_formats: &[],
     })
 }

@@ -11,6 +11,7 @@ pub mod images;
 pub mod layouts;
 pub mod quad;
 pub mod readback;
+pub mod settle;
 pub mod slide;
 pub mod text;
 

@@ -14,7 +14,7 @@ pub enum ReadbackError {
     Lost,
 }
 
-/// Copies `texture` (RGBA8, with COPY_SRC) into an image.
+/// Copies `texture` (8-bit RGBA or BGRA, with COPY_SRC) into an RGBA image.
 pub fn read_rgba(gpu: &Gpu, texture: &wgpu::Texture) -> Result<image::RgbaImage, ReadbackError> {
     let (width, height) = (texture.width(), texture.height());
     let unpadded = width * 4;
@@ -55,5 +55,10 @@ pub fn read_rgba(gpu: &Gpu, texture: &wgpu::Texture) -> Result<image::RgbaImage,
         }
     }
     buffer.unmap();
+    if matches!(texture.format(), wgpu::TextureFormat::Bgra8Unorm | wgpu::TextureFormat::Bgra8UnormSrgb) {
+        for pixel in pixels.chunks_exact_mut(4) {
+            pixel.swap(0, 2);
+        }
+    }
     image::RgbaImage::from_raw(width, height, pixels).ok_or(ReadbackError::Lost)
 }

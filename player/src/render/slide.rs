@@ -13,11 +13,19 @@ use glyphon::{Resolution, TextArea, TextAtlas, TextBounds, TextRenderer, Viewpor
 use super::gpu::Gpu;
 use super::images::DecodedImage;
 use super::quad::{QuadInstance, QuadPipeline, QuadTexture, Sampling, srgb_to_linear};
+use super::settle::{PreparedSettle, Settler};
 use super::text::{LaidOutText, TextEngine};
 use crate::scene::{Color, Element, Rect, Scene};
 
-/// The format of slide textures and headless frames.
-pub const SLIDE_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
+/// The format slides are kept in and headless frames composed in: 8-bit, gamma-encoded, not
+/// sRGB (see [`super::settle`]). Windows keep slides in their surface's format instead.
+pub const SLIDE_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
+
+/// The format slides are drawn in: sRGB, so that text edges and pictures blend in linear light.
+pub const DRAW_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
+
+/// How many drawing textures (one per slide size) are kept for the next slide.
+const SCRATCH_KEPT: usize = 2;
 
 /// A drawn slide.
 #[derive(Debug)]
@@ -36,6 +44,10 @@ pub struct SlideRenderer {
     text_renderer: TextRenderer,
     viewport: Viewport,
     pictures: HashMap<PathBuf, QuadTexture>,
+    settler: Settler,
+    kept_format: wgpu::TextureFormat,
+    /// Drawing textures of the last slide sizes, reused.
+    scratch: Vec<wgpu::Texture>,
 }
 
 impl std::fmt::Debug for SlideRenderer {
@@ -47,7 +59,10 @@ impl std::fmt::Debug for SlideRenderer {
 /// A slide's draw list after `prepare`.
 #[derive(Debug)]
 pub struct PreparedSlide {
+    /// Where the slide is drawn ([`DRAW_FORMAT`]), then settled into `target`.
+    drawn: wgpu::Texture,
     target: wgpu::Texture,
+    settle: PreparedSettle,
     scene_size: (u32, u32),
     background: wgpu::Color,
     quads: super::quad::PreparedQuads,
@@ -64,12 +79,19 @@ enum TextureRef {
 }
 
 impl SlideRenderer {
+    /// A renderer whose slides are kept in [`SLIDE_FORMAT`].
     pub fn new(gpu: &Gpu) -> SlideRenderer {
+        SlideRenderer::keeping(gpu, SLIDE_FORMAT)
+    }
+
+    /// A renderer whose slides are kept in `kept_format`: an 8-bit format that is not sRGB
+    /// (the surface's, for windows).
+    pub fn keeping(gpu: &Gpu, kept_format: wgpu::TextureFormat) -> SlideRenderer {
         let device = &gpu.device;
-        let quads = QuadPipeline::new(device, SLIDE_FORMAT);
+        let quads = QuadPipeline::new(device, DRAW_FORMAT);
         let white = quads.upload(gpu, "white texel", (1, 1), &[255; 4], Sampling::Smooth);
         let cache = glyphon::Cache::new(device);
-        let mut atlas = TextAtlas::new(device, &gpu.queue, &cache, SLIDE_FORMAT);
+        let mut atlas = TextAtlas::new(device, &gpu.queue, &cache, DRAW_FORMAT);
         let text_renderer = TextRenderer::new(&mut atlas, device, wgpu::MultisampleState::default(), None);
         let viewport = Viewport::new(device, &cache);
         SlideRenderer {
@@ -80,7 +102,44 @@ impl SlideRenderer {
             text_renderer,
             viewport,
             pictures: HashMap::new(),
+            settler: Settler::new(device, kept_format),
+            kept_format,
+            scratch: Vec::new(),
         }
+    }
+
+    /// The format slides are kept in.
+    pub fn kept_format(&self) -> wgpu::TextureFormat {
+        self.kept_format
+    }
+
+    /// A drawing texture of `size`: one kept from an earlier slide, or a new one.
+    fn scratch(&mut self, device: &wgpu::Device, size: (u32, u32)) -> wgpu::Texture {
+        if let Some(found) = self.scratch.iter().position(|t| (t.width(), t.height()) == size) {
+            let texture = self.scratch.remove(found);
+            self.scratch.push(texture.clone());
+            return texture;
+        }
+        let texture = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("slide drawing"),
+            size: wgpu::Extent3d { width: size.0, height: size.1, depth_or_array_layers: 1 },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: DRAW_FORMAT,
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
+            view_formats: &[],
+        });
+        if self.scratch.len() >= SCRATCH_KEPT {
+            self.scratch.remove(0);
+        }
+        self.scratch.push(texture.clone());
+        texture
+    }
+
+    /// Drops the drawing textures kept between slides (after a one-off large drawing).
+    pub fn forget_scratch(&mut self) {
+        self.scratch.clear();
     }
 
     /// Uploads a decoded picture; scenes refer to it by path.
@@ -93,6 +152,11 @@ impl SlideRenderer {
 
     pub fn has_picture(&self, path: &Path) -> bool {
         self.pictures.contains_key(path)
+    }
+
+    /// How many decoded pictures are uploaded.
+    pub fn picture_count(&self) -> usize {
+        self.pictures.len()
     }
 
     /// Drops uploaded pictures that `keep` does not list.
@@ -123,12 +187,14 @@ impl SlideRenderer {
             mip_level_count: 1,
             sample_count: 1,
             dimension: wgpu::TextureDimension::D2,
-            format: SLIDE_FORMAT,
+            format: self.kept_format,
             usage: wgpu::TextureUsages::RENDER_ATTACHMENT
                 | wgpu::TextureUsages::TEXTURE_BINDING
                 | wgpu::TextureUsages::COPY_SRC,
             view_formats: &[],
         });
+        let drawn = self.scratch(&gpu.device, (width, height));
+        let settle = self.settler.prepare(&gpu.device, &drawn, &target);
 
         let mut instances = Vec::new();
         let mut runs: Vec<(Option<TextureRef>, std::ops::Range<u32>)> = Vec::new();
@@ -189,7 +255,9 @@ impl SlideRenderer {
             a: 1.0,
         };
         PreparedSlide {
+            drawn,
             target,
+            settle,
             scene_size: (scene.width, scene.height),
             background,
             quads,
@@ -231,9 +299,14 @@ impl SlideRenderer {
         }
     }
 
-    /// Records the slide's render pass.
+    /// Records the slide's render pass, then its settling into the kept texture.
     pub fn render(&self, encoder: &mut wgpu::CommandEncoder, prepared: &PreparedSlide) {
-        let view = prepared.target.create_view(&wgpu::TextureViewDescriptor::default());
+        self.render_drawing(encoder, prepared);
+        self.settler.render(encoder, &prepared.settle);
+    }
+
+    fn render_drawing(&self, encoder: &mut wgpu::CommandEncoder, prepared: &PreparedSlide) {
+        let view = prepared.drawn.create_view(&wgpu::TextureViewDescriptor::default());
         let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
             label: Some("slide pass"),
             color_attachments: &[Some(wgpu::RenderPassColorAttachment {
