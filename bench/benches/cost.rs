@@ -11,21 +11,18 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use palier_bench::machine::{Machine, load_average};
-use palier_bench::procs::Usage;
-use palier_bench::report::{Table, num, ratio, with_unit};
+use palier_bench::report::{Table, num, with_unit};
 use palier_bench::stats::{median, p95, p99, share_over};
-use palier_bench::windowed::{ChromiumGpu, WindowedRun, chromium_flags};
-use palier_bench::{big_cache, page, player, sync, windowed};
+use palier_bench::windowed::ChromiumGpu;
+use palier_bench::windowed_report::{WindowedOptions, static_part, windowed_part};
+use palier_bench::{big_cache, player, sync};
 use palier_content::config::BackendChoice;
 use palier_player::render::Gpu;
 use palier_player::source::Assets;
 use serde_json::{Map, Value, json};
 
-/// Seconds per slide in the windowed runs, and the crossfade (the player's default).
-const SLIDE_SECONDS: u32 = 10;
-const CROSSFADE_MS: u32 = 600;
 // The default --monitor, 7056x1920: an Xvfb screen on which the demo's windows (one
 // 1080×1920 beside a row of three 1920×1080, with the layout's 1 % gaps) come out at their
 // native size, so every pixel a board would drive is drawn, by both players.
@@ -40,7 +37,11 @@ struct Options {
     /// Seconds each windowed run measures.
     #[arg(long, default_value_t = 60)]
     window: u64,
-    /// One short run of everything (20-second windows), to check the benchmark itself.
+    /// Minutes of the side-by-side run whose last minute gives the steady-state memory.
+    #[arg(long, default_value_t = 6)]
+    steady_minutes: u64,
+    /// One short run of everything (20-second windows, 2 minutes side by side), to check the
+    /// benchmark itself.
     #[arg(long)]
     quick: bool,
     /// Only these parts; repeat for several.
@@ -82,6 +83,7 @@ impl Options {
         if options.quick {
             options.runs = 1;
             options.window = 20;
+            options.steady_minutes = 2;
         }
         options
     }
@@ -90,6 +92,18 @@ impl Options {
         match self.chromium_gpu {
             ChromiumGpuArg::Disabled => ChromiumGpu::Disabled,
             ChromiumGpuArg::Default => ChromiumGpu::Default,
+        }
+    }
+
+    fn windowed(&self) -> WindowedOptions {
+        WindowedOptions {
+            runs: self.runs,
+            warmup: Duration::from_secs(if self.quick { 5 } else { 10 }),
+            window: Duration::from_secs(self.window),
+            monitor: self.monitor,
+            chromium_gpu: self.chromium_gpu(),
+            steady: Duration::from_secs(60 * self.steady_minutes),
+            with_chromium: which("chromium"),
         }
     }
 
@@ -131,7 +145,9 @@ fn run() -> anyhow::Result<()> {
     let mut loads: Vec<(&str, f64)> = Vec::new();
     if options.wants("windowed") {
         loads.push(("windowed", load_average()[0]));
-        windowed_section(&options, &bins.0, &assets, work.path(), &mut table, &mut results)?;
+        let windowed = options.windowed();
+        windowed_part(&windowed, &bins.0, &assets, work.path(), &mut table, &mut results, &progress)?;
+        static_part(&windowed, &bins.0, &assets, work.path(), &mut table, &mut results, &progress)?;
     }
     if options.wants("player") {
         loads.push(("player", load_average()[0]));
@@ -187,173 +203,6 @@ fn run() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn usage_json(usage: &Usage) -> Value {
-    json!({
-        "seconds": usage.seconds,
-        "cpu_s": usage.cpu_s,
-        "wakeups": usage.wakeups,
-        "main_thread_wakeups": usage.main_wakeups,
-        "peak_rss_mib": usage.peak_rss_mib,
-        "peak_pss_mib": usage.peak_pss_mib,
-        "processes": usage.processes,
-        "threads": usage.threads,
-    })
-}
-
-/// Field-wise medians of several runs, per minute where it is a count over the window.
-#[derive(Debug, Clone, Copy)]
-struct Medians {
-    cpu_s: f64,
-    xvfb_cpu_s: f64,
-    wakeups_per_min: f64,
-    main_wakeups_per_min: f64,
-    rss: f64,
-    pss: f64,
-    processes: f64,
-    threads: f64,
-    first_frame_ms: f64,
-}
-
-/// A row of the windowed section: label, the figure, decimals, unit.
-type Row = (&'static str, fn(&Medians) -> f64, usize, &'static str);
-
-fn medians(runs: &[WindowedRun]) -> Medians {
-    let of = |f: &dyn Fn(&WindowedRun) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
-    let per_min = |count: u64, usage: &Usage| count as f64 * 60.0 / usage.seconds;
-    Medians {
-        cpu_s: of(&|r| r.program.cpu_s * 60.0 / r.program.seconds),
-        xvfb_cpu_s: of(&|r| r.xvfb.cpu_s * 60.0 / r.xvfb.seconds),
-        wakeups_per_min: of(&|r| per_min(r.program.wakeups, &r.program)),
-        main_wakeups_per_min: of(&|r| per_min(r.program.main_wakeups, &r.program)),
-        rss: of(&|r| r.program.peak_rss_mib),
-        pss: of(&|r| r.program.peak_pss_mib),
-        processes: of(&|r| r.program.processes as f64),
-        threads: of(&|r| r.program.threads as f64),
-        first_frame_ms: of(&|r| r.first_frame_ms.unwrap_or(f64::NAN)),
-    }
-}
-
-fn medians_json(m: &Medians) -> Value {
-    json!({
-        "cpu_s_per_min": m.cpu_s,
-        "xvfb_cpu_s_per_min": m.xvfb_cpu_s,
-        "wakeups_per_min": m.wakeups_per_min,
-        "main_thread_wakeups_per_min": m.main_wakeups_per_min,
-        "peak_rss_mib": m.rss,
-        "peak_pss_mib": m.pss,
-        "processes": m.processes,
-        "threads": m.threads,
-        "first_frame_ms": if m.first_frame_ms.is_finite() { json!(m.first_frame_ms) } else { Value::Null },
-    })
-}
-
-fn windowed_section(
-    options: &Options,
-    player_bin: &std::path::Path,
-    assets: &Assets,
-    work: &std::path::Path,
-    table: &mut Table,
-    results: &mut Map<String, Value>,
-) -> anyhow::Result<()> {
-    let timed = page::timed_assets(assets, SLIDE_SECONDS, &work.join("timed-assets"))?;
-    let warmup = Duration::from_secs(if options.quick { 5 } else { 10 });
-    let window = Duration::from_secs(options.window);
-    let with_chromium = which("chromium");
-    let mut palier_runs = Vec::new();
-    let mut chromium_runs = Vec::new();
-    let mut page_info = Value::Null;
-    // Palier and Chromium take turns, so a change in the machine's load touches both.
-    for run in 0..options.runs {
-        progress(&format!("windowed run {}/{}: palier-player --demo under Xvfb", run + 1, options.runs));
-        palier_runs.push(windowed::palier(player_bin, &timed.dir, options.monitor, warmup, window)?);
-        if with_chromium {
-            progress(&format!("windowed run {}/{}: Chromium kiosk under Xvfb", run + 1, options.runs));
-            // A fresh page per run: its schedule starts now, like the player's demo.
-            let dir = work.join(format!("page-{run}"));
-            let page =
-                page::write_page(&timed, options.monitor, SignedDuration::from_mins(15), CROSSFADE_MS, &dir)?;
-            page_info =
-                json!({"slides_per_screen": page.slides, "changes_per_screen_in_15_min": page.changes});
-            chromium_runs.push(windowed::chromium(
-                &page.path,
-                options.chromium_gpu(),
-                options.monitor,
-                warmup + Duration::from_secs(5),
-                window,
-            )?);
-        }
-    }
-    let p = medians(&palier_runs);
-    let c = if chromium_runs.is_empty() { None } else { Some(medians(&chromium_runs)) };
-    let nan = f64::NAN;
-    let cv = |f: fn(&Medians) -> f64| c.as_ref().map_or(nan, f);
-
-    table.section(
-        &format!(
-            "Windowed: 4 screens on a {}×{} Xvfb, {} s of rotation ({SLIDE_SECONDS} s slides, {CROSSFADE_MS} ms crossfades), median of {}",
-            options.monitor.0, options.monitor.1, options.window, options.runs
-        ),
-        ["Palier", "Chromium", "Palier/Chromium"],
-    );
-    let rows: [Row; 6] = [
-        ("CPU seconds per minute, all processes", |m| m.cpu_s, 2, "s"),
-        ("CPU seconds per minute, X server", |m| m.xvfb_cpu_s, 2, "s"),
-        ("wake-ups per minute, all threads", |m| m.wakeups_per_min, 0, ""),
-        ("wake-ups per minute, main thread", |m| m.main_wakeups_per_min, 0, ""),
-        ("peak RSS, summed over processes", |m| m.rss, 0, "MiB"),
-        ("peak PSS, summed over processes", |m| m.pss, 0, "MiB"),
-    ];
-    for (label, field, decimals, unit) in rows {
-        table.row(
-            label,
-            [
-                with_unit(field(&p), decimals, unit).trim().to_owned(),
-                with_unit(cv(field), decimals, unit).trim().to_owned(),
-                ratio(field(&p), cv(field)),
-            ],
-        );
-    }
-    table.row("processes", [num(p.processes, 0), num(cv(|m| m.processes), 0), String::new()]);
-    table.row("threads", [num(p.threads, 0), num(cv(|m| m.threads), 0), String::new()]);
-    table.row(
-        "start to first frame on all 4 windows",
-        [with_unit(p.first_frame_ms, 0, "ms"), "–".into(), String::new()],
-    );
-    let flags = chromium_flags(options.chromium_gpu(), options.monitor);
-    results.insert(
-        "windowed".into(),
-        json!({
-            "window_s": options.window,
-            "xvfb_screen": [options.monitor.0, options.monitor.1],
-            "warmup_s": warmup.as_secs(),
-            "slide_seconds": SLIDE_SECONDS,
-            "crossfade_ms": CROSSFADE_MS,
-            "palier": {
-                "command": format!("palier-player --demo --assets <demo pack with duration_s = {SLIDE_SECONDS}>"),
-                "adapter": palier_runs.first().map(|r| r.adapter.clone()),
-                "runs": palier_runs.iter().map(|r| json!({"program": usage_json(&r.program), "xvfb": usage_json(&r.xvfb), "first_frame_ms": r.first_frame_ms})).collect::<Vec<_>>(),
-                "median": medians_json(&p),
-            },
-            "chromium": c.as_ref().map(|c| json!({
-                "flags": flags,
-                "gpu": options.chromium_gpu().label(),
-                "gpu_process": chromium_runs.first().map(|r| r.adapter.clone()),
-                "page": page_info,
-                "runs": chromium_runs.iter().map(|r| json!({"program": usage_json(&r.program), "xvfb": usage_json(&r.xvfb)})).collect::<Vec<_>>(),
-                "median": medians_json(c),
-            })),
-            "ratios_palier_over_chromium": c.as_ref().map(|c| json!({
-                "cpu": p.cpu_s / c.cpu_s,
-                "xvfb_cpu": p.xvfb_cpu_s / c.xvfb_cpu_s,
-                "wakeups": p.wakeups_per_min / c.wakeups_per_min,
-                "peak_rss": p.rss / c.rss,
-                "peak_pss": p.pss / c.pss,
-            })),
-        }),
-    );
-    Ok(())
-}
-
 fn which(program: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
@@ -374,6 +223,9 @@ fn player_section(
     let board_dir = work.join("draw-board");
     std::fs::create_dir_all(&board_dir)?;
     let board = player::demo_board(assets, &board_dir)?;
+    // The GL backend beside (llvmpipe through EGL, the path a Raspberry Pi 4 takes).
+    let gl =
+        Gpu::headless(BackendChoice::Gl).ok().filter(|g| g.adapter.get_info().backend == wgpu::Backend::Gl);
     let mut json_orientations = Map::new();
     let mut rows: Vec<(String, [String; 2])> = Vec::new();
     let mut columns = Vec::new();
@@ -387,7 +239,7 @@ fn player_section(
             .map(|_| player::start_to_first_frame(player_bin, portrait, &dir))
             .collect::<anyhow::Result<_>>()?;
         let slides = player::slide_draws(gpu, &board, &screen, draws);
-        let fade = player::crossfade_frames(gpu, &board, &screen, frames);
+        let fade = player::crossfade_frames(gpu, &board, &screen, frames, wgpu::TextureFormat::Bgra8Unorm);
         columns.push(format!("{orientation} {}×{}", screen.width, screen.height));
 
         let mut set = |row: usize, label: String, value: String| {
@@ -415,6 +267,16 @@ fn player_section(
             format!("{} / {} ms", num(median(&fade.ms), 2), num(p99(&fade.ms), 2)),
         );
         set(n + 1, "crossfade frames over 16.7 ms".into(), with_unit(share_over(&fade.ms, 16.7), 1, "%"));
+        let gl_fade = gl
+            .as_ref()
+            .map(|gl| player::crossfade_frames(gl, &board, &screen, frames, wgpu::TextureFormat::Rgba8Unorm));
+        set(
+            n + 2,
+            "crossfade frame on GL (llvmpipe through EGL), median / p99".into(),
+            gl_fade
+                .as_ref()
+                .map_or("–".into(), |f| format!("{} / {} ms", num(median(&f.ms), 2), num(p99(&f.ms), 2))),
+        );
         json_orientations.insert(
             orientation.into(),
             json!({
@@ -423,6 +285,7 @@ fn player_section(
                 "start_to_first_frame_ms": start_ms,
                 "draws": slides.iter().map(|t| json!({"template": t.name, "median_ms": median(&t.ms), "p99_ms": p99(&t.ms), "cpu_ms_per_draw": t.cpu_ms, "samples_ms": t.ms})).collect::<Vec<_>>(),
                 "crossfade": {"frames": frames, "median_ms": median(&fade.ms), "p99_ms": p99(&fade.ms), "over_16_7_ms_percent": share_over(&fade.ms, 16.7), "cpu_ms_per_frame": fade.cpu_ms},
+                "crossfade_gl": gl_fade.as_ref().map(|f| json!({"frames": frames, "median_ms": median(&f.ms), "p99_ms": p99(&f.ms), "cpu_ms_per_frame": f.cpu_ms})),
             }),
         );
     }

@@ -23,4 +23,5 @@ pub mod scale;
 pub mod stats;
 pub mod sync;
 pub mod windowed;
+pub mod windowed_report;
 pub mod wire;

@@ -7,7 +7,10 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use jiff::{SignedDuration, Timestamp};
 use palier_bench::demo_publish::{Publishers, publish_pack};
-use palier_bench::{big_cache, page};
+use palier_bench::stats::{median, p99};
+use palier_bench::{big_cache, page, player};
+use palier_content::config::BackendChoice;
+use palier_player::render::Gpu;
 use palier_player::source::Assets;
 
 #[derive(Debug, Parser)]
@@ -53,6 +56,21 @@ enum Tool {
         #[arg(long, default_value_t = 15)]
         minutes: i64,
     },
+    /// Compose crossfade frames offscreen and print their times (for profiling the compositor
+    /// with `perf record`, or comparing backends).
+    Crossfade {
+        /// `vulkan`, `gl` or `auto`.
+        #[arg(long, default_value = "auto")]
+        backend: String,
+        /// A landscape 1920×1080 screen instead of the portrait 1080×1920 one.
+        #[arg(long)]
+        landscape: bool,
+        #[arg(long, default_value_t = 300)]
+        frames: usize,
+        /// Compose in RGBA instead of BGRA (the format of X11 surfaces).
+        #[arg(long)]
+        rgba: bool,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -76,8 +94,32 @@ fn main() -> anyhow::Result<()> {
         }
         Tool::Page { out, seconds, minutes } => {
             let timed = page::timed_assets(&assets, seconds, &out.join("assets"))?;
-            let page = page::write_page(&timed, (1920, 1080), SignedDuration::from_mins(minutes), 600, &out)?;
+            let page =
+                page::write_page(&timed, 4, (1920, 1080), SignedDuration::from_mins(minutes), 600, &out)?;
             println!("{}", page.path.display());
+        }
+        Tool::Crossfade { backend, landscape, frames, rgba } => {
+            let choice = match backend.as_str() {
+                "vulkan" => BackendChoice::Vulkan,
+                "gl" => BackendChoice::Gl,
+                "auto" => BackendChoice::Auto,
+                other => anyhow::bail!("--backend {other}: vulkan, gl or auto"),
+            };
+            let gpu = Gpu::headless(choice)?;
+            let dir = tempfile::tempdir()?;
+            let board = player::demo_board(&assets, dir.path())?;
+            let screen = player::screen(!landscape);
+            let format = if rgba { wgpu::TextureFormat::Rgba8Unorm } else { wgpu::TextureFormat::Bgra8Unorm };
+            let timings = player::crossfade_frames(&gpu, &board, &screen, frames, format);
+            println!(
+                "{}: {}×{}, {frames} frames: median {:.2} ms, p99 {:.2} ms, CPU {:.2} ms per frame",
+                gpu.describe(),
+                screen.width,
+                screen.height,
+                median(&timings.ms),
+                p99(&timings.ms),
+                timings.cpu_ms
+            );
         }
     }
     Ok(())

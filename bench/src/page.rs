@@ -57,11 +57,13 @@ pub struct Page {
     pub changes: Vec<usize>,
 }
 
-/// Writes `dir/page.html` showing the demo rotation of `assets` from now for `horizon`
+/// Writes `dir/page.html` showing the demo rotation of `assets` (its first `screens` screens,
+/// the lift's first) from now for `horizon`
 /// (then again from the start), on a `monitor`-sized window. The demo cache it draws from
 /// stays in `dir/data`.
 pub fn write_page(
     assets: &Assets,
+    screens: usize,
     monitor: (u32, u32),
     horizon: SignedDuration,
     crossfade_ms: u32,
@@ -73,7 +75,8 @@ pub fn write_page(
     let pack = DemoPack::load(&assets.demo_pack(), now)?;
     pack.install(&mut Cache::open(&data.cache())?, now - SignedDuration::from_hours(1))?;
     let snapshot = CacheReader::open(&data.cache())?.snapshot()?;
-    let config = demo_config(data.path());
+    let mut config = demo_config(data.path());
+    config.screens.truncate(screens);
     let board = Board::new(snapshot, &config, assets);
     let layout = palier_player::demo_windows::layout(&config.screens, monitor);
     let fonts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/fonts").canonicalize()?;
@@ -295,7 +298,8 @@ mod tests {
         let assets = Assets::locate(None).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let timed = timed_assets(&assets, 10, &dir.path().join("assets")).unwrap();
-        let page = write_page(&timed, (1920, 1080), SignedDuration::from_mins(3), 600, dir.path()).unwrap();
+        let page =
+            write_page(&timed, 4, (1920, 1080), SignedDuration::from_mins(3), 600, dir.path()).unwrap();
         let html = std::fs::read_to_string(&page.path).unwrap();
         for index in 0..4 {
             assert!(html.contains(&format!("id=\"screen{index}\"")));

@@ -17,7 +17,7 @@ use palier_player::board::{Board, pictures};
 use palier_player::playlist::{Showing, SlideRef};
 use palier_player::render::compose::{Compositor, Layer};
 use palier_player::render::images::decode;
-use palier_player::render::{Gpu, SLIDE_FORMAT, SlideRenderer};
+use palier_player::render::{Gpu, SlideRenderer};
 use palier_player::source::{Assets, demo_config};
 
 use crate::procs::{clock_ticks, cpu_ticks};
@@ -123,8 +123,14 @@ pub fn slide_draws(gpu: &Gpu, board: &Board, screen: &ScreenConfig, runs: usize)
 }
 
 /// Composes `frames` crossfade frames (two slide layers, opacity rising) on `screen`.
-pub fn crossfade_frames(gpu: &Gpu, board: &Board, screen: &ScreenConfig, frames: usize) -> Timings {
-    let mut renderer = SlideRenderer::new(gpu);
+pub fn crossfade_frames(
+    gpu: &Gpu,
+    board: &Board,
+    screen: &ScreenConfig,
+    frames: usize,
+    format: wgpu::TextureFormat,
+) -> Timings {
+    let mut renderer = SlideRenderer::keeping(gpu, format);
     let at: Timestamp = AT.parse().expect("instant");
     let scene_a = board.scene(screen, &showing(board, Some("flash-eau")), at);
     let scene_b = board.scene(screen, &showing(board, Some("promo-fleurs")), at);
@@ -134,23 +140,22 @@ pub fn crossfade_frames(gpu: &Gpu, board: &Board, screen: &ScreenConfig, frames:
     }
     let a = renderer.draw(gpu, &scene_a);
     let b = renderer.draw(gpu, &scene_b);
-    let compositor = Compositor::new(&gpu.device, SLIDE_FORMAT);
+    let compositor = Compositor::new(&gpu.device, format);
     let (ba, bb) = (compositor.bind(&gpu.device, &a.texture), compositor.bind(&gpu.device, &b.texture));
     let size = (screen.width, screen.height);
-    let target = palier_player::render::frame::offscreen_output(gpu, size);
-    let view = target.create_view(&wgpu::TextureViewDescriptor::default());
+    let target = palier_player::render::frame::offscreen_output_in(gpu, size, format);
     let me = std::process::id();
     let cpu_before = cpu_ticks(me).unwrap_or(0);
     let ms = (0..frames)
         .map(|frame| {
             let opacity = frame as f32 / frames as f32;
-            let layers = [Layer { slide: &ba, opacity: 1.0 }, Layer { slide: &bb, opacity }];
+            let layers = &[Layer { slide: &ba, opacity: 1.0 }, Layer { slide: &bb, opacity }];
             let start = Instant::now();
-            let prepared = compositor.prepare(&gpu.queue, &layers, Rotation::R0, 1.0, size);
+            let prepared = compositor.prepare(&gpu.queue, layers, Rotation::R0, 1.0, &target);
             let mut encoder = gpu
                 .device
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("bench crossfade") });
-            compositor.render(&mut encoder, &view, &layers, prepared);
+            compositor.render(&mut encoder, &target, layers, prepared);
             gpu.queue.submit([encoder.finish()]);
             wait_idle(gpu);
             start.elapsed().as_secs_f64() * 1000.0
@@ -160,9 +165,9 @@ pub fn crossfade_frames(gpu: &Gpu, board: &Board, screen: &ScreenConfig, frames:
     Timings { name: "crossfade".to_owned(), ms, cpu_ms }
 }
 
-/// From spawning `palier-player --demo --config <one screen> --headless` to its log saying
-/// the first frame was presented (the demo pack installed first, as every demo start does).
-pub fn start_to_first_frame(player: &Path, portrait: bool, dir: &Path) -> anyhow::Result<f64> {
+/// Writes `dir/<screen>.toml`: a board of one screen (the lift's, or a lobby panel) whose
+/// data directory is `dir`.
+pub fn one_screen_config(portrait: bool, dir: &Path) -> anyhow::Result<std::path::PathBuf> {
     let screen = screen(portrait);
     let config = dir.join(format!("{}.toml", screen.name));
     std::fs::write(
@@ -172,6 +177,13 @@ pub fn start_to_first_frame(player: &Path, portrait: bool, dir: &Path) -> anyhow
             dir, screen.name, screen.role, screen.width, screen.height
         ),
     )?;
+    Ok(config)
+}
+
+/// From spawning `palier-player --demo --config <one screen> --headless` to its log saying
+/// the first frame was presented (the demo pack installed first, as every demo start does).
+pub fn start_to_first_frame(player: &Path, portrait: bool, dir: &Path) -> anyhow::Result<f64> {
+    let config = one_screen_config(portrait, dir)?;
     let start = Instant::now();
     let mut child = std::process::Command::new(player)
         .args(["--demo", "--headless", "--config"])

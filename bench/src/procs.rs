@@ -120,6 +120,17 @@ fn voluntary_switches(path: &str) -> Option<u64> {
     status.lines().find(|l| l.starts_with("voluntary_ctxt_switches"))?.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// The proportional set size of all of `program`'s processes now, in MiB.
+pub fn pss_mib(program: &Program) -> f64 {
+    let kib: u64 = program
+        .pids()
+        .iter()
+        .filter_map(|pid| fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok())
+        .map(|rollup| kib_field(&rollup, "Pss:").unwrap_or(0))
+        .sum();
+    kib as f64 / 1024.0
+}
+
 /// What a watch measured.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Usage {

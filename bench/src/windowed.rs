@@ -8,7 +8,8 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -77,26 +78,118 @@ pub struct WindowedRun {
     pub xvfb: Usage,
     /// From spawning the program to its first frame on every screen (Palier only).
     pub first_frame_ms: Option<f64>,
+    /// Frames presented during the window, all screens (Palier only: it logs each).
+    pub frames: Option<u64>,
     /// The adapter or GPU mode it drew with, as it said.
     pub adapter: String,
 }
 
-/// Runs `palier-player --demo --assets <assets>` in windows for `warmup` + `window`.
-pub fn palier(
-    player: &Path,
-    assets: &Path,
-    monitor: (u32, u32),
-    warmup: Duration,
-    window: Duration,
-) -> anyhow::Result<WindowedRun> {
+/// The backend the player draws with (`WGPU_BACKEND`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// lavapipe, Mesa's Vulkan on the CPU.
+    Vulkan,
+    /// llvmpipe through EGL: the path a Raspberry Pi 4 takes with its GPU.
+    Gl,
+}
+
+impl Backend {
+    pub fn env(self) -> &'static str {
+        match self {
+            Backend::Vulkan => "vulkan",
+            Backend::Gl => "gl",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Backend::Vulkan => "Vulkan (lavapipe)",
+            Backend::Gl => "GL (llvmpipe through EGL)",
+        }
+    }
+}
+
+/// How to start the player for a windowed run.
+#[derive(Debug, Clone, Copy)]
+pub struct PalierSetup<'a> {
+    pub player: &'a Path,
+    /// The demo pack's assets (slides retimed for the benchmark).
+    pub assets: &'a Path,
+    /// A board file with fewer screens than the demo's four.
+    pub config: Option<&'a Path>,
+    pub backend: Backend,
+    /// With the demo's content (`--demo`), or only what the board file's cache holds.
+    pub demo: bool,
+}
+
+/// A program running under an Xvfb of its own; stopped when dropped.
+#[derive(Debug)]
+pub struct Running {
+    child: Child,
+    xvfb: Xvfb,
+    pub program: Program,
+    first_frame_ms: Option<f64>,
+    /// Frames presented so far (Palier's log), if counted.
+    frames: Option<Arc<AtomicU64>>,
+    adapter: String,
+    /// Chromium's fresh profile, removed after it stops.
+    _profile: Option<tempfile::TempDir>,
+}
+
+impl Running {
+    /// Watches the program and its X server for `window`.
+    pub fn measure(&self, window: Duration) -> WindowedRun {
+        let frames_before = self.frames.as_ref().map(|f| f.load(Ordering::Relaxed));
+        let watch = Watch::start(self.program.clone(), PERIOD);
+        let server = Watch::start(Program::new(self.xvfb.pid()), PERIOD);
+        std::thread::sleep(window);
+        let (program, xvfb) = (watch.stop(), server.stop());
+        let frames =
+            self.frames.as_ref().zip(frames_before).map(|(f, before)| f.load(Ordering::Relaxed) - before);
+        WindowedRun {
+            program,
+            xvfb,
+            first_frame_ms: self.first_frame_ms,
+            frames,
+            adapter: self.adapter.clone(),
+        }
+    }
+
+    /// Whether the program is still running.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let leftovers = self.program.pids();
+        terminate(&mut self.child);
+        for pid in leftovers {
+            if pid != self.child.id() && Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = Command::new("kill").arg("-KILL").arg(pid.to_string()).status();
+            }
+        }
+    }
+}
+
+/// Starts `palier-player --demo` (or with the setup's board file) in windows under a fresh
+/// Xvfb, and returns once every screen presented its first frame.
+pub fn start_palier(setup: &PalierSetup<'_>, monitor: (u32, u32)) -> anyhow::Result<Running> {
     let xvfb = Xvfb::start(monitor)?;
     let spawned = Instant::now();
-    let mut child = Command::new(player)
-        .arg("--demo")
-        .arg("--assets")
-        .arg(assets)
+    let mut command = Command::new(setup.player);
+    if setup.demo {
+        command.arg("--demo");
+    }
+    command.arg("--assets").arg(setup.assets);
+    if let Some(config) = setup.config {
+        command.arg("--config").arg(config);
+    }
+    let mut child = command
         .env("DISPLAY", &xvfb.display)
-        .env("RUST_LOG", "info,wgpu_core=warn,wgpu_hal=warn,naga=warn")
+        .env("WGPU_BACKEND", setup.backend.env())
+        .env("RUST_LOG", "info,palier_player::frames=debug,wgpu_core=warn,wgpu_hal=warn,naga=warn")
         .env("NO_COLOR", "1")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -104,9 +197,20 @@ pub fn palier(
         .context("starting palier-player")?;
     let (tx, rx) = mpsc::channel();
     let stderr = child.stderr.take().context("the player's stderr")?;
+    let frames = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&frames);
     std::thread::spawn(move || {
+        let mut started = false;
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send((Instant::now(), line));
+            if line.contains("palier_player::frames") {
+                counter.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+            // Until the first frame the caller reads the log; after, it is only drained.
+            if !started {
+                started = line.contains("first frame presented");
+                let _ = tx.send((Instant::now(), line));
+            }
         }
     });
     let mut adapter = String::from("unknown");
@@ -122,29 +226,89 @@ pub fn palier(
             }
             Err(_) => {
                 terminate(&mut child);
-                bail!("palier-player --demo showed no first frame under Xvfb within a minute");
+                bail!("palier-player showed no first frame under Xvfb within a minute");
             }
         }
     };
-    // Keep draining the log so the player never blocks on a full pipe.
-    std::thread::spawn(move || while rx.recv().is_ok() {});
-    std::thread::sleep(warmup);
-    let usage = measure(Program::new(child.id()), xvfb.pid(), window);
-    terminate(&mut child);
-    drop(xvfb);
-    Ok(WindowedRun {
-        program: usage.0,
-        xvfb: usage.1,
+    Ok(Running {
+        program: Program::new(child.id()),
+        child,
+        xvfb,
         first_frame_ms: Some(first_frame.duration_since(spawned).as_secs_f64() * 1000.0),
+        frames: Some(frames),
         adapter,
+        _profile: None,
     })
 }
 
-fn measure(program: Program, xvfb: u32, window: Duration) -> (Usage, Usage) {
-    let watch = Watch::start(program, PERIOD);
-    let server = Watch::start(Program::new(xvfb), PERIOD);
-    std::thread::sleep(window);
-    (watch.stop(), server.stop())
+/// Starts Chromium in kiosk mode on `page` with a fresh profile under a fresh Xvfb, and
+/// returns after `warmup`.
+pub fn start_chromium(
+    page: &Path,
+    gpu: ChromiumGpu,
+    monitor: (u32, u32),
+    warmup: Duration,
+) -> anyhow::Result<Running> {
+    let xvfb = Xvfb::start(monitor)?;
+    let profile = tempfile::Builder::new().prefix("palier-bench-chromium-").tempdir()?;
+    let marker = profile.path().to_string_lossy().into_owned();
+    let mut child = Command::new("chromium")
+        .args(chromium_flags(gpu, monitor))
+        .arg(format!("--user-data-dir={marker}"))
+        .arg(format!("file://{}", page.display()))
+        .env("DISPLAY", &xvfb.display)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting chromium (apt-get install chromium)")?;
+    let program = Program::with_marker(child.id(), &marker);
+    std::thread::sleep(warmup);
+    if let Ok(Some(status)) = child.try_wait() {
+        bail!("chromium exited during its warm-up: {status}");
+    }
+    let adapter = gpu_process_mode(&program);
+    Ok(Running { child, xvfb, program, first_frame_ms: None, frames: None, adapter, _profile: Some(profile) })
+}
+
+/// Runs the player in windows for `warmup` + `window` and measures the window.
+pub fn palier(
+    setup: &PalierSetup<'_>,
+    monitor: (u32, u32),
+    warmup: Duration,
+    window: Duration,
+) -> anyhow::Result<WindowedRun> {
+    let running = start_palier(setup, monitor)?;
+    std::thread::sleep(warmup);
+    Ok(running.measure(window))
+}
+
+/// Runs Chromium in kiosk mode on `page` for `warmup` + `window` and measures the window.
+pub fn chromium(
+    page: &Path,
+    gpu: ChromiumGpu,
+    monitor: (u32, u32),
+    warmup: Duration,
+    window: Duration,
+) -> anyhow::Result<WindowedRun> {
+    Ok(start_chromium(page, gpu, monitor, warmup)?.measure(window))
+}
+
+/// The PSS of each running program (MiB), sampled every `period` for `duration`: one series
+/// per program, of (seconds since the start, MiB). The programs run side by side, so this
+/// measures memory, not CPU.
+pub fn pss_over_time(programs: &mut [Running], duration: Duration, period: Duration) -> Vec<Vec<(f64, f64)>> {
+    let start = Instant::now();
+    let mut series = vec![Vec::new(); programs.len()];
+    while start.elapsed() < duration {
+        std::thread::sleep(period);
+        let at = start.elapsed().as_secs_f64();
+        for (running, samples) in programs.iter_mut().zip(&mut series) {
+            if running.alive() {
+                samples.push((at, crate::procs::pss_mib(&running.program)));
+            }
+        }
+    }
+    series
 }
 
 /// How Chromium draws under Xvfb.
@@ -200,44 +364,6 @@ fn is_root() -> bool {
             s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0"))
         })
         .unwrap_or(false)
-}
-
-/// Runs Chromium in kiosk mode on `page` for `warmup` + `window`, with a fresh profile.
-pub fn chromium(
-    page: &Path,
-    gpu: ChromiumGpu,
-    monitor: (u32, u32),
-    warmup: Duration,
-    window: Duration,
-) -> anyhow::Result<WindowedRun> {
-    let xvfb = Xvfb::start(monitor)?;
-    let profile = tempfile::Builder::new().prefix("palier-bench-chromium-").tempdir()?;
-    let marker = profile.path().to_string_lossy().into_owned();
-    let mut child = Command::new("chromium")
-        .args(chromium_flags(gpu, monitor))
-        .arg(format!("--user-data-dir={marker}"))
-        .arg(format!("file://{}", page.display()))
-        .env("DISPLAY", &xvfb.display)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting chromium (apt-get install chromium)")?;
-    let program = Program::with_marker(child.id(), &marker);
-    std::thread::sleep(warmup);
-    if let Ok(Some(status)) = child.try_wait() {
-        bail!("chromium exited during its warm-up: {status}");
-    }
-    let gpu_mode = gpu_process_mode(&program);
-    let usage = measure(program.clone(), xvfb.pid(), window);
-    let leftovers = program.pids();
-    terminate(&mut child);
-    for pid in leftovers {
-        if pid != child.id() && Path::new(&format!("/proc/{pid}")).exists() {
-            let _ = Command::new("kill").arg("-KILL").arg(pid.to_string()).status();
-        }
-    }
-    drop(xvfb);
-    Ok(WindowedRun { program: usage.0, xvfb: usage.1, first_frame_ms: None, adapter: gpu_mode })
 }
 
 /// How Chromium's GPU process was started (the flags that say how it draws).
