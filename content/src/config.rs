@@ -157,7 +157,9 @@ pub struct PlayerSettings {
     pub backend: BackendChoice,
     /// Crossfade between slides, in milliseconds (0 cuts).
     pub crossfade_ms: u32,
-    /// How often the cache is probed for a new generation, in milliseconds.
+    /// How often the cache is probed for a new generation, in milliseconds, when its
+    /// directory cannot be watched for changes (normally the player wakes on the sync
+    /// daemon's writes, and probes every 5 s on its own).
     pub cache_poll_ms: u32,
     /// Dim the screens at night.
     pub night: Option<NightDimming>,

@@ -23,6 +23,7 @@ use winit::window::{Fullscreen, Window, WindowId};
 use palier_content::notify::{Notifier, watchdog_interval};
 
 use crate::board::{brightness, crossfade_progress};
+use crate::cache_watch::CacheWatch;
 use crate::engine::Engine;
 use crate::render::compose::{Compositor, Layer};
 use crate::render::{Gpu, GpuError, gpu::backend_order};
@@ -50,8 +51,16 @@ const MONITOR_CHECK: Duration = Duration::from_secs(10);
 
 /// Runs the windows until closed (or, in kiosk mode, until `stop` is raised by SIGTERM).
 pub fn run(engine: Engine, demo: bool, stop: Arc<AtomicBool>) -> Result<(), AppError> {
-    let event_loop = EventLoop::<()>::with_user_event().build().map_err(AppError::NoDisplay)?;
+    let event_loop = EventLoop::<Wake>::with_user_event().build().map_err(AppError::NoDisplay)?;
     let proxy = event_loop.create_proxy();
+    let cache_proxy = proxy.clone();
+    let cache_watch = CacheWatch::start(engine.cache_path(), move || {
+        let _ = cache_proxy.send_event(Wake::Cache);
+    });
+    let mut engine = engine;
+    if cache_watch.is_some() {
+        engine.set_watched(Timestamp::now());
+    }
     let mut app = App {
         engine,
         demo,
@@ -62,6 +71,7 @@ pub fn run(engine: Engine, demo: bool, stop: Arc<AtomicBool>) -> Result<(), AppE
         last_monitor_check: Instant::now(),
         monitors: Vec::new(),
         service: Service::from_env(),
+        _cache_watch: cache_watch,
     };
     event_loop.run_app(&mut app).map_err(AppError::EventLoop)?;
     match app.error {
@@ -74,12 +84,22 @@ struct App {
     engine: Engine,
     demo: bool,
     stop: Arc<AtomicBool>,
-    proxy: EventLoopProxy<()>,
+    proxy: EventLoopProxy<Wake>,
     state: Option<Screens>,
     error: Option<AppError>,
     last_monitor_check: Instant,
     monitors: Vec<String>,
     service: Service,
+    _cache_watch: Option<CacheWatch>,
+}
+
+/// Why another thread woke the event loop.
+#[derive(Debug, Clone, Copy)]
+enum Wake {
+    /// A picture finished decoding.
+    Picture,
+    /// The cache changed on disk.
+    Cache,
 }
 
 /// What the service manager hears: ready once every screen presented a frame, the watchdog
@@ -241,7 +261,7 @@ impl App {
             let compositor = Compositor::new(&gpu.device, outputs[0].config.format);
             let proxy = self.proxy.clone();
             let slides = SlideStore::new(&gpu, outputs[0].config.format, move || {
-                let _ = proxy.send_event(());
+                let _ = proxy.send_event(Wake::Picture);
             });
             let count = outputs.len();
             let software = gpu.adapter.get_info().device_type == wgpu::DeviceType::Cpu;
@@ -430,7 +450,7 @@ fn find_monitor(monitors: &[MonitorHandle], output: Option<&Output>, index: usiz
     }
 }
 
-impl ApplicationHandler for App {
+impl ApplicationHandler<Wake> for App {
     fn resumed(&mut self, event_loop: &ActiveEventLoop) {
         if self.state.is_some() {
             return;
@@ -449,10 +469,16 @@ impl ApplicationHandler for App {
         }
     }
 
-    fn user_event(&mut self, _event_loop: &ActiveEventLoop, _event: ()) {
-        // A picture finished decoding: upload it now.
-        if let Some(state) = &mut self.state {
-            state.slides.receive(&state.gpu);
+    fn user_event(&mut self, _event_loop: &ActiveEventLoop, event: Wake) {
+        match event {
+            // A picture finished decoding: upload it now.
+            Wake::Picture => {
+                if let Some(state) = &mut self.state {
+                    state.slides.receive(&state.gpu);
+                }
+            }
+            // Read the new content in `about_to_wait`, which runs next.
+            Wake::Cache => self.engine.cache_touched(Timestamp::now()),
         }
     }
 

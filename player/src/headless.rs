@@ -206,7 +206,6 @@ impl Headless {
             top += band;
         }
         rows.finish()?;
-        self.renderer.forget_scratch();
         Ok((width, height))
     }
 

@@ -7,11 +7,13 @@
 
 pub mod app;
 pub mod board;
+pub mod cache_watch;
 pub mod demo_windows;
 pub mod engine;
 pub mod headless;
 pub mod live;
 pub mod locale;
+pub mod memory;
 pub mod playlist;
 pub mod render;
 pub mod scene;

@@ -11,6 +11,7 @@ use std::time::Instant;
 use jiff::{SignedDuration, Timestamp};
 use palier_content::notify::{Notifier, watchdog_interval};
 
+use crate::cache_watch::CacheWatch;
 use crate::engine::Engine;
 use crate::render::compose::{Compositor, Layer};
 use crate::render::frame::compose_offscreen;
@@ -24,6 +25,16 @@ pub fn run(
     stop: Arc<AtomicBool>,
 ) -> Result<(), crate::render::readback::ReadbackError> {
     let mut slides = SlideStore::new(&gpu, SLIDE_FORMAT, || {});
+    // Cache changes cut the wait short (see cache_watch).
+    // `touched` stays alive here, so the wait below is a wait even when no watch runs.
+    let (touched, woken) = std::sync::mpsc::channel();
+    let watch_sender = touched.clone();
+    let _cache_watch = CacheWatch::start(engine.cache_path(), move || {
+        let _ = watch_sender.send(());
+    });
+    if _cache_watch.is_some() {
+        engine.set_watched(Timestamp::now());
+    }
     let compositor = Compositor::new(&gpu.device, SLIDE_FORMAT);
     let mut shown: Vec<Option<SlideKey>> = vec![None; engine.screens().len()];
     let mut first_frame = true;
@@ -84,8 +95,12 @@ pub fn run(
             let until_ping = interval.saturating_sub(last_ping.elapsed());
             wait = wait.min(SignedDuration::try_from(until_ping).unwrap_or(SignedDuration::ZERO));
         }
-        std::thread::sleep(std::time::Duration::try_from(wait).unwrap_or_default());
+        if woken.recv_timeout(std::time::Duration::try_from(wait).unwrap_or_default()).is_ok() {
+            while woken.try_recv().is_ok() {}
+            engine.cache_touched(Timestamp::now());
+        }
     }
+    drop(touched);
     engine.finish(Timestamp::now());
     Ok(())
 }

@@ -90,6 +90,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    palier_player::memory::return_large_blocks();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

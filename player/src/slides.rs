@@ -4,8 +4,9 @@
 //! A slide is drawn once per key: the screen, what it shows, its banner, the minute on its
 //! clock and the cache generation. Pictures are decoded on the worker thread as soon as the
 //! next slide is known, so drawing it never waits on a decoder during a transition. Decoded
-//! pictures are kept only while a kept slide or a screen's next slide needs them: a board
-//! with hundreds of photos holds a few at a time.
+//! pictures are kept only until the slides that need them are drawn: a board with hundreds
+//! of photos holds a few at a time, and a slide redrawn later (its clock's minute turned) has
+//! its pictures decoded again.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -152,12 +153,13 @@ impl SlideStore {
         Ok(&self.slides[key].0)
     }
 
-    /// Keeps only the slides in `keep`, and the pictures they or the screens' next slides
-    /// may still need.
+    /// Keeps only the slides in `keep`, and the pictures of the screens' next slides not
+    /// drawn yet.
     pub fn retain(&mut self, keep: &HashSet<SlideKey>) {
         self.slides.retain(|key, _| keep.contains(key));
-        let wanted: HashSet<&PathBuf> =
-            self.slides.values().flat_map(|(_, used)| used).chain(self.upcoming.values().flatten()).collect();
+        let drawn: HashSet<&PathBuf> = self.slides.values().flat_map(|(_, used)| used).collect();
+        self.upcoming.retain(|_, pictures| !pictures.iter().all(|p| drawn.contains(p)));
+        let wanted: HashSet<&PathBuf> = self.upcoming.values().flatten().collect();
         self.renderer.retain_pictures(|path| wanted.contains(&path.to_path_buf()));
     }
 

@@ -272,3 +272,33 @@ fn the_whole_demo_rotation_renders_on_every_screen() {
     let distinct: std::collections::HashSet<[u8; 4]> = sheet.pixels().step_by(97).map(|p| p.0).collect();
     assert!(distinct.len() > 500, "the sheet shows pictures and text, not a flat colour");
 }
+
+/// A running player holds few textures however many pictures its cache has: the slides on
+/// screen or drawn ahead, and decoded pictures only until the slides that need them are
+/// drawn.
+#[test]
+fn a_rotation_holds_only_the_slides_and_pictures_it_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (board, _) = demo_board(dir.path());
+    let gpu = gpu();
+    let mut slides = palier_player::slides::SlideStore::new(&gpu, palier_player::render::SLIDE_FORMAT, || {});
+    let lift = screen(1080, 1920);
+    let with_pictures: Vec<&str> =
+        board.snapshot.items.iter().filter(|i| !i.media.is_empty()).map(|i| i.id.as_str()).collect();
+    assert!(with_pictures.len() >= 3, "the demo has items with pictures: {with_pictures:?}");
+    let mut previous: Option<palier_player::slides::SlideKey> = None;
+    for (n, id) in with_pictures.iter().enumerate() {
+        let on_screen = showing(&board, Some(id), None);
+        let key = palier_player::slides::SlideKey::new(0, &on_screen, now(), n as u64);
+        // The next slide's pictures are asked for ahead, then it is drawn.
+        slides.prefetch(&board, &lift, &on_screen, now());
+        slides.ensure(&gpu, &board, &lift, &on_screen, &key, now()).expect("a demo slide draws");
+        // Keep what is on screen and what fades out, as the windows do.
+        let keep: std::collections::HashSet<_> = previous.iter().cloned().chain([key.clone()]).collect();
+        slides.retain(&keep);
+        let (held_slides, held_pictures) = slides.held();
+        assert!(held_slides <= 2, "after {id}: {held_slides} slides held");
+        assert_eq!(held_pictures, 0, "after {id}: pictures of drawn slides are dropped");
+        previous = Some(key);
+    }
+}

@@ -56,6 +56,9 @@ pub struct Engine {
     journal: Option<PlaysJournal>,
     screens: Vec<ScreenState>,
     next_probe: Timestamp,
+    /// Whether file notifications wake the engine on cache changes (then it probes only
+    /// every [`crate::cache_watch::WATCHED_PROBE`] on its own).
+    watched: bool,
     device: String,
 }
 
@@ -84,6 +87,7 @@ impl Engine {
             data_version: None,
             cache_problem: None,
             next_probe: now + SignedDuration::from_millis(i64::from(config.player.cache_poll_ms)),
+            watched: false,
             paths,
             assets,
             config,
@@ -141,7 +145,7 @@ impl Engine {
     pub fn advance(&mut self, now: Timestamp) -> Vec<usize> {
         let mut changed = Vec::new();
         if now >= self.next_probe {
-            self.next_probe = now + SignedDuration::from_millis(i64::from(self.config.player.cache_poll_ms));
+            self.next_probe = now + self.probe_interval();
             if self.probe_cache(now) {
                 self.replan(now, &mut changed);
             }
@@ -169,6 +173,31 @@ impl Engine {
             .min()
             .unwrap_or(minute)
             .max(now)
+    }
+
+    /// The cache's path (for watching it).
+    pub fn cache_path(&self) -> &std::path::Path {
+        &self.paths.cache
+    }
+
+    /// File notifications now wake the engine on cache changes: poll rarely.
+    pub fn set_watched(&mut self, now: Timestamp) {
+        self.watched = true;
+        self.next_probe = self.next_probe.min(now + self.probe_interval());
+    }
+
+    /// The cache changed on disk: probe it at the next advance.
+    pub fn cache_touched(&mut self, now: Timestamp) {
+        self.next_probe = self.next_probe.min(now);
+    }
+
+    fn probe_interval(&self) -> SignedDuration {
+        if self.watched {
+            SignedDuration::try_from(crate::cache_watch::WATCHED_PROBE)
+                .unwrap_or(SignedDuration::from_secs(5))
+        } else {
+            SignedDuration::from_millis(i64::from(self.config.player.cache_poll_ms))
+        }
     }
 
     /// An item turned out unshowable (its picture did not decode): skip it from now on.

@@ -24,9 +24,6 @@ pub const SLIDE_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 /// The format slides are drawn in: sRGB, so that text edges and pictures blend in linear light.
 pub const DRAW_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
 
-/// How many drawing textures (one per slide size) are kept for the next slide.
-const SCRATCH_KEPT: usize = 2;
-
 /// A drawn slide.
 #[derive(Debug)]
 pub struct SlideTexture {
@@ -46,8 +43,6 @@ pub struct SlideRenderer {
     pictures: HashMap<PathBuf, QuadTexture>,
     settler: Settler,
     kept_format: wgpu::TextureFormat,
-    /// Drawing textures of the last slide sizes, reused.
-    scratch: Vec<wgpu::Texture>,
 }
 
 impl std::fmt::Debug for SlideRenderer {
@@ -104,7 +99,6 @@ impl SlideRenderer {
             pictures: HashMap::new(),
             settler: Settler::new(device, kept_format),
             kept_format,
-            scratch: Vec::new(),
         }
     }
 
@@ -113,14 +107,10 @@ impl SlideRenderer {
         self.kept_format
     }
 
-    /// A drawing texture of `size`: one kept from an earlier slide, or a new one.
-    fn scratch(&mut self, device: &wgpu::Device, size: (u32, u32)) -> wgpu::Texture {
-        if let Some(found) = self.scratch.iter().position(|t| (t.width(), t.height()) == size) {
-            let texture = self.scratch.remove(found);
-            self.scratch.push(texture.clone());
-            return texture;
-        }
-        let texture = device.create_texture(&wgpu::TextureDescriptor {
+    /// A drawing texture of `size`, for one slide: dropped once the slide is settled, so
+    /// that no full-size buffer is held between slides.
+    fn drawing_texture(device: &wgpu::Device, size: (u32, u32)) -> wgpu::Texture {
+        device.create_texture(&wgpu::TextureDescriptor {
             label: Some("slide drawing"),
             size: wgpu::Extent3d { width: size.0, height: size.1, depth_or_array_layers: 1 },
             mip_level_count: 1,
@@ -129,17 +119,7 @@ impl SlideRenderer {
             format: DRAW_FORMAT,
             usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
             view_formats: &[],
-        });
-        if self.scratch.len() >= SCRATCH_KEPT {
-            self.scratch.remove(0);
-        }
-        self.scratch.push(texture.clone());
-        texture
-    }
-
-    /// Drops the drawing textures kept between slides (after a one-off large drawing).
-    pub fn forget_scratch(&mut self) {
-        self.scratch.clear();
+        })
     }
 
     /// Uploads a decoded picture; scenes refer to it by path.
@@ -193,7 +173,7 @@ impl SlideRenderer {
                 | wgpu::TextureUsages::COPY_SRC,
             view_formats: &[],
         });
-        let drawn = self.scratch(&gpu.device, (width, height));
+        let drawn = SlideRenderer::drawing_texture(&gpu.device, (width, height));
         let settle = self.settler.prepare(&gpu.device, &drawn, &target);
 
         let mut instances = Vec::new();
