@@ -21,9 +21,6 @@ use crate::scene::{Color, Element, Rect, Scene};
 /// sRGB (see [`super::settle`]). Windows keep slides in their surface's format instead.
 pub const SLIDE_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 
-/// The format slides are drawn in: sRGB, so that text edges and pictures blend in linear light.
-pub const DRAW_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
-
 /// A drawn slide.
 #[derive(Debug)]
 pub struct SlideTexture {
@@ -43,6 +40,9 @@ pub struct SlideRenderer {
     pictures: HashMap<PathBuf, QuadTexture>,
     settler: Settler,
     kept_format: wgpu::TextureFormat,
+    /// The format slides are drawn in: the kept format's sRGB twin, so that text edges and
+    /// pictures blend in linear light.
+    draw_format: wgpu::TextureFormat,
 }
 
 impl std::fmt::Debug for SlideRenderer {
@@ -54,7 +54,7 @@ impl std::fmt::Debug for SlideRenderer {
 /// A slide's draw list after `prepare`.
 #[derive(Debug)]
 pub struct PreparedSlide {
-    /// Where the slide is drawn ([`DRAW_FORMAT`]), then settled into `target`.
+    /// Where the slide is drawn (sRGB), then settled into `target`.
     drawn: wgpu::Texture,
     target: wgpu::Texture,
     settle: PreparedSettle,
@@ -83,10 +83,11 @@ impl SlideRenderer {
     /// (the surface's, for windows).
     pub fn keeping(gpu: &Gpu, kept_format: wgpu::TextureFormat) -> SlideRenderer {
         let device = &gpu.device;
-        let quads = QuadPipeline::new(device, DRAW_FORMAT);
+        let draw_format = kept_format.add_srgb_suffix();
+        let quads = QuadPipeline::new(device, draw_format);
         let white = quads.upload(gpu, "white texel", (1, 1), &[255; 4], Sampling::Smooth);
         let cache = glyphon::Cache::new(device);
-        let mut atlas = TextAtlas::new(device, &gpu.queue, &cache, DRAW_FORMAT);
+        let mut atlas = TextAtlas::new(device, &gpu.queue, &cache, draw_format);
         let text_renderer = TextRenderer::new(&mut atlas, device, wgpu::MultisampleState::default(), None);
         let viewport = Viewport::new(device, &cache);
         SlideRenderer {
@@ -97,8 +98,9 @@ impl SlideRenderer {
             text_renderer,
             viewport,
             pictures: HashMap::new(),
-            settler: Settler::new(device, kept_format),
+            settler: Settler::new(device, kept_format, gpu.adapter.get_info().backend != wgpu::Backend::Gl),
             kept_format,
+            draw_format,
         }
     }
 
@@ -109,15 +111,17 @@ impl SlideRenderer {
 
     /// A drawing texture of `size`, for one slide: dropped once the slide is settled, so
     /// that no full-size buffer is held between slides.
-    fn drawing_texture(device: &wgpu::Device, size: (u32, u32)) -> wgpu::Texture {
+    fn drawing_texture(&self, device: &wgpu::Device, size: (u32, u32)) -> wgpu::Texture {
         device.create_texture(&wgpu::TextureDescriptor {
             label: Some("slide drawing"),
             size: wgpu::Extent3d { width: size.0, height: size.1, depth_or_array_layers: 1 },
             mip_level_count: 1,
             sample_count: 1,
             dimension: wgpu::TextureDimension::D2,
-            format: DRAW_FORMAT,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
+            format: self.draw_format,
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT
+                | wgpu::TextureUsages::TEXTURE_BINDING
+                | wgpu::TextureUsages::COPY_SRC,
             view_formats: &[],
         })
     }
@@ -170,10 +174,11 @@ impl SlideRenderer {
             format: self.kept_format,
             usage: wgpu::TextureUsages::RENDER_ATTACHMENT
                 | wgpu::TextureUsages::TEXTURE_BINDING
-                | wgpu::TextureUsages::COPY_SRC,
+                | wgpu::TextureUsages::COPY_SRC
+                | wgpu::TextureUsages::COPY_DST,
             view_formats: &[],
         });
-        let drawn = SlideRenderer::drawing_texture(&gpu.device, (width, height));
+        let drawn = self.drawing_texture(&gpu.device, (width, height));
         let settle = self.settler.prepare(&gpu.device, &drawn, &target);
 
         let mut instances = Vec::new();
