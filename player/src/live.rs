@@ -29,10 +29,10 @@ pub fn run(
     // `touched` stays alive here, so the wait below is a wait even when no watch runs.
     let (touched, woken) = std::sync::mpsc::channel();
     let watch_sender = touched.clone();
-    let _cache_watch = CacheWatch::start(engine.cache_path(), move || {
+    let cache_watch = CacheWatch::start(engine.cache_path(), move || {
         let _ = watch_sender.send(());
     });
-    if _cache_watch.is_some() {
+    if cache_watch.is_some() {
         engine.set_watched(Timestamp::now());
     }
     let compositor = Compositor::new(&gpu.device, SLIDE_FORMAT);

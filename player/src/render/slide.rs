@@ -104,28 +104,6 @@ impl SlideRenderer {
         }
     }
 
-    /// The format slides are kept in.
-    pub fn kept_format(&self) -> wgpu::TextureFormat {
-        self.kept_format
-    }
-
-    /// A drawing texture of `size`, for one slide: dropped once the slide is settled, so
-    /// that no full-size buffer is held between slides.
-    fn drawing_texture(&self, device: &wgpu::Device, size: (u32, u32)) -> wgpu::Texture {
-        device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("slide drawing"),
-            size: wgpu::Extent3d { width: size.0, height: size.1, depth_or_array_layers: 1 },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: self.draw_format,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT
-                | wgpu::TextureUsages::TEXTURE_BINDING
-                | wgpu::TextureUsages::COPY_SRC,
-            view_formats: &[],
-        })
-    }
-
     /// Uploads a decoded picture; scenes refer to it by path.
     pub fn add_picture(&mut self, gpu: &Gpu, picture: &DecodedImage) {
         let label = format!("picture {}", picture.path.display());
@@ -165,20 +143,22 @@ impl SlideRenderer {
         let scale = (max_side as f32 / scene.width.max(scene.height) as f32).min(1.0);
         let width = ((scene.width as f32 * scale).round() as u32).max(1);
         let height = ((scene.height as f32 * scale).round() as u32).max(1);
-        let target = gpu.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("slide"),
-            size: wgpu::Extent3d { width, height, depth_or_array_layers: 1 },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: self.kept_format,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT
-                | wgpu::TextureUsages::TEXTURE_BINDING
-                | wgpu::TextureUsages::COPY_SRC
-                | wgpu::TextureUsages::COPY_DST,
-            view_formats: &[],
-        });
-        let drawn = self.drawing_texture(&gpu.device, (width, height));
+        let target = slide_texture(
+            &gpu.device,
+            "slide",
+            (width, height),
+            self.kept_format,
+            wgpu::TextureUsages::COPY_DST,
+        );
+        // Drawn here, settled into `target`, dropped with the prepared slide: no full-size
+        // buffer is held between slides.
+        let drawn = slide_texture(
+            &gpu.device,
+            "slide drawing",
+            (width, height),
+            self.draw_format,
+            wgpu::TextureUsages::empty(),
+        );
         let settle = self.settler.prepare(&gpu.device, &drawn, &target);
 
         let mut instances = Vec::new();
@@ -321,6 +301,30 @@ impl SlideRenderer {
             tracing::warn!(error = %e, "text could not be drawn on this slide");
         }
     }
+}
+
+/// A texture of `size` a slide is drawn into or kept in: a render target, sampled and copied
+/// from, plus `extra` uses.
+fn slide_texture(
+    device: &wgpu::Device,
+    label: &str,
+    size: (u32, u32),
+    format: wgpu::TextureFormat,
+    extra: wgpu::TextureUsages,
+) -> wgpu::Texture {
+    device.create_texture(&wgpu::TextureDescriptor {
+        label: Some(label),
+        size: wgpu::Extent3d { width: size.0, height: size.1, depth_or_array_layers: 1 },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format,
+        usage: wgpu::TextureUsages::RENDER_ATTACHMENT
+            | wgpu::TextureUsages::TEXTURE_BINDING
+            | wgpu::TextureUsages::COPY_SRC
+            | extra,
+        view_formats: &[],
+    })
 }
 
 const FULL_UV: [f32; 4] = [0.0, 0.0, 1.0, 1.0];
