@@ -243,18 +243,18 @@ fn put_in_directory(dir: &Path, sha256: &str, bytes: &[u8]) -> std::io::Result<(
         return Ok(());
     }
     fs::create_dir_all(dir)?;
-    let temp = dir.join(format!(".{sha256}.{}.tmp", std::process::id()));
-    let written = (|| {
-        let mut file = fs::File::create(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&temp, &target)?;
-        sync_dir(dir)
-    })();
-    if written.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    written
+    let mut temp = incoming_file(dir)?;
+    temp.write_all(bytes)?;
+    temp.as_file().sync_all()?;
+    temp.persist(&target).map_err(|e| e.error)?;
+    sync_dir(dir)
+}
+
+/// A file of its own to write into before the rename: two uploads of the same picture at
+/// once each get one (a name made from the address and the process clashed), and it is
+/// removed if the write fails.
+fn incoming_file(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new().prefix(".incoming.").suffix(".tmp").tempfile_in(dir)
 }
 
 /// Reads `source` in pieces into `sink`; the SHA-256 and size of what went through.
@@ -284,24 +284,15 @@ fn hash_file(source: &Path) -> std::io::Result<(String, u64)> {
 
 fn put_file_in_directory(dir: &Path, source: &Path) -> std::io::Result<(String, u64)> {
     fs::create_dir_all(dir)?;
-    let temp = dir.join(format!(".import.{}.tmp", std::process::id()));
-    let copied = (|| {
-        let mut output = fs::File::create(&temp)?;
-        let (sha256, size) = copy_hashing(source, &mut output)?;
-        output.sync_all()?;
-        let target = dir.join(&sha256);
-        if target.exists() {
-            fs::remove_file(&temp)?;
-        } else {
-            fs::rename(&temp, &target)?;
-            sync_dir(dir)?;
-        }
-        Ok((sha256, size))
-    })();
-    if copied.is_err() {
-        let _ = fs::remove_file(&temp);
+    let mut temp = incoming_file(dir)?;
+    let (sha256, size) = copy_hashing(source, &mut temp)?;
+    temp.as_file().sync_all()?;
+    let target = dir.join(&sha256);
+    if !target.exists() {
+        temp.persist(&target).map_err(|e| e.error)?;
+        sync_dir(dir)?;
     }
-    copied
+    Ok((sha256, size))
 }
 
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
@@ -323,5 +314,27 @@ mod tests {
         assert_eq!(fs::read_dir(dir.path().join("media")).unwrap().count(), 1);
         let part: Vec<Bytes> = files.stream(&sha, 1, 2).await.unwrap().try_collect().await.unwrap();
         assert_eq!(part.concat(), b"ne");
+    }
+
+    /// Six landlords uploading the same photo at once (the uploads test did): every put
+    /// succeeds and one whole file remains, with nothing half-written beside it.
+    #[test]
+    fn the_same_picture_put_at_once_from_many_uploads_is_stored_once() {
+        let bytes = vec![7u8; 4 << 20];
+        for round in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let media = dir.path().join("media");
+            let sha = format!("{round:064}");
+            std::thread::scope(|scope| {
+                let puts: Vec<_> =
+                    (0..6).map(|_| scope.spawn(|| put_in_directory(&media, &sha, &bytes))).collect();
+                for put in puts {
+                    put.join().unwrap().unwrap_or_else(|e| panic!("round {round}: {e}"));
+                }
+            });
+            let names: Vec<_> = fs::read_dir(&media).unwrap().map(|e| e.unwrap().file_name()).collect();
+            assert_eq!(names, vec![std::ffi::OsString::from(&sha)], "round {round}");
+            assert_eq!(fs::read(media.join(&sha)).unwrap().len(), bytes.len());
+        }
     }
 }
