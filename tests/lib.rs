@@ -27,10 +27,12 @@ pub fn demo_dir() -> PathBuf {
     workspace_root().join("assets").join("demo")
 }
 
-/// A workspace binary, from the same profile directory as the running test.
+/// A workspace binary, from the same profile directory as the running test (in
+/// `target/<profile>/deps/`) or program (`target/<profile>/`, as `palier-soak`).
 pub fn binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>");
+    let exe = std::env::current_exe().expect("the running program's path");
+    let dir = exe.parent().expect("target/<profile>/…");
+    let profile_dir = if dir.ends_with("deps") { dir.parent().expect("target/<profile>/deps") } else { dir };
     let path = profile_dir.join(name);
     assert!(
         path.is_file(),
@@ -287,6 +289,12 @@ impl Platform {
     /// Publishes an item as `token`'s publisher; returns the stored item.
     pub fn publish(&self, token: &str, item: Value) -> Value {
         self.request(reqwest::Method::POST, "/v1/publish/items", token, Some(item))
+    }
+
+    /// Publishes the next version of an item (`PUT`); returns the stored item.
+    pub fn update(&self, token: &str, item: Value) -> Value {
+        let id = item["id"].as_str().expect("the item's id").to_owned();
+        self.request(reqwest::Method::PUT, &format!("/v1/publish/items/{id}"), token, Some(item))
     }
 
     /// `GET /v1/publish/items/{id}`: the item and its moderation state.

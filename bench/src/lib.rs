@@ -9,7 +9,7 @@
 //! publishes the demo pack through a platform's API; [`big_cache`] makes a cache of any
 //! size; [`wire`] counts the bytes of HTTP exchanges; [`load`] polls a platform as many
 //! idle devices; [`scale`] runs platforms on PostgreSQL as replicas. Figures are printed,
-//! never asserted.
+//! never asserted. [`soak`] is the reliability soak (`bench/soak`), whose parts do check.
 
 pub mod big_cache;
 pub mod demo_publish;
@@ -20,6 +20,7 @@ pub mod player;
 pub mod procs;
 pub mod report;
 pub mod scale;
+pub mod soak;
 pub mod stats;
 pub mod sync;
 pub mod windowed;
