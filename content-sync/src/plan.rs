@@ -13,6 +13,10 @@ use palier_content::{Item, MediaRef};
 /// A `.partial` file older than this is abandoned and collected.
 pub const STALE_PARTIAL: SignedDuration = SignedDuration::from_hours(24);
 
+/// A temporary file older than this is abandoned even if a process of its writer's id runs
+/// (the id may have been reused after a restart); a write takes milliseconds.
+pub const STALE_TEMPORARY: SignedDuration = SignedDuration::from_hours(1);
+
 /// What `media/` holds, by kind of file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MediaListing {
@@ -22,6 +26,18 @@ pub struct MediaListing {
     pub renditions: HashSet<String>,
     /// Interrupted downloads, `media/<sha256>.partial`: sha256 and last modification.
     pub partials: Vec<(String, Timestamp)>,
+    /// Files being written before their rename (`.<name>.<pid>.tmp`): left behind for good
+    /// when their writer was killed.
+    pub temporaries: Vec<Temporary>,
+}
+
+/// A temporary file of `media/` and whether its writer may still be at work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Temporary {
+    pub name: String,
+    /// Whether a process with the writer's id runs (the caller looks in `/proc`).
+    pub writer_running: bool,
+    pub modified: Timestamp,
 }
 
 /// One file of `media/`, by its name.
@@ -30,12 +46,20 @@ pub enum MediaFile {
     Media(String),
     Rendition(String),
     Partial(String),
-    /// Anything else (a marker, a temporary file): never touched by the collector.
+    /// `.<name>.<pid>.tmp`, written by the process `pid` before its rename.
+    Temporary { pid: u32 },
+    /// Anything else (a marker): never touched by the collector.
     Other,
 }
 
 impl MediaFile {
     pub fn classify(name: &str) -> MediaFile {
+        if let Some(inner) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp"))
+            && let Some((_, pid)) = inner.rsplit_once('.')
+            && let Ok(pid) = pid.parse()
+        {
+            return MediaFile::Temporary { pid };
+        }
         let (stem, extension) = match name.split_once('.') {
             Some((stem, extension)) => (stem, Some(extension)),
             None => (name, None),
@@ -100,8 +124,9 @@ pub fn plan(items: &[Item], listing: &MediaListing, display_side: u32, rendition
 /// File names in `media/` to delete once the cache references only `referenced`: pictures
 /// nobody uses, renditions of those or of pictures that no longer need one, and partial
 /// downloads of pictures the platform's manifest no longer `wanted` (a later version of an
-/// item replaced them) or older than [`STALE_PARTIAL`]. A partial the manifest still wants
-/// is kept for the next round to resume.
+/// item replaced them) or older than [`STALE_PARTIAL`], and temporary files whose writer is
+/// gone (killed mid-write) or older than [`STALE_TEMPORARY`]. A partial the manifest still
+/// wants is kept for the next round to resume.
 pub fn garbage(
     listing: &MediaListing,
     referenced: &[MediaRef],
@@ -132,6 +157,13 @@ pub fn garbage(
                     !wanted.contains(sha) || now.duration_since(*modified) > STALE_PARTIAL
                 })
                 .map(|(sha, _)| format!("{sha}.partial")),
+        )
+        .chain(
+            listing
+                .temporaries
+                .iter()
+                .filter(|t| !t.writer_running || now.duration_since(t.modified) > STALE_TEMPORARY)
+                .map(|t| t.name.clone()),
         )
         .collect();
     names.sort();

@@ -26,7 +26,7 @@ use palier_content::{
 
 use crate::api::{ApiError, FetchedManifest, ManifestAnswer, PlatformClient, Retry};
 use crate::fetch::{FetchError, fetch_media};
-use crate::plan::{self, MediaFile, MediaListing};
+use crate::plan::{self, MediaFile, MediaListing, Temporary};
 use crate::renditions::{self, RenditionError};
 use crate::settings::PlatformKey;
 
@@ -354,19 +354,25 @@ pub fn list_media(dir: &Path) -> Result<MediaListing, SyncError> {
         match MediaFile::classify(&name) {
             MediaFile::Media(sha) => _ = listing.media.insert(sha),
             MediaFile::Rendition(sha) => _ = listing.renditions.insert(sha),
-            MediaFile::Partial(sha) => {
-                let modified = entry
-                    .metadata()
-                    .and_then(|m| m.modified())
-                    .ok()
-                    .and_then(|t| Timestamp::try_from(t).ok())
-                    .unwrap_or_else(Timestamp::now);
-                listing.partials.push((sha, modified));
+            MediaFile::Partial(sha) => listing.partials.push((sha, modified(&entry))),
+            MediaFile::Temporary { pid } => {
+                let writer_running = pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists();
+                listing.temporaries.push(Temporary { modified: modified(&entry), name, writer_running });
             }
             MediaFile::Other => {}
         }
     }
     Ok(listing)
+}
+
+/// When a file of `media/` was last written (now, if that cannot be read).
+fn modified(entry: &std::fs::DirEntry) -> Timestamp {
+    entry
+        .metadata()
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| Timestamp::try_from(t).ok())
+        .unwrap_or_else(Timestamp::now)
 }
 
 /// Deletes what [`plan::garbage`] names.

@@ -14,6 +14,15 @@ use rusqlite::{Connection, params};
 use crate::cache::{CacheError, JOURNAL_MIGRATIONS, open_writable};
 use crate::wire::{ClockStatus, PlayRecord, PlayTrigger, ScreenStatus};
 
+/// The most records the journal keeps: about 43 days of four screens changing slide every
+/// 10 seconds (some 190 MB on disk). Past it the oldest records are dropped and counted
+/// ([`PlaysJournal::dropped`]), so that a board cut off for longer keeps room on its data
+/// partition; the platform then lacks those oldest plays.
+pub const MAX_RECORDS: u64 = 1_500_000;
+
+/// Appends between two checks of the bound (a count of the table is not free).
+const BOUND_CHECK_EVERY: i64 = 4096;
+
 /// Read-write handle on `plays.sqlite`; the player and the sync daemon each hold one.
 #[derive(Debug)]
 pub struct PlaysJournal {
@@ -51,7 +60,46 @@ impl PlaysJournal {
                     play.clock_trusted
                 ],
             )
-            .map(|_| ())
+            .map_err(|e| CacheError::sqlite(&self.path, e))?;
+        if self.conn.last_insert_rowid() % BOUND_CHECK_EVERY == 0 {
+            self.keep_within(MAX_RECORDS)?;
+        }
+        Ok(())
+    }
+
+    /// Drops the oldest records beyond `bound` (and a hundredth more, so the next check is
+    /// not at once), counting them; returns how many went.
+    fn keep_within(&self, bound: u64) -> Result<u64, CacheError> {
+        let err = |e| CacheError::sqlite(&self.path, e);
+        let count = self.pending_count()?;
+        if count <= bound {
+            return Ok(0);
+        }
+        let excess = count - bound + bound / 100;
+        let dropped = self
+            .conn
+            .execute(
+                "DELETE FROM plays WHERE seq IN (SELECT seq FROM plays ORDER BY seq LIMIT ?1)",
+                [excess as i64],
+            )
+            .map_err(err)? as u64;
+        self.conn
+            .execute(
+                "INSERT INTO trimmed (at, dropped) VALUES (?1, ?2)",
+                params![jiff::Timestamp::now().to_string(), dropped as i64],
+            )
+            .map_err(err)?;
+        tracing::warn!(
+            journal = %self.path.display(), dropped, bound,
+            "plays journal full: the oldest plays were dropped (the platform has been unreachable for weeks)"
+        );
+        Ok(dropped)
+    }
+
+    /// How many of the oldest records were ever dropped to keep within [`MAX_RECORDS`].
+    pub fn dropped(&self) -> Result<u64, CacheError> {
+        self.conn
+            .query_row("SELECT COALESCE(SUM(dropped), 0) FROM trimmed", [], |r| r.get(0))
             .map_err(|e| CacheError::sqlite(&self.path, e))
     }
 
@@ -216,6 +264,31 @@ mod tests {
         let journal = PlaysJournal::open(&path).unwrap();
         let ids: Vec<_> = journal.pending(1).unwrap().into_iter().map(|p| p.id).collect();
         assert_eq!(ids, vec!["b"], "oldest first, limited");
+    }
+
+    #[test]
+    fn past_its_bound_the_journal_drops_its_oldest_records_and_counts_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = PlaysJournal::open(&dir.path().join("plays.sqlite")).unwrap();
+        for n in 0..30 {
+            journal.append(&play(&format!("p{n:02}"), n)).unwrap();
+        }
+        assert_eq!(journal.keep_within(40).unwrap(), 0);
+        assert_eq!(journal.keep_within(10).unwrap(), 20);
+        assert_eq!(journal.pending_count().unwrap(), 10);
+        assert_eq!(journal.pending(1).unwrap()[0].id, "p20", "the newest stay");
+        assert_eq!(journal.dropped().unwrap(), 20);
+    }
+
+    #[test]
+    fn the_bound_is_checked_as_records_arrive() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = PlaysJournal::open(&dir.path().join("plays.sqlite")).unwrap();
+        for n in 0..BOUND_CHECK_EVERY {
+            journal.append(&play(&format!("p{n}"), n)).unwrap();
+        }
+        // Far below the bound: the check ran and dropped nothing.
+        assert_eq!((journal.pending_count().unwrap(), journal.dropped().unwrap()), (BOUND_CHECK_EVERY as u64, 0));
     }
 
     #[test]

@@ -32,6 +32,16 @@ enum Part {
         #[arg(long, default_value_t = 3000)]
         longest_run_ms: u64,
     },
+    /// A month without the platform on an injected clock, through a daylight-saving change.
+    Offline {
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// Items published for the month.
+        #[arg(long, default_value_t = 40)]
+        items: u32,
+        #[arg(long)]
+        seed: Option<u64>,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -45,6 +55,11 @@ fn main() -> std::process::ExitCode {
                 seed,
                 longest_run: Duration::from_millis(longest_run_ms),
             })
+        }
+        Part::Offline { days, items, seed } => {
+            let seed = soak::seed(seed);
+            println!("offline: {days} days, {items} items, seed {seed}");
+            soak::offline::run(&soak::offline::Settings { days, items, seed })
         }
     };
     finish(&report, &cli.out)

@@ -12,7 +12,7 @@
 mod alongside;
 mod stream;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -51,7 +51,8 @@ struct Counts {
     settled: u64,
     not_settled: u64,
     clean_media: u64,
-    leftovers: BTreeMap<&'static str, u64>,
+    /// Distinct files left over, by kind.
+    leftovers: BTreeMap<&'static str, BTreeSet<String>>,
 }
 
 /// Runs the soak; never panics on what it checks (failures go into the report).
@@ -124,8 +125,8 @@ pub fn run(settings: &Settings) -> PartReport {
     );
     report.row("next round caught up / stuck", format!("{} / {}", counts.settled, counts.not_settled));
     report.row("media/ clean after the next round", format!("{} of {}", counts.clean_media, counts.settled));
-    let leftovers: Vec<String> = counts.leftovers.iter().map(|(kind, n)| format!("{n} {kind}")).collect();
-    report.row("files left over after the next round", if leftovers.is_empty() { "none".into() } else { leftovers.join(", ") });
+    let leftovers: Vec<String> = counts.leftovers.iter().map(|(kind, n)| format!("{} {kind}", n.len())).collect();
+    report.row("distinct files left over after a next round", if leftovers.is_empty() { "none".into() } else { leftovers.join(", ") });
     report.row(
         "plays appended / on the platform / lost",
         format!("{} / {} / {}", plays.appended, plays.on_platform, plays.appended.saturating_sub(plays.on_platform)),
@@ -150,7 +151,7 @@ pub fn run(settings: &Settings) -> PartReport {
         "settled": counts.settled,
         "not_settled": counts.not_settled,
         "clean_media": counts.clean_media,
-        "leftovers": counts.leftovers,
+        "leftovers": counts.leftovers.iter().map(|(k, n)| (*k, n.len())).collect::<BTreeMap<_, _>>(),
         "plays_appended": plays.appended,
         "plays_on_platform": plays.on_platform,
         "reader_snapshots": reads.snapshots,
@@ -247,9 +248,12 @@ fn check_next_round(
     if leftovers.is_empty() {
         counts.clean_media += 1;
     } else {
-        for (kind, name) in &leftovers {
-            *counts.leftovers.entry(kind).or_default() += 1;
-            report.fail(format!("kill {kill}: media/{name} ({kind}) left after the next round"));
+        for (kind, name) in leftovers {
+            let seen = counts.leftovers.entry(kind).or_default();
+            if !seen.contains(&name) {
+                report.fail(format!("kill {kill}: media/{name} ({kind}) left after the next round"));
+                seen.insert(name);
+            }
         }
     }
 }

@@ -11,6 +11,7 @@
 //! simulated boards). Power cuts of the QEMU board are `kiosk-image/test/boot-test --cuts N`.
 
 pub mod crashes;
+pub mod offline;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

@@ -28,6 +28,7 @@ fn listing(media: &[char], renditions: &[char]) -> MediaListing {
         media: media.iter().map(|c| c.to_string().repeat(64)).collect(),
         renditions: renditions.iter().map(|c| c.to_string().repeat(64)).collect(),
         partials: Vec::new(),
+        temporaries: Vec::new(),
     }
 }
 
@@ -122,6 +123,28 @@ fn garbage_is_what_nothing_references_and_old_partials() {
 }
 
 #[test]
+fn temporary_files_go_once_their_writer_is_gone_or_they_are_old() {
+    let now = sample::now();
+    let temporary = |name: &str, writer_running: bool, age: i64| Temporary {
+        name: name.to_owned(),
+        writer_running,
+        modified: now - age.minutes(),
+    };
+    // (case, the temporary file, collected)
+    let cases = [
+        ("a write under way", temporary(".x.display.10.tmp", true, 0), false),
+        ("its writer was killed", temporary(".x.display.11.tmp", false, 0), true),
+        ("a reused process id, an hour on", temporary(".x.display.12.tmp", true, 61), true),
+    ];
+    for (case, file, collected) in cases {
+        let mut files = listing(&[], &[]);
+        files.temporaries = vec![file.clone()];
+        let names = garbage(&files, &[], &HashSet::new(), 1920, now);
+        assert_eq!(names.contains(&file.name), collected, "{case}");
+    }
+}
+
+#[test]
 fn file_names_are_classified_strictly() {
     let sha = "0123456789abcdef".repeat(4);
     let cases = [
@@ -129,6 +152,9 @@ fn file_names_are_classified_strictly() {
         (format!("{sha}.display"), MediaFile::Rendition(sha.clone())),
         (format!("{sha}.partial"), MediaFile::Partial(sha.clone())),
         (format!("{sha}.tmp"), MediaFile::Other),
+        (format!(".{sha}.display.4242.tmp"), MediaFile::Temporary { pid: 4242 }),
+        (".rendition-side.17.tmp".to_owned(), MediaFile::Temporary { pid: 17 }),
+        (".rendition-side.tmp".to_owned(), MediaFile::Other),
         (sha.to_uppercase(), MediaFile::Other),
         (".rendition-side".to_owned(), MediaFile::Other),
         (sha[..63].to_owned(), MediaFile::Other),

@@ -90,6 +90,11 @@ pub(crate) const JOURNAL_MIGRATIONS: &[&str] = &[
          skew_ms INTEGER,
          measured_at TEXT NOT NULL
      );",
+    // 3: how many of the oldest records were dropped to keep the journal within its bound.
+    "CREATE TABLE trimmed (
+         at TEXT NOT NULL,
+         dropped INTEGER NOT NULL
+     );",
 ];
 
 /// Opens (creating if needed) a writable cache or journal, migrated to the latest schema.
