@@ -110,6 +110,16 @@ fn kib_field(text: &str, name: &str) -> Option<u64> {
     text.lines().find(|l| l.starts_with(name))?.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// A numeric field of `/proc/PID/status` (`VmRSS:` in KiB, `Threads:`); 0 if unreadable.
+pub fn status_field(pid: u32, field: &str) -> u64 {
+    fs::read_to_string(format!("/proc/{pid}/status")).ok().and_then(|s| kib_field(&s, field)).unwrap_or(0)
+}
+
+/// How many descriptors the process holds open; 0 if unreadable.
+pub fn open_fds(pid: u32) -> u64 {
+    fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count() as u64).unwrap_or(0)
+}
+
 /// The peak resident set of one process so far (`VmHWM`), in KiB.
 pub fn peak_rss_kib(pid: u32) -> Option<u64> {
     kib_field(&fs::read_to_string(format!("/proc/{pid}/status")).ok()?, "VmHWM:")

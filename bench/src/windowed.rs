@@ -131,6 +131,8 @@ pub struct Running {
     first_frame_ms: Option<f64>,
     /// Frames presented so far (Palier's log), if counted.
     frames: Option<Arc<AtomicU64>>,
+    /// Slides put on screen so far, all screens (Palier's log), if counted.
+    slides: Option<Arc<AtomicU64>>,
     adapter: String,
     /// Chromium's fresh profile, removed after it stops.
     _profile: Option<tempfile::TempDir>,
@@ -153,6 +155,16 @@ impl Running {
             frames,
             adapter: self.adapter.clone(),
         }
+    }
+
+    /// Frames presented so far on all screens (Palier only).
+    pub fn frames(&self) -> Option<u64> {
+        self.frames.as_ref().map(|f| f.load(Ordering::Relaxed))
+    }
+
+    /// Slides put on screen so far on all screens (each after the first a crossfade).
+    pub fn slides(&self) -> Option<u64> {
+        self.slides.as_ref().map(|s| s.load(Ordering::Relaxed))
     }
 
     /// Whether the program is still running.
@@ -189,7 +201,10 @@ pub fn start_palier(setup: &PalierSetup<'_>, monitor: (u32, u32)) -> anyhow::Res
     let mut child = command
         .env("DISPLAY", &xvfb.display)
         .env("WGPU_BACKEND", setup.backend.env())
-        .env("RUST_LOG", "info,palier_player::frames=debug,wgpu_core=warn,wgpu_hal=warn,naga=warn")
+        .env(
+            "RUST_LOG",
+            "info,palier_player::frames=debug,palier_player::engine=debug,wgpu_core=warn,wgpu_hal=warn,naga=warn",
+        )
         .env("NO_COLOR", "1")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -198,12 +213,19 @@ pub fn start_palier(setup: &PalierSetup<'_>, monitor: (u32, u32)) -> anyhow::Res
     let (tx, rx) = mpsc::channel();
     let stderr = child.stderr.take().context("the player's stderr")?;
     let frames = Arc::new(AtomicU64::new(0));
-    let counter = Arc::clone(&frames);
+    let slides = Arc::new(AtomicU64::new(0));
+    let (counter, slide_counter) = (Arc::clone(&frames), Arc::clone(&slides));
     std::thread::spawn(move || {
         let mut started = false;
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             if line.contains("palier_player::frames") {
                 counter.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+            if line.contains("palier_player::engine") {
+                if line.contains(" slide ") || line.ends_with(" slide") || line.contains("showing=") {
+                    slide_counter.fetch_add(1, Ordering::Relaxed);
+                }
                 continue;
             }
             // Until the first frame the caller reads the log; after, it is only drained.
@@ -236,6 +258,7 @@ pub fn start_palier(setup: &PalierSetup<'_>, monitor: (u32, u32)) -> anyhow::Res
         xvfb,
         first_frame_ms: Some(first_frame.duration_since(spawned).as_secs_f64() * 1000.0),
         frames: Some(frames),
+        slides: Some(slides),
         adapter,
         _profile: None,
     })
@@ -267,7 +290,16 @@ pub fn start_chromium(
         bail!("chromium exited during its warm-up: {status}");
     }
     let adapter = gpu_process_mode(&program);
-    Ok(Running { child, xvfb, program, first_frame_ms: None, frames: None, adapter, _profile: Some(profile) })
+    Ok(Running {
+        child,
+        xvfb,
+        program,
+        first_frame_ms: None,
+        frames: None,
+        slides: None,
+        adapter,
+        _profile: Some(profile),
+    })
 }
 
 /// Runs the player in windows for `warmup` + `window` and measures the window.

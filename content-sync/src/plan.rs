@@ -47,7 +47,9 @@ pub enum MediaFile {
     Rendition(String),
     Partial(String),
     /// `.<name>.<pid>.tmp`, written by the process `pid` before its rename.
-    Temporary { pid: u32 },
+    Temporary {
+        pid: u32,
+    },
     /// Anything else (a marker): never touched by the collector.
     Other,
 }

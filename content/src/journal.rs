@@ -288,7 +288,10 @@ mod tests {
             journal.append(&play(&format!("p{n}"), n)).unwrap();
         }
         // Far below the bound: the check ran and dropped nothing.
-        assert_eq!((journal.pending_count().unwrap(), journal.dropped().unwrap()), (BOUND_CHECK_EVERY as u64, 0));
+        assert_eq!(
+            (journal.pending_count().unwrap(), journal.dropped().unwrap()),
+            (BOUND_CHECK_EVERY as u64, 0)
+        );
     }
 
     #[test]

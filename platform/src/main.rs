@@ -303,6 +303,9 @@ enum DeviceCommand {
         /// The board's screen roles, comma-separated, e.g. lift or lobby-left,lobby-right.
         #[arg(long, value_delimiter = ',', required = true)]
         roles: Vec<String>,
+        /// How many codes to print, one per line (a batch of boards to install).
+        #[arg(long, default_value_t = 1)]
+        count: u32,
     },
     /// Lists devices: last seen, synced generation, quarantined items.
     List,
@@ -406,16 +409,21 @@ async fn run(cli: Cli) -> Result<()> {
                 println!("publisher {id} was already revoked");
             }
         }
-        Command::Device(DeviceCommand::Code { building, roles }) => {
+        Command::Device(DeviceCommand::Code { building, roles, count }) => {
             let store = data.open_store().await?;
-            let (code, expires) =
-                admin::create_enrolment_code(&*store, &building, &roles, now, ENROLMENT_CODE_TTL).await?;
-            eprintln!(
-                "one-time enrolment code for {building} ({}), valid until {}",
-                roles.join(","),
-                admin::whole_seconds(expires)
-            );
-            println!("{code}");
+            for n in 0..count {
+                let (code, expires) =
+                    admin::create_enrolment_code(&*store, &building, &roles, now, ENROLMENT_CODE_TTL).await?;
+                if n == 0 {
+                    eprintln!(
+                        "one-time enrolment code{} for {building} ({}), valid until {}",
+                        if count > 1 { "s" } else { "" },
+                        roles.join(","),
+                        admin::whole_seconds(expires)
+                    );
+                }
+                println!("{code}");
+            }
         }
         Command::Device(DeviceCommand::List) => {
             print!(

@@ -100,7 +100,10 @@ pub fn run(settings: &Settings) -> PartReport {
     board.kill_all();
     let reads = reader.counts();
     if stream.failed() > 0 {
-        report.fail(format!("{} operations of the stream failed (the platform's answers are above)", stream.failed()));
+        report.fail(format!(
+            "{} operations of the stream failed (the platform's answers are above)",
+            stream.failed()
+        ));
     }
     if let Some(lost) = plays.lost() {
         report.fail(lost);
@@ -116,7 +119,8 @@ pub fn run(settings: &Settings) -> PartReport {
     report.row("seed", settings.seed);
     report.row("kills (SIGKILL of palier-sync)", kills);
     report.row("stream operations (publish, update, withdraw, erase)", stream.operations_summary());
-    report.row("integrity_check ok / failed", format!("{} / {}", counts.integrity_ok, counts.integrity_failed));
+    report
+        .row("integrity_check ok / failed", format!("{} / {}", counts.integrity_ok, counts.integrity_failed));
     report.row("killed before the first cache existed", counts.no_cache_yet);
     report.row("one whole state / a mix", format!("{} / {}", counts.whole_state, counts.mixed_state));
     report.row(
@@ -125,11 +129,20 @@ pub fn run(settings: &Settings) -> PartReport {
     );
     report.row("next round caught up / stuck", format!("{} / {}", counts.settled, counts.not_settled));
     report.row("media/ clean after the next round", format!("{} of {}", counts.clean_media, counts.settled));
-    let leftovers: Vec<String> = counts.leftovers.iter().map(|(kind, n)| format!("{} {kind}", n.len())).collect();
-    report.row("distinct files left over after a next round", if leftovers.is_empty() { "none".into() } else { leftovers.join(", ") });
+    let leftovers: Vec<String> =
+        counts.leftovers.iter().map(|(kind, n)| format!("{} {kind}", n.len())).collect();
+    report.row(
+        "distinct files left over after a next round",
+        if leftovers.is_empty() { "none".into() } else { leftovers.join(", ") },
+    );
     report.row(
         "plays appended / on the platform / lost",
-        format!("{} / {} / {}", plays.appended, plays.on_platform, plays.appended.saturating_sub(plays.on_platform)),
+        format!(
+            "{} / {} / {}",
+            plays.appended,
+            plays.on_platform,
+            plays.appended.saturating_sub(plays.on_platform)
+        ),
     );
     report.row(
         "reader alongside: snapshots / pictures opened / failed",
@@ -164,7 +177,13 @@ pub fn run(settings: &Settings) -> PartReport {
 
 /// Right after a kill, with the daemon dead: the file's integrity, one whole state, the
 /// pictures it names.
-fn check_after_kill(board: &Board, history: &History, kill: u32, counts: &mut Counts, report: &mut PartReport) {
+fn check_after_kill(
+    board: &Board,
+    history: &History,
+    kill: u32,
+    counts: &mut Counts,
+    report: &mut PartReport,
+) {
     let path = board.data.cache();
     match integrity(&path) {
         Ok(None) => {
@@ -264,8 +283,10 @@ fn integrity(path: &Path) -> Result<Option<()>, String> {
     if !path.exists() {
         return Ok(None);
     }
-    let db = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE).map_err(|e| e.to_string())?;
-    let verdict: String = db.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(|e| e.to_string())?;
+    let db =
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE).map_err(|e| e.to_string())?;
+    let verdict: String =
+        db.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(|e| e.to_string())?;
     if verdict != "ok" {
         return Err(verdict);
     }
@@ -277,9 +298,11 @@ fn integrity(path: &Path) -> Result<Option<()>, String> {
 
 /// When the daemon last finished a round, from the cache's `sync_state`.
 fn last_success(path: &Path) -> Result<Option<jiff::Timestamp>, String> {
-    let db = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| e.to_string())?;
-    let text: Option<String> =
-        db.query_row("SELECT last_success_at FROM sync_state", [], |r| r.get(0)).map_err(|e| e.to_string())?;
+    let db =
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| e.to_string())?;
+    let text: Option<String> = db
+        .query_row("SELECT last_success_at FROM sync_state", [], |r| r.get(0))
+        .map_err(|e| e.to_string())?;
     Ok(text.and_then(|t| t.parse().ok()))
 }
 

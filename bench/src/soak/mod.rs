@@ -10,8 +10,10 @@
 //! windowed player through thousands of crossfades), [`boards`] (one platform, thousands of
 //! simulated boards). Power cuts of the QEMU board are `kiosk-image/test/boot-test --cuts N`.
 
+pub mod boards;
 pub mod crashes;
 pub mod offline;
+pub mod rotation;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

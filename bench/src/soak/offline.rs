@@ -106,7 +106,8 @@ pub fn run(settings: &Settings) -> PartReport {
     showings.push(on_screen.until(month.end));
     journal_samples.push(journal_size(&board));
 
-    let eligible = timeline::eligible_stretches(&items, &tz, &month, |item| shown_channels.shows(item.channel));
+    let eligible =
+        timeline::eligible_stretches(&items, &tz, &month, |item| shown_channels.shows(item.channel));
     let verdict = timeline::check(&showings, &eligible);
     for failure in &verdict.failures {
         report.fail(failure.clone());
@@ -126,10 +127,13 @@ pub fn run(settings: &Settings) -> PartReport {
     let item_plays: u64 = pending_by_item.iter().filter(|(id, _)| !id.is_empty()).map(|(_, n)| n).sum();
     let on_platform: u64 = totals_once.values().sum();
     if on_platform != item_plays {
-        report.fail(format!("{item_plays} plays of items were journaled offline, the platform counted {on_platform}"));
+        report.fail(format!(
+            "{item_plays} plays of items were journaled offline, the platform counted {on_platform}"
+        ));
     }
     if totals_twice != totals_once {
-        report.fail("a second upload round changed the platform's counts: plays were counted twice".to_owned());
+        report
+            .fail("a second upload round changed the platform's counts: plays were counted twice".to_owned());
     }
     let left = board.pending_plays().len();
     if left > 0 {
@@ -162,11 +166,18 @@ pub fn run(settings: &Settings) -> PartReport {
     report.row("delay from eligible to on screen, median / max", verdict.delay_summary());
     report.row(
         "plays journal: most records / bytes",
-        format!("{max_records} / {:.1} MiB (bound {} records)", max_bytes as f64 / 1048576.0, palier_content::journal::MAX_RECORDS),
+        format!(
+            "{max_records} / {:.1} MiB (bound {} records)",
+            max_bytes as f64 / 1048576.0,
+            palier_content::journal::MAX_RECORDS
+        ),
     );
     report.row(
         "plays journaled offline / counted by the platform / after a second round",
-        format!("{appended} ({item_plays} of items) / {on_platform} / {}", totals_twice.values().sum::<u64>()),
+        format!(
+            "{appended} ({item_plays} of items) / {on_platform} / {}",
+            totals_twice.values().sum::<u64>()
+        ),
     );
     report.row("duration", format!("{:.0} s", wall.elapsed().as_secs_f64()));
     report.json = json!({
@@ -228,11 +239,7 @@ fn sync_once(board: &Board) -> Result<(), String> {
         .env("RUST_LOG", "warn")
         .output()
         .map_err(|e| e.to_string())?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&output.stderr).into_owned())
-    }
+    if output.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&output.stderr).into_owned()) }
 }
 
 /// Rounds until the journal is empty (each round uploads a bounded batch).

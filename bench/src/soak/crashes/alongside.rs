@@ -55,7 +55,9 @@ impl PlaysWriter {
                 Ok(()) => {
                     self.appended.fetch_add(1, Ordering::Relaxed);
                 }
-                Err(e) => self.failures.lock().expect("failures").push(format!("appending play {n} failed: {e}")),
+                Err(e) => {
+                    self.failures.lock().expect("failures").push(format!("appending play {n} failed: {e}"))
+                }
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -179,7 +181,9 @@ impl Reader {
             for media in &item.media {
                 let path = snapshot.display_path(media);
                 let opened = image::ImageReader::open(&path).and_then(|r| r.with_guessed_format());
-                let outcome = opened.map_err(|e| e.to_string()).and_then(|r| r.into_dimensions().map_err(|e| e.to_string()));
+                let outcome = opened
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| r.into_dimensions().map_err(|e| e.to_string()));
                 let mut reads = self.reads.lock().expect("reads");
                 reads.pictures += 1;
                 if let Err(e) = outcome {

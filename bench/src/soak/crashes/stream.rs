@@ -106,7 +106,8 @@ impl<'a> Stream<'a> {
         let anchor = "soak-anchor".to_owned();
         let history = History::default();
         history.push(Some(0), State::new());
-        let published = platform.publish(&platform.landlord, requests::flash(&anchor, Severity::Info, "Soak"));
+        let published =
+            platform.publish(&platform.landlord, requests::flash(&anchor, Severity::Info, "Soak"));
         let mut state = State::new();
         state.insert(anchor.clone(), version(&published));
         history.push(Some(generation(&published)), state.clone());
@@ -164,7 +165,8 @@ impl<'a> Stream<'a> {
         loop {
             {
                 let guard = self.control.lock().expect("control");
-                let mut guard = self.changed.wait_while(guard, |(c, _)| *c == Control::Paused).expect("control");
+                let mut guard =
+                    self.changed.wait_while(guard, |(c, _)| *c == Control::Paused).expect("control");
                 if guard.0 == Control::Stopped {
                     return;
                 }
@@ -184,9 +186,15 @@ impl<'a> Stream<'a> {
     fn operate(&self) {
         let (choice, pick, person, pictures) = {
             let mut rng = self.rng.lock().expect("rng");
-            (rng.random_range(0..100u32), rng.random::<u64>(), rng.random_range(0..PEOPLE), rng.random_range(0..3usize))
+            (
+                rng.random_range(0..100u32),
+                rng.random::<u64>(),
+                rng.random_range(0..PEOPLE),
+                rng.random_range(0..3usize),
+            )
         };
-        let live: Vec<(String, Kind)> = self.live.lock().expect("live").iter().map(|(i, k)| (i.clone(), *k)).collect();
+        let live: Vec<(String, Kind)> =
+            self.live.lock().expect("live").iter().map(|(i, k)| (i.clone(), *k)).collect();
         let chosen = (!live.is_empty()).then(|| live[(pick % live.len() as u64) as usize].clone());
         let people: Vec<u32> = live
             .iter()
@@ -195,7 +203,9 @@ impl<'a> Stream<'a> {
         match (live.len(), choice, chosen) {
             (n, _, _) if n < FEWEST => self.publish(pick, person, pictures),
             (n, 0..50, Some((id, _))) if n > MOST => self.withdraw(&id),
-            (n, _, _) if n > MOST && !people.is_empty() => self.erase(people[(pick % people.len() as u64) as usize]),
+            (n, _, _) if n > MOST && !people.is_empty() => {
+                self.erase(people[(pick % people.len() as u64) as usize])
+            }
             (_, 0..30, _) => self.publish(pick, person, pictures),
             (_, 30..65, Some((id, kind))) => self.update(&id, kind, pick, pictures),
             (_, 65..85, Some((id, _))) => self.withdraw(&id),
@@ -365,9 +375,9 @@ mod tests {
         let cases: &[(u64, State, bool)] = &[
             (0, state(&[]), true),
             (5, state(&[("a", 1)]), true),
-            (6, state(&[]), true),            // the withdrawal's generation
-            (6, state(&[("a", 1)]), true),    // before it
-            (7, state(&[("a", 1)]), false),   // too old for 7
+            (6, state(&[]), true),          // the withdrawal's generation
+            (6, state(&[("a", 1)]), true),  // before it
+            (7, state(&[("a", 1)]), false), // too old for 7
             (7, state(&[("b", 1)]), true),
             (8, state(&[("b", 1)]), false),
             (8, state(&[("a", 1), ("b", 2)]), false), // a mix

@@ -86,14 +86,30 @@ pub fn draw_items(month: &Month, count: u32, seed: u64) -> Vec<Drawn> {
         }
         let id = format!("month-{n}");
         let (publisher, channel, mut body) = match n % 3 {
-            0 => (Publisher::Landlord, Channel::Building, requests::flash(&id, Severity::Info, "Coupure d’eau")),
+            0 => (
+                Publisher::Landlord,
+                Channel::Building,
+                requests::flash(&id, Severity::Info, "Coupure d’eau"),
+            ),
             1 => (Publisher::Shop, Channel::Shops, requests::promo(&id, &[])),
-            _ => (Publisher::Neighbourhood, Channel::Neighbourhood, requests::offer(&id, &format!("p-{n}"), "Inès", &[])),
+            _ => (
+                Publisher::Neighbourhood,
+                Channel::Neighbourhood,
+                requests::offer(&id, &format!("p-{n}"), "Inès", &[]),
+            ),
         };
         body["valid_from"] = json!(from.to_string());
         body["valid_until"] = json!(until.to_string());
         let hours = (publisher == Publisher::Shop && rng.random_bool(0.6)).then(|| {
-            let all = [Weekday::Monday, Weekday::Tuesday, Weekday::Wednesday, Weekday::Thursday, Weekday::Friday, Weekday::Saturday, Weekday::Sunday];
+            let all = [
+                Weekday::Monday,
+                Weekday::Tuesday,
+                Weekday::Wednesday,
+                Weekday::Thursday,
+                Weekday::Friday,
+                Weekday::Saturday,
+                Weekday::Sunday,
+            ];
             let days: Vec<Weekday> = all.into_iter().filter(|_| rng.random_bool(0.7)).collect();
             let from = Time::constant(rng.random_range(6..11), [0, 15, 30, 45][rng.random_range(0..4)], 0, 0);
             let to = Time::constant(rng.random_range(13..22), [0, 30][rng.random_range(0..2)], 0, 0);
@@ -131,7 +147,12 @@ pub struct Stretch {
 
 /// Every stretch of the month during which an item the screen shows is eligible: its
 /// window, cut to its weekly hours day by day in the zone.
-pub fn eligible_stretches(items: &[Drawn], tz: &TimeZone, month: &Month, shown: impl Fn(&Drawn) -> bool) -> Vec<Stretch> {
+pub fn eligible_stretches(
+    items: &[Drawn],
+    tz: &TimeZone,
+    month: &Month,
+    shown: impl Fn(&Drawn) -> bool,
+) -> Vec<Stretch> {
     let mut stretches = Vec::new();
     for item in items.iter().filter(|i| shown(i)) {
         let Some(hours) = &item.hours else {
@@ -143,7 +164,8 @@ pub fn eligible_stretches(items: &[Drawn], tz: &TimeZone, month: &Month, shown: 
         let mut day = first;
         while day <= last {
             if hours.days.contains(&day.weekday()) {
-                let open = day.to_datetime(hours.from).to_zoned(tz.clone()).expect("a local time").timestamp();
+                let open =
+                    day.to_datetime(hours.from).to_zoned(tz.clone()).expect("a local time").timestamp();
                 let close = day.to_datetime(hours.to).to_zoned(tz.clone()).expect("a local time").timestamp();
                 let (from, until) = (open.max(item.valid_from), close.min(item.valid_until));
                 if from < until {
@@ -212,10 +234,15 @@ pub fn check(showings: &[Showing], stretches: &[Stretch]) -> Verdict {
     for showing in showings.iter().filter(|s| s.since < s.until) {
         match &showing.item {
             Some(id) => {
-                let inside = stretches.iter().any(|s| &s.id == id && s.from <= showing.since && showing.until <= s.until);
+                let inside = stretches
+                    .iter()
+                    .any(|s| &s.id == id && s.from <= showing.since && showing.until <= s.until);
                 if !inside {
                     verdict.outside += 1;
-                    verdict.failures.push(format!("{id} showed {} → {}, outside its window or hours", showing.since, showing.until));
+                    verdict.failures.push(format!(
+                        "{id} showed {} → {}, outside its window or hours",
+                        showing.since, showing.until
+                    ));
                 }
                 if stretches.iter().any(|s| &s.id == id && showing.until == s.until) {
                     verdict.left_on_time += 1;
@@ -223,7 +250,8 @@ pub fn check(showings: &[Showing], stretches: &[Stretch]) -> Verdict {
             }
             None => {
                 verdict.fallback += 1;
-                if let Some(s) = stretches.iter().find(|s| s.from < showing.until && showing.since < s.until) {
+                if let Some(s) = stretches.iter().find(|s| s.from < showing.until && showing.since < s.until)
+                {
                     verdict.fallback_while_eligible += 1;
                     verdict.failures.push(format!(
                         "the fallback showed {} → {} while {} was eligible ({} → {})",
@@ -236,11 +264,14 @@ pub fn check(showings: &[Showing], stretches: &[Stretch]) -> Verdict {
     for stretch in stretches {
         let first = showings
             .iter()
-            .filter(|s| s.item.as_deref() == Some(&stretch.id) && s.since < stretch.until && stretch.from < s.until)
+            .filter(|s| {
+                s.item.as_deref() == Some(&stretch.id) && s.since < stretch.until && stretch.from < s.until
+            })
             .map(|s| s.since.max(stretch.from))
             .min();
         // On an idle screen (the fallback up to that instant) the item must come at once.
-        let idle = showings.iter().any(|s| s.item.is_none() && s.since < stretch.from && stretch.from <= s.until);
+        let idle =
+            showings.iter().any(|s| s.item.is_none() && s.since < stretch.from && stretch.from <= s.until);
         match first {
             Some(at) => {
                 verdict.stretches_reached += 1;
@@ -258,7 +289,9 @@ pub fn check(showings: &[Showing], stretches: &[Stretch]) -> Verdict {
             }
             None if stretch.until.duration_since(stretch.from) >= SHORTEST_SURE => {
                 verdict.stretches_missed += 1;
-                verdict.failures.push(format!("{} never showed during {} → {}", stretch.id, stretch.from, stretch.until));
+                verdict
+                    .failures
+                    .push(format!("{} never showed during {} → {}", stretch.id, stretch.from, stretch.until));
             }
             None => {}
         }
@@ -278,14 +311,22 @@ mod tests {
     fn opening_hours_follow_the_clock_change() {
         // Paris moved to summer time on 2027-03-28 at 02:00 local (01:00 UTC).
         let tz = TimeZone::get("Europe/Paris").unwrap();
-        let month = Month { start: at("2027-03-27T00:00:00Z"), end: at("2027-03-30T00:00:00Z"), change: at("2027-03-28T01:00:00Z") };
+        let month = Month {
+            start: at("2027-03-27T00:00:00Z"),
+            end: at("2027-03-30T00:00:00Z"),
+            change: at("2027-03-28T01:00:00Z"),
+        };
         let item = Drawn {
             id: "shop".into(),
             publisher: Publisher::Shop,
             channel: Channel::Shops,
             valid_from: month.start,
             valid_until: month.end,
-            hours: Some(Hours { days: vec![Weekday::Saturday, Weekday::Monday], from: Time::constant(9, 0, 0, 0), to: Time::constant(12, 0, 0, 0) }),
+            hours: Some(Hours {
+                days: vec![Weekday::Saturday, Weekday::Monday],
+                from: Time::constant(9, 0, 0, 0),
+                to: Time::constant(12, 0, 0, 0),
+            }),
             body: Value::Null,
         };
         let stretches = eligible_stretches(&[item], &tz, &month, |_| true);
@@ -301,21 +342,38 @@ mod tests {
 
     #[test]
     fn the_oracle_flags_showings_outside_stretches_and_fallbacks_over_them() {
-        let stretches = vec![Stretch { id: "a".into(), from: at("2027-01-01T10:00:00Z"), until: at("2027-01-01T11:00:00Z") }];
-        let show = |item: Option<&str>, since: &str, until: &str| Showing { item: item.map(Into::into), since: at(since), until: at(until) };
+        let stretches = vec![Stretch {
+            id: "a".into(),
+            from: at("2027-01-01T10:00:00Z"),
+            until: at("2027-01-01T11:00:00Z"),
+        }];
+        let show = |item: Option<&str>, since: &str, until: &str| Showing {
+            item: item.map(Into::into),
+            since: at(since),
+            until: at(until),
+        };
         let good = check(
-            &[show(None, "2027-01-01T09:00:00Z", "2027-01-01T10:00:00Z"), show(Some("a"), "2027-01-01T10:00:00Z", "2027-01-01T11:00:00Z")],
+            &[
+                show(None, "2027-01-01T09:00:00Z", "2027-01-01T10:00:00Z"),
+                show(Some("a"), "2027-01-01T10:00:00Z", "2027-01-01T11:00:00Z"),
+            ],
             &stretches,
         );
         assert!(good.failures.is_empty(), "{:?}", good.failures);
         assert_eq!((good.stretches_reached, good.left_on_time, good.came_at_once), (1, 1, 1));
         let late = check(
-            &[show(None, "2027-01-01T09:00:00Z", "2027-01-01T10:00:05Z"), show(Some("a"), "2027-01-01T10:00:05Z", "2027-01-01T11:00:00Z")],
+            &[
+                show(None, "2027-01-01T09:00:00Z", "2027-01-01T10:00:05Z"),
+                show(Some("a"), "2027-01-01T10:00:05Z", "2027-01-01T11:00:00Z"),
+            ],
             &stretches,
         );
         assert_eq!((late.fallback_while_eligible, late.failures.len()), (1, 2), "{:?}", late.failures);
         let bad = check(
-            &[show(None, "2027-01-01T09:00:00Z", "2027-01-01T10:30:00Z"), show(Some("a"), "2027-01-01T10:30:00Z", "2027-01-01T11:00:01Z")],
+            &[
+                show(None, "2027-01-01T09:00:00Z", "2027-01-01T10:30:00Z"),
+                show(Some("a"), "2027-01-01T10:30:00Z", "2027-01-01T11:00:01Z"),
+            ],
             &stretches,
         );
         assert_eq!((bad.outside, bad.fallback_while_eligible), (1, 1), "{:?}", bad.failures);
