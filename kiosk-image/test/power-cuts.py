@@ -308,14 +308,14 @@ def report(tsv: str, json_path: str, seed: str) -> int:
         return f"{value:.{digits}f}"
 
     header = (
-        f"{'cut':>3}  {'phase':<5}  {'cut at':>8}  {'after':<22}  {'content':<7}  {'dl':<3}  "
+        f"{'cut':>3}  {'phase':<5}  {'cut at':>8}  {'after':<24}  {'content':<7}  {'dl':<3}  "
         f"{'data fsck':<9}  {'journal':<8}  {'boot FAT':<8}  {'content after':<13}  {'1st frame':>9}  {'cycle':>7}  board fsck / note"
     )
     print(header)
     for c in cuts:
         after = f"{c['trigger']} +{show(c['wait_s'])} s"
         print(
-            f"{c['cut']:>3}  {c['phase']:<5}  {show(c['at_s']) + ' s':>8}  {after:<22}  {c['content_at_cut']:<7}  "
+            f"{c['cut']:>3}  {c['phase']:<5}  {show(c['at_s']) + ' s':>8}  {after:<24}  {c['content_at_cut']:<7}  "
             f"{c['downloading']:<3}  {c['data_fsck']:<9}  {c['journal']:<8}  {c['boot_fat']:<8}  "
             f"{c['content_after']:<13}  {show(c['ttff_s']) + ' s':>9}  {show(c['cycle_s']) + ' s':>7}  {c['board_fsck']}"
             + (f"; {c['note']}" if c["note"] not in ("", "-") else "")

@@ -227,10 +227,10 @@ async fn enrol_all(url: &str, codes: &[String]) -> Result<Vec<String>, String> {
 }
 
 /// Runs the futures together on this task; their outputs in order.
-async fn futures_join<F: Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+async fn futures_join<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
 where
+    F: Future + Send + 'static,
     F::Output: Send + 'static,
-    F: Send + 'static,
 {
     let handles: Vec<_> = futures.map(tokio::spawn).collect();
     let mut out = Vec::with_capacity(handles.len());

@@ -21,7 +21,10 @@ pub type State = BTreeMap<String, u64>;
 /// The state after each operation, with the generation the platform answered (`None` for
 /// a withdrawal or an erasure, whose answers do not say it).
 #[derive(Debug, Clone, Default)]
-pub struct History(Arc<Mutex<Vec<(Option<u64>, State)>>>);
+pub struct History(Arc<Mutex<Vec<Entry>>>);
+
+/// One operation's generation (if the answer said it) and the state after it.
+type Entry = (Option<u64>, State);
 
 impl History {
     fn push(&self, generation: Option<u64>, state: State) {
