@@ -68,20 +68,29 @@ pub struct Drawn {
     pub body: Value,
 }
 
-/// `count` items with seeded windows inside the month (some with weekly hours, a day and a
-/// half in the middle left empty so the fallback shows).
+/// `count` items with seeded windows inside the month: a third are shop promotions, most
+/// of them with weekly hours and a window across the clock change; a day and a half three
+/// quarters in is left empty so the fallback shows.
 pub fn draw_items(month: &Month, count: u32, seed: u64) -> Vec<Drawn> {
     let mut rng = StdRng::seed_from_u64(seed);
     let length = month.end.duration_since(month.start).as_secs();
-    let gap_start = month.start + SignedDuration::from_secs(length / 2);
+    let gap_start = month.start + SignedDuration::from_secs(length * 3 / 4);
     let gap_end = gap_start + SignedDuration::from_hours(36);
     let mut items = Vec::new();
     while items.len() < count as usize {
         let n = items.len();
-        let from = month.start + SignedDuration::from_secs(rng.random_range(0..length - 600));
-        let lasting = SignedDuration::from_secs(rng.random_range(600..5 * 86_400));
-        let until = (from + lasting).min(month.end);
-        if from < gap_end && until > gap_start {
+        let with_hours = n % 3 == 1 && rng.random_bool(0.7);
+        let (from, until) = if with_hours && month.change > month.start + SignedDuration::from_hours(24) {
+            let before = month.change.duration_since(month.start).as_secs();
+            let from = month.start + SignedDuration::from_secs(rng.random_range(0..before - 3600));
+            let after = SignedDuration::from_secs(rng.random_range(86_400..5 * 86_400));
+            (from, (month.change + after).min(gap_start).min(month.end))
+        } else {
+            let from = month.start + SignedDuration::from_secs(rng.random_range(0..length - 600));
+            let lasting = SignedDuration::from_secs(rng.random_range(600..5 * 86_400));
+            (from, (from + lasting).min(month.end))
+        };
+        if from >= until || (from < gap_end && until > gap_start) {
             continue;
         }
         let id = format!("month-{n}");
@@ -100,7 +109,7 @@ pub fn draw_items(month: &Month, count: u32, seed: u64) -> Vec<Drawn> {
         };
         body["valid_from"] = json!(from.to_string());
         body["valid_until"] = json!(until.to_string());
-        let hours = (publisher == Publisher::Shop && rng.random_bool(0.6)).then(|| {
+        let hours = with_hours.then(|| {
             let all = [
                 Weekday::Monday,
                 Weekday::Tuesday,
