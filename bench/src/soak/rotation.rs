@@ -1,8 +1,8 @@
 //! A day of rotation: `palier-player --demo` in four windows under Xvfb, every slide shown
 //! for the shortest time a manifest allows (3 s, 600 ms crossfades), until the screens have
 //! changed slide the given number of times. RSS, PSS, open descriptors and threads are
-//! sampled throughout; growth is the last fifth's median against the median of the fifth
-//! after the warm-up. On llvmpipe and lavapipe GPU memory is the process's own memory, so
+//! sampled throughout; growth is the last fifth's floor (memory) or median (descriptors,
+//! threads) against the fifth after the warm-up. On llvmpipe and lavapipe GPU memory is the process's own memory, so
 //! it is inside RSS and PSS.
 
 use std::path::Path;
@@ -96,9 +96,13 @@ pub fn run(settings: &Settings, player: &Path, work: &Path) -> PartReport {
     let late = &samples[n - fifth..];
     let of = |s: &[Sample], f: fn(&Sample) -> f64| median(&s.iter().map(f).collect::<Vec<_>>());
     let growth = |f: fn(&Sample) -> f64| of(late, f) - of(early, f);
+    // Memory alternates with what is held at the sampled instant (one slide, or two during a
+    // crossfade): its floor over each fifth is what would rise with a leak.
+    let floor = |s: &[Sample], f: fn(&Sample) -> f64| s.iter().map(f).fold(f64::INFINITY, f64::min);
+    let floor_growth = |f: fn(&Sample) -> f64| floor(late, f) - floor(early, f);
     let (rss, pss, fds, threads) = (
-        growth(|s| s.rss_mib),
-        growth(|s| s.pss_mib),
+        floor_growth(|s| s.rss_mib),
+        floor_growth(|s| s.pss_mib),
         growth(|s| s.fds as f64),
         growth(|s| s.threads as f64),
     );
@@ -117,12 +121,22 @@ pub fn run(settings: &Settings, player: &Path, work: &Path) -> PartReport {
     report.row("frames presented", frames.map_or("not counted".into(), |f| f.to_string()));
     report.row("samples", format!("{n}, every {} s", settings.sample_every.as_secs()));
     report.row(
-        "after warm-up → end: RSS",
-        format!("{:.0} → {:.0} MiB ({rss:+.1})", of(early, |s| s.rss_mib), of(late, |s| s.rss_mib)),
+        "after warm-up → end: RSS floor (median)",
+        format!(
+            "{:.0} → {:.0} MiB ({rss:+.1}; median {:+.1})",
+            floor(early, |s| s.rss_mib),
+            floor(late, |s| s.rss_mib),
+            growth(|s| s.rss_mib)
+        ),
     );
     report.row(
-        "after warm-up → end: PSS (GPU memory included)",
-        format!("{:.0} → {:.0} MiB ({pss:+.1})", of(early, |s| s.pss_mib), of(late, |s| s.pss_mib)),
+        "after warm-up → end: PSS floor (median), GPU memory included",
+        format!(
+            "{:.0} → {:.0} MiB ({pss:+.1}; median {:+.1})",
+            floor(early, |s| s.pss_mib),
+            floor(late, |s| s.pss_mib),
+            growth(|s| s.pss_mib)
+        ),
     );
     report.row(
         "after warm-up → end: open descriptors",
