@@ -50,12 +50,7 @@ pub fn run(settings: &Settings) -> PartReport {
     let shop = platform.add_publisher("shop");
     let items = timeline::draw_items(&month, settings.items, settings.seed);
     for item in &items {
-        let token = match item.publisher {
-            timeline::Publisher::Landlord => &platform.landlord,
-            timeline::Publisher::Shop => &shop,
-            timeline::Publisher::Neighbourhood => &platform.neighbourhood,
-        };
-        platform.publish(token, item.body.clone());
+        platform.publish(token_for(&platform, &shop, item.publisher), item.body.clone());
     }
     let code = platform.device_code("lift");
     let board = Board::new(&platform, &code, LIFT, 60);
@@ -259,12 +254,17 @@ fn platform_totals(platform: &Platform, shop: &str, items: &[timeline::Drawn]) -
     items
         .iter()
         .map(|item| {
-            let token = match item.publisher {
-                timeline::Publisher::Landlord => &platform.landlord,
-                timeline::Publisher::Shop => shop,
-                timeline::Publisher::Neighbourhood => &platform.neighbourhood,
-            };
+            let token = token_for(platform, shop, item.publisher);
             (item.id.clone(), platform.plays(token, &item.id)["total"].as_u64().unwrap_or(0))
         })
         .collect()
+}
+
+/// The token of the item's publisher.
+fn token_for<'a>(platform: &'a Platform, shop: &'a str, publisher: timeline::Publisher) -> &'a str {
+    match publisher {
+        timeline::Publisher::Landlord => &platform.landlord,
+        timeline::Publisher::Shop => shop,
+        timeline::Publisher::Neighbourhood => &platform.neighbourhood,
+    }
 }
