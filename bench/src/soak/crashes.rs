@@ -145,8 +145,8 @@ pub fn run(settings: &Settings) -> PartReport {
         ),
     );
     report.row(
-        "reader alongside: snapshots / pictures opened / failed",
-        format!("{} / {} / {}", reads.snapshots, reads.pictures, reads.failed),
+        "reader alongside: snapshots / pictures opened / failed (gone with a newer generation)",
+        format!("{} / {} / {} ({})", reads.snapshots, reads.pictures, reads.failed, reads.superseded),
     );
     report.row("duration", format!("{:.0} s", started.elapsed().as_secs_f64()));
     report.json = json!({
@@ -170,6 +170,7 @@ pub fn run(settings: &Settings) -> PartReport {
         "reader_snapshots": reads.snapshots,
         "reader_pictures": reads.pictures,
         "reader_failed": reads.failed,
+        "reader_superseded": reads.superseded,
         "seconds": started.elapsed().as_secs_f64(),
     });
     report
