@@ -24,7 +24,7 @@ use crate::signing::{KeyError, ManifestSigner};
 use std::sync::Arc;
 
 use crate::media::{BucketConfig, MediaFiles};
-use crate::store::{PostgresStore, SqliteStore, Store, StoreError};
+use crate::store::{SqlStore, Store, StoreError};
 
 /// The environment variable that names the PostgreSQL database, over `database_url`.
 pub const DATABASE_URL_VARIABLE: &str = "PALIER_DATABASE_URL";
@@ -159,8 +159,8 @@ impl DataDir {
 
     async fn connect(&self) -> Result<Arc<dyn Store>, DataDirError> {
         Ok(match self.database()? {
-            Database::Sqlite(path) => Arc::new(SqliteStore::open(&path)?),
-            Database::Postgres(url) => Arc::new(PostgresStore::connect(&url).await?),
+            Database::Sqlite(path) => Arc::new(SqlStore::sqlite(&path)?),
+            Database::Postgres(url) => Arc::new(SqlStore::postgres(&url).await?),
         })
     }
 

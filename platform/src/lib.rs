@@ -42,4 +42,4 @@ pub use publishing::Publishing;
 pub use rules::Role;
 pub use server::{AppState, Settings, serve};
 pub use signing::ManifestSigner;
-pub use store::{SqliteStore, Store};
+pub use store::{SqlStore, Store};

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::moderation;
 use crate::rules::{Role, Rule};
-use crate::store::{PublisherKind, SqliteStore};
+use crate::store::{PublisherKind, SqlStore};
 
 struct World {
     service: Publishing,
@@ -30,7 +30,7 @@ fn building_id(id: &str) -> BuildingId {
 
 async fn world(limits: ManifestLimits) -> World {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(&dir.path().join("p.sqlite")).unwrap());
+    let store = Arc::new(SqlStore::sqlite(&dir.path().join("p.sqlite")).unwrap());
     let now = Timestamp::now();
     for id in ["bld-a", "bld-b"] {
         let building = palier_content::Building { id: id.into(), ..palier_content::sample::building() };

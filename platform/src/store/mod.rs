@@ -1,9 +1,10 @@
 //! The platform's storage interface: what the publishing service, the device API and the
 //! admin commands need to keep and read, in domain types, with no rule inside.
 //!
-//! [`Store`] is a trait so that installations can choose their engine: [`SqliteStore`] (one
-//! file in WAL mode, the default) and, for installations past one machine,
-//! [`PostgresStore`]. Rules live above it: who may publish what in
+//! [`Store`] is the interface; [`SqlStore`] its one implementation, whose operations are
+//! written once ([`sql`]) over an engine: SQLite (one file in WAL mode, the default;
+//! [`SqlStore::sqlite`]) or, for installations past one machine, PostgreSQL
+//! ([`SqlStore::postgres`]). Rules live above it: who may publish what in
 //! [`crate::rules`], how a publication is checked and versioned in [`crate::publishing`]; a
 //! store only stores and queries. Every write runs in one transaction, so nothing partial is
 //! ever stored, and every write that changes what a building's boards must show moves that
@@ -14,6 +15,7 @@
 
 pub mod dump;
 mod postgres;
+mod sql;
 mod sqlite;
 
 use std::fmt;
@@ -32,8 +34,24 @@ use crate::releases::{Assignment, Release};
 use crate::rules::Role;
 use palier_content::system::SystemStatus;
 
-pub use postgres::{HINT_CHANNEL, HintListener, PostgresStore};
-pub use sqlite::SqliteStore;
+pub use postgres::{HINT_CHANNEL, HintListener};
+pub use sql::SqlStore;
+
+/// Relays change hints from a database other processes write too, while it is held
+/// ([`Store::relay_hints`]); the relay stops when it is dropped.
+pub struct HintRelay(#[allow(dead_code)] Box<dyn std::any::Any + Send + Sync>);
+
+impl HintRelay {
+    pub(crate) fn new(listener: impl std::any::Any + Send + Sync) -> HintRelay {
+        HintRelay(Box::new(listener))
+    }
+}
+
+impl fmt::Debug for HintRelay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("HintRelay")
+    }
+}
 
 /// Why a store operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -564,7 +582,7 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Starts handing `hints` the change hints other processes' writes send, for a store
     /// several platform processes share; `None` (the default) for one only this process
     /// writes. Hints stop when the returned listener is dropped.
-    fn relay_hints(&self, _hints: &crate::hints::Hints) -> Option<HintListener> {
+    fn relay_hints(&self, _hints: &crate::hints::Hints) -> Option<HintRelay> {
         None
     }
 

@@ -465,9 +465,9 @@ async fn the_store_passes_the_scenarios() {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = if crate::support::scaled_out() {
         let url = crate::servers::postgres_database().await;
-        Arc::new(palier_platform::store::PostgresStore::connect(&url).await.unwrap())
+        Arc::new(palier_platform::store::SqlStore::postgres(&url).await.unwrap())
     } else {
-        Arc::new(palier_platform::SqliteStore::open(&dir.path().join("p.sqlite")).unwrap())
+        Arc::new(palier_platform::SqlStore::sqlite(&dir.path().join("p.sqlite")).unwrap())
     };
     scenarios(store).await;
 }

@@ -19,9 +19,10 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use tokio_postgres::{AsyncMessage, NoTls};
 
-use super::{Outcome, Tx, error_text, execute};
+use super::error_text;
 use crate::hints::Hints;
 use crate::ids::BuildingId;
+use crate::store::sql::{Outcome, Tx, execute};
 
 /// The notification channel.
 pub const HINT_CHANNEL: &str = "palier_hints";
@@ -60,7 +61,7 @@ pub(super) fn parse(payload: &str) -> Option<(u64, String, Vec<BuildingId>)> {
 
 /// Sends the hints of a write, delivered when its transaction commits.
 pub(super) async fn notify(
-    tx: &Tx<'_>,
+    tx: &dyn Tx,
     buildings: &[BuildingId],
     generation: u64,
     reason: &str,

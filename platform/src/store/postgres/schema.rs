@@ -9,7 +9,7 @@
 //! `TEXT COLLATE "C"` (byte order, as SQLite sorts, whatever the server's locale), instants
 //! Unix milliseconds.
 
-use super::{Fail, Outcome, get};
+use crate::store::sql::{Fail, Outcome};
 
 pub(super) const MIGRATIONS: &[&str] = &[
     // 1: buildings, publishers, enrolment codes, devices, items, media, plays, heartbeats.
@@ -248,7 +248,7 @@ pub(super) async fn migrate(client: &mut deadpool_postgres::Client) -> Outcome<u
         .await?;
     let row = transaction.query_opt("SELECT version FROM schema_version", &[]).await?;
     let done = match &row {
-        Some(row) => get::<i64>(row, 0)?.max(0) as usize,
+        Some(row) => row.try_get::<_, i64>(0)?.max(0) as usize,
         None => {
             transaction.execute("INSERT INTO schema_version VALUES (0)", &[]).await?;
             0

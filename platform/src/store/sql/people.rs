@@ -1,11 +1,10 @@
 //! People's console accounts, their password links and sessions, building settings, lifts
-//! and the audit log, in PostgreSQL.
+//! and the audit log, in SQL both engines run.
 
 use jiff::Timestamp;
 use palier_content::Kind;
-use tokio_postgres::Row;
 
-use super::{Fail, Outcome, Tx, execute, get, instant, millis, query, query_opt, require_building};
+use super::{Fail, Outcome, Row, Tx, execute, get, instant, millis, query, query_opt, require_building};
 use crate::ids::{BuildingId, ItemId, LiftId, PublisherId};
 use crate::store::{AuditEntry, Lift, LiftStatus, Person, PublisherKind, StoreError, Via};
 
@@ -18,7 +17,7 @@ fn person_row(row: &Row) -> Outcome<PersonRow> {
     Ok((get(row, 0)?, get(row, 1)?, get(row, 2)?, get(row, 3)?, get(row, 4)?, get(row, 5)?, get(row, 6)?))
 }
 
-async fn person(tx: &Tx<'_>, row: PersonRow) -> Outcome<Person> {
+async fn person(tx: &dyn Tx, row: PersonRow) -> Outcome<Person> {
     let (id, name, role_name, email, password_hash, created, disabled) = row;
     Ok(Person {
         publisher: super::publisher(tx, id, name, &role_name, PublisherKind::Person).await?,
@@ -29,7 +28,7 @@ async fn person(tx: &Tx<'_>, row: PersonRow) -> Outcome<Person> {
     })
 }
 
-async fn find(tx: &Tx<'_>, condition: &str, key: &str) -> Outcome<Option<Person>> {
+async fn find(tx: &dyn Tx, condition: &str, key: &str) -> Outcome<Option<Person>> {
     let sql = format!(
         "SELECT {PERSON_COLUMNS} FROM people pe JOIN publishers p ON p.id = pe.publisher_id WHERE {condition}"
     );
@@ -40,7 +39,7 @@ async fn find(tx: &Tx<'_>, condition: &str, key: &str) -> Outcome<Option<Person>
     Ok(Some(person(tx, row).await?))
 }
 
-pub(super) async fn add(tx: &Tx<'_>, new: &Person) -> Outcome<()> {
+pub(super) async fn add(tx: &dyn Tx, new: &Person) -> Outcome<()> {
     let exists = query_opt(tx, "SELECT 1 FROM people WHERE email = $1", &[&new.email]).await?;
     if exists.is_some() {
         return Err(StoreError::exists("person with e-mail", &new.email).into());
@@ -64,15 +63,15 @@ pub(super) async fn add(tx: &Tx<'_>, new: &Person) -> Outcome<()> {
     Ok(())
 }
 
-pub(super) async fn by_id(tx: &Tx<'_>, id: &PublisherId) -> Outcome<Option<Person>> {
+pub(super) async fn by_id(tx: &dyn Tx, id: &PublisherId) -> Outcome<Option<Person>> {
     find(tx, "pe.publisher_id = $1", id.as_str()).await
 }
 
-pub(super) async fn by_email(tx: &Tx<'_>, email: &str) -> Outcome<Option<Person>> {
+pub(super) async fn by_email(tx: &dyn Tx, email: &str) -> Outcome<Option<Person>> {
     find(tx, "pe.email = $1", email).await
 }
 
-pub(super) async fn all(tx: &Tx<'_>) -> Outcome<Vec<Person>> {
+pub(super) async fn all(tx: &dyn Tx) -> Outcome<Vec<Person>> {
     let sql = format!(
         "SELECT {PERSON_COLUMNS} FROM people pe JOIN publishers p ON p.id = pe.publisher_id ORDER BY pe.email"
     );
@@ -85,7 +84,7 @@ pub(super) async fn all(tx: &Tx<'_>) -> Outcome<Vec<Person>> {
     Ok(people)
 }
 
-pub(super) async fn disable(tx: &Tx<'_>, id: &PublisherId, now: Timestamp) -> Outcome<bool> {
+pub(super) async fn disable(tx: &dyn Tx, id: &PublisherId, now: Timestamp) -> Outcome<bool> {
     let row =
         query_opt(tx, "SELECT disabled_ms FROM people WHERE publisher_id = $1", &[&id.as_str()]).await?;
     let state: Option<Option<i64>> = row.map(|row| get::<Option<i64>>(&row, 0)).transpose()?;
@@ -111,7 +110,7 @@ pub(super) async fn disable(tx: &Tx<'_>, id: &PublisherId, now: Timestamp) -> Ou
 }
 
 pub(super) async fn add_link(
-    tx: &Tx<'_>,
+    tx: &dyn Tx,
     token_hash: &str,
     person: &PublisherId,
     expires: Timestamp,
@@ -125,7 +124,7 @@ pub(super) async fn add_link(
     Ok(())
 }
 
-pub(super) async fn link(tx: &Tx<'_>, token_hash: &str, now: Timestamp) -> Outcome<Option<PublisherId>> {
+pub(super) async fn link(tx: &dyn Tx, token_hash: &str, now: Timestamp) -> Outcome<Option<PublisherId>> {
     let found = query_opt(
         tx,
         "SELECT l.publisher_id FROM password_links l JOIN people pe ON pe.publisher_id = l.publisher_id
@@ -138,7 +137,7 @@ pub(super) async fn link(tx: &Tx<'_>, token_hash: &str, now: Timestamp) -> Outco
 }
 
 pub(super) async fn use_link(
-    tx: &Tx<'_>,
+    tx: &dyn Tx,
     token_hash: &str,
     password_hash: &str,
     now: Timestamp,
@@ -155,14 +154,14 @@ pub(super) async fn use_link(
     Ok(Some(person))
 }
 
-pub(super) async fn session(tx: &Tx<'_>, id: &str, now: Timestamp) -> Outcome<Option<String>> {
+pub(super) async fn session(tx: &dyn Tx, id: &str, now: Timestamp) -> Outcome<Option<String>> {
     let row =
         query_opt(tx, "SELECT record FROM sessions WHERE id = $1 AND expires_ms > $2", &[&id, &millis(now)])
             .await?;
     row.map(|row| get::<String>(&row, 0)).transpose()
 }
 
-pub(super) async fn save_session(tx: &Tx<'_>, id: &str, record: &str, expires: Timestamp) -> Outcome<()> {
+pub(super) async fn save_session(tx: &dyn Tx, id: &str, record: &str, expires: Timestamp) -> Outcome<()> {
     execute(
         tx,
         "INSERT INTO sessions (id, record, expires_ms) VALUES ($1, $2, $3)
@@ -173,13 +172,13 @@ pub(super) async fn save_session(tx: &Tx<'_>, id: &str, record: &str, expires: T
     Ok(())
 }
 
-pub(super) async fn forget_expired(tx: &Tx<'_>, now: Timestamp) -> Outcome<u64> {
+pub(super) async fn forget_expired(tx: &dyn Tx, now: Timestamp) -> Outcome<u64> {
     let sessions = execute(tx, "DELETE FROM sessions WHERE expires_ms <= $1", &[&millis(now)]).await?;
     let links = execute(tx, "DELETE FROM password_links WHERE expires_ms <= $1", &[&millis(now)]).await?;
     Ok(sessions + links)
 }
 
-pub(super) async fn moderated_kinds(tx: &Tx<'_>, building: &BuildingId) -> Outcome<Vec<Kind>> {
+pub(super) async fn moderated_kinds(tx: &dyn Tx, building: &BuildingId) -> Outcome<Vec<Kind>> {
     let json: String =
         match query_opt(tx, "SELECT moderated_kinds FROM buildings WHERE id = $1", &[&building.as_str()])
             .await?
@@ -195,7 +194,7 @@ pub(super) async fn moderated_kinds(tx: &Tx<'_>, building: &BuildingId) -> Outco
         .collect()
 }
 
-pub(super) async fn set_moderated_kinds(tx: &Tx<'_>, building: &BuildingId, kinds: &[Kind]) -> Outcome<()> {
+pub(super) async fn set_moderated_kinds(tx: &dyn Tx, building: &BuildingId, kinds: &[Kind]) -> Outcome<()> {
     let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
     let json = serde_json::to_string(&names).expect("strings serialize");
     let changed =
@@ -207,13 +206,13 @@ pub(super) async fn set_moderated_kinds(tx: &Tx<'_>, building: &BuildingId, kind
     Ok(())
 }
 
-pub(super) async fn audit(tx: &Tx<'_>, limit: usize, before: Option<u64>) -> Outcome<Vec<AuditEntry>> {
+pub(super) async fn audit(tx: &dyn Tx, limit: usize, before: Option<u64>) -> Outcome<Vec<AuditEntry>> {
     let before: Option<i64> = before.map(|b| b as i64);
     let limit = limit as i64;
     let rows = query(
         tx,
         "SELECT seq, at_ms, actor_id, actor_name, via, action, item_id, detail FROM audit
-         WHERE $1::bigint IS NULL OR seq < $1::bigint ORDER BY seq DESC LIMIT $2",
+         WHERE CAST($1 AS BIGINT) IS NULL OR seq < CAST($1 AS BIGINT) ORDER BY seq DESC LIMIT $2",
         &[&before, &limit],
     )
     .await?;
@@ -241,7 +240,7 @@ pub(super) async fn audit(tx: &Tx<'_>, limit: usize, before: Option<u64>) -> Out
     Ok(entries)
 }
 
-pub(super) async fn add_lift(tx: &Tx<'_>, lift: &Lift) -> Outcome<()> {
+pub(super) async fn add_lift(tx: &dyn Tx, lift: &Lift) -> Outcome<()> {
     require_building(tx, &lift.building_id).await?;
     let exists = query_opt(tx, "SELECT 1 FROM lifts WHERE id = $1", &[&lift.id.as_str()]).await?;
     if exists.is_some() {
@@ -279,19 +278,19 @@ fn finish_lift(row: LiftRow) -> Outcome<Lift> {
 
 const LIFT_COLUMNS: &str = "id, building_id, name, running, since_ms, expected_return_ms";
 
-pub(super) async fn lift(tx: &Tx<'_>, id: &LiftId) -> Outcome<Option<Lift>> {
+pub(super) async fn lift(tx: &dyn Tx, id: &LiftId) -> Outcome<Option<Lift>> {
     let sql = format!("SELECT {LIFT_COLUMNS} FROM lifts WHERE id = $1");
     let row = query_opt(tx, &sql, &[&id.as_str()]).await?;
     row.map(|row| lift_row(&row).and_then(finish_lift)).transpose()
 }
 
-pub(super) async fn lifts(tx: &Tx<'_>) -> Outcome<Vec<Lift>> {
+pub(super) async fn lifts(tx: &dyn Tx) -> Outcome<Vec<Lift>> {
     let sql = format!("SELECT {LIFT_COLUMNS} FROM lifts ORDER BY building_id, id");
     let rows = query(tx, &sql, &[]).await?;
     rows.iter().map(|row| lift_row(row).and_then(finish_lift)).collect()
 }
 
-pub(super) async fn set_lift_status(tx: &Tx<'_>, id: &LiftId, status: &LiftStatus) -> Outcome<()> {
+pub(super) async fn set_lift_status(tx: &dyn Tx, id: &LiftId, status: &LiftStatus) -> Outcome<()> {
     let running = status.running as i64;
     let expected_return: Option<i64> = status.expected_return.map(millis);
     let changed = execute(

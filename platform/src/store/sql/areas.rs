@@ -9,22 +9,26 @@
 //! publisher is, so a building added to its area later is in it at once.
 
 use jiff::Timestamp;
-use tokio_postgres::Row;
 
 use super::{
-    Fail, Outcome, Tx, bump_buildings, execute, get, millis, query, query_opt, require_building, texts,
+    Fail, Outcome, Row, Tx, bump_buildings, execute, get, millis, query, query_opt, require_building, texts,
 };
 use crate::ids::{AreaId, BuildingId};
 use crate::store::{Area, AreaEntry, AreaKind, Change, Moved, StoreError};
 
-/// The areas given and every area within them, transitively, as SQL over `unnest($1::text[])`.
+/// The areas of the list parameter `$1` and every area within them, transitively, as SQL.
 ///
-/// The seed is `COLLATE "C"`: the columns are, and PostgreSQL refuses a recursive query whose
-/// non-recursive term has another collation than the whole.
-const WITHIN_CLOSURE: &str = "WITH RECURSIVE closure(id) AS (
-         SELECT unnest($1::text[]) COLLATE \"C\"
-         UNION SELECT a.id FROM areas a JOIN closure c ON a.within_id = c.id
-     )";
+/// The seed has the columns' collation ([`super::Dialect::text_set`]): PostgreSQL refuses a
+/// recursive query whose non-recursive term has another collation than the whole.
+fn within_closure(tx: &dyn Tx) -> String {
+    format!(
+        "WITH RECURSIVE closure(id) AS (
+             {}
+             UNION SELECT a.id FROM areas a JOIN closure c ON a.within_id = c.id
+         )",
+        tx.dialect().text_set("$1")
+    )
+}
 
 fn area_row(row: &Row) -> Outcome<(String, String, String, Option<String>)> {
     Ok((get(row, 0)?, get(row, 1)?, get(row, 2)?, get(row, 3)?))
@@ -36,12 +40,12 @@ fn area_from(row: (String, String, String, Option<String>)) -> Outcome<Area> {
     Ok(Area { id: AreaId::stored(id), name, kind, within: within.map(AreaId::stored) })
 }
 
-pub(super) async fn require_area(tx: &Tx<'_>, id: &AreaId) -> Outcome<()> {
+pub(super) async fn require_area(tx: &dyn Tx, id: &AreaId) -> Outcome<()> {
     let found = query_opt(tx, "SELECT 1 FROM areas WHERE id = $1", &[&id.as_str()]).await?;
     if found.is_some() { Ok(()) } else { Err(StoreError::not_found("area", id).into()) }
 }
 
-pub(super) async fn add(tx: &Tx<'_>, area: &Area, now: Timestamp) -> Outcome<()> {
+pub(super) async fn add(tx: &dyn Tx, area: &Area, now: Timestamp) -> Outcome<()> {
     if query_opt(tx, "SELECT 1 FROM areas WHERE id = $1", &[&area.id.as_str()]).await?.is_some() {
         return Err(StoreError::exists("area", &area.id).into());
     }
@@ -63,13 +67,13 @@ pub(super) async fn add(tx: &Tx<'_>, area: &Area, now: Timestamp) -> Outcome<()>
     Ok(())
 }
 
-pub(super) async fn find(tx: &Tx<'_>, id: &AreaId) -> Outcome<Option<Area>> {
+pub(super) async fn find(tx: &dyn Tx, id: &AreaId) -> Outcome<Option<Area>> {
     let row =
         query_opt(tx, "SELECT id, name, kind, within_id FROM areas WHERE id = $1", &[&id.as_str()]).await?;
     row.as_ref().map(area_row).transpose()?.map(area_from).transpose()
 }
 
-pub(super) async fn list(tx: &Tx<'_>) -> Outcome<Vec<AreaEntry>> {
+pub(super) async fn list(tx: &dyn Tx) -> Outcome<Vec<AreaEntry>> {
     let rows: Vec<_> = query(tx, "SELECT id, name, kind, within_id FROM areas ORDER BY id", &[])
         .await?
         .iter()
@@ -94,39 +98,40 @@ fn building_ids(rows: &[Row]) -> Outcome<Vec<BuildingId>> {
     rows.iter().map(|row| get::<String>(row, 0).map(BuildingId::stored)).collect()
 }
 
-async fn building_list(tx: &Tx<'_>, sql: &str, key: &str) -> Outcome<Vec<BuildingId>> {
+async fn building_list(tx: &dyn Tx, sql: &str, key: &str) -> Outcome<Vec<BuildingId>> {
     building_ids(&query(tx, sql, &[&key]).await?)
 }
 
 /// Every building these areas reach, sorted.
-pub(super) async fn reach(tx: &Tx<'_>, areas: &[AreaId]) -> Outcome<Vec<BuildingId>> {
+pub(super) async fn reach(tx: &dyn Tx, areas: &[AreaId]) -> Outcome<Vec<BuildingId>> {
     if areas.is_empty() {
         return Ok(Vec::new());
     }
     let sql = format!(
-        "{WITHIN_CLOSURE} SELECT DISTINCT building_id FROM area_buildings
-         WHERE area_id IN (SELECT id FROM closure) ORDER BY building_id"
+        "{} SELECT DISTINCT building_id FROM area_buildings
+         WHERE area_id IN (SELECT id FROM closure) ORDER BY building_id",
+        within_closure(tx)
     );
     building_ids(&query(tx, &sql, &[&texts(areas)]).await?)
 }
 
 /// The areas a publisher was given, sorted.
-pub(super) async fn of_publisher(tx: &Tx<'_>, publisher: &str) -> Outcome<Vec<AreaId>> {
+pub(super) async fn of_publisher(tx: &dyn Tx, publisher: &str) -> Outcome<Vec<AreaId>> {
     area_list(tx, "SELECT area_id FROM publisher_areas WHERE publisher_id = $1 ORDER BY area_id", publisher)
         .await
 }
 
 /// The areas an item targets, sorted.
-pub(super) async fn of_item(tx: &Tx<'_>, item: &str) -> Outcome<Vec<AreaId>> {
+pub(super) async fn of_item(tx: &dyn Tx, item: &str) -> Outcome<Vec<AreaId>> {
     area_list(tx, "SELECT area_id FROM item_areas WHERE item_id = $1 ORDER BY area_id", item).await
 }
 
-async fn area_list(tx: &Tx<'_>, sql: &str, key: &str) -> Outcome<Vec<AreaId>> {
+async fn area_list(tx: &dyn Tx, sql: &str, key: &str) -> Outcome<Vec<AreaId>> {
     let rows = query(tx, sql, &[&key]).await?;
     rows.iter().map(|row| get::<String>(row, 0).map(AreaId::stored)).collect()
 }
 
-pub(super) async fn set_publisher_areas(tx: &Tx<'_>, publisher: &str, areas: &[AreaId]) -> Outcome<()> {
+pub(super) async fn set_publisher_areas(tx: &dyn Tx, publisher: &str, areas: &[AreaId]) -> Outcome<()> {
     for area in areas {
         require_area(tx, area).await?;
         execute(
@@ -141,7 +146,7 @@ pub(super) async fn set_publisher_areas(tx: &Tx<'_>, publisher: &str, areas: &[A
 
 /// Replaces an item's targets: its named buildings, its areas and the buildings they reach.
 pub(super) async fn set_item_targets(
-    tx: &Tx<'_>,
+    tx: &dyn Tx,
     item: &str,
     buildings: &[BuildingId],
     areas: &[AreaId],
@@ -177,7 +182,7 @@ pub(super) async fn set_item_targets(
 }
 
 pub(super) async fn add_building(
-    tx: &Tx<'_>,
+    tx: &dyn Tx,
     area: &AreaId,
     building: &BuildingId,
     change: &Change,
@@ -193,20 +198,19 @@ pub(super) async fn add_building(
     if added == 0 {
         return Ok(Moved::default());
     }
-    super::items::audit(tx, change, "area", None, &format!("building {building} joined area {area}")).await?;
-    // The area and every area it lies within (the seed `COLLATE "C"`, as in `WITHIN_CLOSURE`).
-    let reached = execute(
-        tx,
+    super::audit(tx, change, "area", None, &format!("building {building} joined area {area}")).await?;
+    // The area and every area it lies within (the seed collated as in `within_closure`).
+    let sql = format!(
         "WITH RECURSIVE up(id) AS (
-             SELECT $1::text COLLATE \"C\"
+             SELECT {}
              UNION SELECT a.within_id FROM areas a JOIN up ON a.id = up.id WHERE a.within_id IS NOT NULL
          )
          INSERT INTO item_buildings (building_id, item_id, named)
-         SELECT $2::text, item_id, 0 FROM item_areas WHERE area_id IN (SELECT id FROM up)
+         SELECT CAST($2 AS TEXT), item_id, 0 FROM item_areas WHERE area_id IN (SELECT id FROM up)
          ON CONFLICT DO NOTHING",
-        &[&area.as_str(), &building.as_str()],
-    )
-    .await?;
+        tx.dialect().text_seed("$1")
+    );
+    let reached = execute(tx, &sql, &[&area.as_str(), &building.as_str()]).await?;
     if reached == 0 {
         return Ok(Moved::default());
     }

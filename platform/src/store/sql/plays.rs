@@ -9,7 +9,7 @@ use crate::ids::{BuildingId, DeviceId, ItemId};
 use crate::store::{ItemPlays, PlayRow, ScreenPlays};
 
 pub(super) async fn record(
-    tx: &Tx<'_>,
+    tx: &dyn Tx,
     device: &DeviceId,
     plays: &[PlayRecord],
     now: Timestamp,
@@ -40,12 +40,12 @@ pub(super) async fn record(
     Ok(())
 }
 
-pub(super) async fn of_item(tx: &Tx<'_>, id: &ItemId, limit: usize) -> Outcome<ItemPlays> {
+pub(super) async fn of_item(tx: &dyn Tx, id: &ItemId, limit: usize) -> Outcome<ItemPlays> {
     let mut screens = Vec::new();
     {
         let rows = query(
             tx,
-            "SELECT p.device_id, d.name, d.building_id, p.screen, COUNT(*), COALESCE(SUM(p.duration_ms), 0)::bigint,
+            "SELECT p.device_id, d.name, d.building_id, p.screen, COUNT(*), CAST(COALESCE(SUM(p.duration_ms), 0) AS BIGINT),
                     MIN(p.started_ms), MAX(p.started_ms)
              FROM plays p JOIN devices d ON d.id = p.device_id
              WHERE p.item_id = $1 GROUP BY p.device_id, d.name, d.building_id, p.screen

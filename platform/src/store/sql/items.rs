@@ -1,14 +1,13 @@
-//! Items, the buildings they target, withdrawals and media descriptions, in PostgreSQL.
+//! Items, the buildings they target, withdrawals and media descriptions, in SQL both engines run.
 
 use std::collections::BTreeSet;
 
 use jiff::Timestamp;
 use palier_content::MediaRef;
-use tokio_postgres::Row;
 
 use super::{
-    Fail, Outcome, Param, Tx, areas, bump_buildings, execute, get, instant, millis, query, query_one,
-    query_opt, require_building, texts,
+    Fail, Outcome, Param, Row, Tx, areas, audit, bump_buildings, execute, get, instant, millis, query,
+    query_one, query_opt, require_building, texts,
 };
 use crate::ids::{BuildingId, ItemId, MediaAddress, PersonId, PublisherId};
 use crate::moderation::Moderation;
@@ -18,13 +17,13 @@ use crate::store::{
 };
 
 /// Every building the item reaches (named or through an area), sorted.
-async fn buildings_of(tx: &Tx<'_>, id: &str) -> Outcome<Vec<BuildingId>> {
+async fn buildings_of(tx: &dyn Tx, id: &str) -> Outcome<Vec<BuildingId>> {
     building_list(tx, "SELECT building_id FROM item_buildings WHERE item_id = $1 ORDER BY building_id", id)
         .await
 }
 
 /// The buildings the item names, sorted.
-async fn named_buildings_of(tx: &Tx<'_>, id: &str) -> Outcome<Vec<BuildingId>> {
+async fn named_buildings_of(tx: &dyn Tx, id: &str) -> Outcome<Vec<BuildingId>> {
     building_list(
         tx,
         "SELECT building_id FROM item_buildings WHERE item_id = $1 AND named = 1 ORDER BY building_id",
@@ -33,7 +32,7 @@ async fn named_buildings_of(tx: &Tx<'_>, id: &str) -> Outcome<Vec<BuildingId>> {
     .await
 }
 
-async fn building_list(tx: &Tx<'_>, sql: &str, id: &str) -> Outcome<Vec<BuildingId>> {
+async fn building_list(tx: &dyn Tx, sql: &str, id: &str) -> Outcome<Vec<BuildingId>> {
     let rows = query(tx, sql, &[&id]).await?;
     rows.iter().map(|row| get::<String>(row, 0).map(BuildingId::stored)).collect()
 }
@@ -71,7 +70,7 @@ fn record_row(row: &Row) -> Outcome<RecordRow> {
     })
 }
 
-async fn finish(tx: &Tx<'_>, row: RecordRow) -> Outcome<ItemRecord> {
+async fn finish(tx: &dyn Tx, row: RecordRow) -> Outcome<ItemRecord> {
     let withdrawn = match row.withdrawn_ms {
         Some(ms) => Some((instant(ms)?, row.withdrawn_reason.unwrap_or_default())),
         None => None,
@@ -94,7 +93,7 @@ async fn finish(tx: &Tx<'_>, row: RecordRow) -> Outcome<ItemRecord> {
     })
 }
 
-pub(super) async fn record(tx: &Tx<'_>, id: &ItemId) -> Outcome<Option<ItemRecord>> {
+pub(super) async fn record(tx: &dyn Tx, id: &ItemId) -> Outcome<Option<ItemRecord>> {
     let sql = format!("SELECT {RECORD_COLUMNS} FROM items WHERE id = $1");
     let row = match query_opt(tx, &sql, &[&id.as_str()]).await? {
         Some(row) => record_row(&row)?,
@@ -103,7 +102,7 @@ pub(super) async fn record(tx: &Tx<'_>, id: &ItemId) -> Outcome<Option<ItemRecor
     Ok(Some(finish(tx, row).await?))
 }
 
-pub(super) async fn list(tx: &Tx<'_>, query: &ItemQuery) -> Outcome<Vec<ItemRecord>> {
+pub(super) async fn list(tx: &dyn Tx, query: &ItemQuery) -> Outcome<Vec<ItemRecord>> {
     let limit = MAX_LISTED_ITEMS as i64;
     let rows: Vec<Row> = match query {
         ItemQuery::Building(building) => {
@@ -123,8 +122,9 @@ pub(super) async fn list(tx: &Tx<'_>, query: &ItemQuery) -> Outcome<Vec<ItemReco
         ItemQuery::Pending(Some(buildings)) => {
             let sql = format!(
                 "SELECT {RECORD_COLUMNS} FROM items WHERE moderation = 'pending' AND withdrawn_ms IS NULL
-                   AND id IN (SELECT item_id FROM item_buildings WHERE building_id IN (SELECT unnest($1::text[])))
-                 ORDER BY updated_ms, id LIMIT $2"
+                   AND id IN (SELECT item_id FROM item_buildings WHERE building_id IN ({}))
+                 ORDER BY updated_ms, id LIMIT $2",
+                tx.dialect().text_set("$1")
             );
             let ids = texts(buildings);
             self::query(tx, &sql, &[&ids, &limit]).await?
@@ -138,35 +138,10 @@ pub(super) async fn list(tx: &Tx<'_>, query: &ItemQuery) -> Outcome<Vec<ItemReco
     Ok(records)
 }
 
-/// Appends one line to the audit log.
-pub(super) async fn audit(
-    tx: &Tx<'_>,
-    change: &Change,
-    action: &str,
-    item: Option<&ItemId>,
-    detail: &str,
-) -> Outcome<()> {
-    execute(
-        tx,
-        "INSERT INTO audit (at_ms, actor_id, actor_name, via, action, item_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        &[
-            &millis(change.at),
-            &change.actor.as_ref().map(PublisherId::as_str),
-            &change.actor_name,
-            &change.via.as_str(),
-            &action,
-            &item.map(ItemId::as_str),
-            &detail,
-        ],
-    )
-    .await?;
-    Ok(())
-}
-
-async fn load(tx: &Tx<'_>, building: &BuildingId) -> Outcome<BuildingLoad> {
+async fn load(tx: &dyn Tx, building: &BuildingId) -> Outcome<BuildingLoad> {
     let row = query_one(
         tx,
-        "SELECT COUNT(*), COALESCE(SUM(octet_length(i.json)), 0)::bigint
+        "SELECT COUNT(*), CAST(COALESCE(SUM(octet_length(i.json)), 0) AS BIGINT)
          FROM item_buildings ib JOIN items i ON i.id = ib.item_id
          WHERE ib.building_id = $1 AND i.withdrawn_ms IS NULL",
         &[&building.as_str()],
@@ -176,7 +151,7 @@ async fn load(tx: &Tx<'_>, building: &BuildingId) -> Outcome<BuildingLoad> {
     Ok(BuildingLoad { building: building.clone(), items: count as usize, bytes: bytes as usize })
 }
 
-pub(super) async fn write(tx: &Tx<'_>, write: &ItemWrite, admit: &Admission) -> Outcome<Moved> {
+pub(super) async fn write(tx: &dyn Tx, write: &ItemWrite, admit: &Admission) -> Outcome<Moved> {
     let id = write.item.id.as_str();
     let current = match query_opt(tx, "SELECT version FROM items WHERE id = $1", &[&id]).await? {
         Some(row) => Some(get::<i64>(&row, 0)? as u64),
@@ -235,7 +210,7 @@ pub(super) async fn write(tx: &Tx<'_>, write: &ItemWrite, admit: &Admission) -> 
 }
 
 pub(super) async fn moderate(
-    tx: &Tx<'_>,
+    tx: &dyn Tx,
     id: &ItemId,
     version: u64,
     moderation: &Moderation,
@@ -278,7 +253,7 @@ pub(super) async fn moderate(
 }
 
 pub(super) async fn withdraw(
-    tx: &Tx<'_>,
+    tx: &dyn Tx,
     ids: &[ItemId],
     reason: WithdrawReason,
     change: &Change,
@@ -303,13 +278,13 @@ pub(super) async fn withdraw(
     Ok(Withdrawal { items, moved })
 }
 
-async fn ids(tx: &Tx<'_>, sql: &str, params: &[Param<'_>]) -> Outcome<Vec<ItemId>> {
+async fn ids(tx: &dyn Tx, sql: &str, params: &[Param<'_>]) -> Outcome<Vec<ItemId>> {
     let rows = query(tx, sql, params).await?;
     rows.iter().map(|row| get::<String>(row, 0).map(ItemId::stored)).collect()
 }
 
 pub(super) async fn of_person(
-    tx: &Tx<'_>,
+    tx: &dyn Tx,
     publisher: &PublisherId,
     person: &PersonId,
 ) -> Outcome<Vec<ItemId>> {
@@ -321,7 +296,7 @@ pub(super) async fn of_person(
     .await
 }
 
-pub(super) async fn expired(tx: &Tx<'_>, now: Timestamp) -> Outcome<Vec<ItemId>> {
+pub(super) async fn expired(tx: &dyn Tx, now: Timestamp) -> Outcome<Vec<ItemId>> {
     ids(
         tx,
         "SELECT id FROM items WHERE withdrawn_ms IS NULL AND valid_until_ms <= $1 ORDER BY id",
@@ -335,7 +310,7 @@ fn dimension(value: i64, what: &str, address: &MediaAddress) -> Outcome<u32> {
     u32::try_from(value).map_err(|_| Fail::Corrupt(format!("media {address}: {what} {value}")))
 }
 
-pub(super) async fn media(tx: &Tx<'_>, address: &MediaAddress) -> Outcome<Option<MediaRef>> {
+pub(super) async fn media(tx: &dyn Tx, address: &MediaAddress) -> Outcome<Option<MediaRef>> {
     let Some(row) = query_opt(
         tx,
         "SELECT sha256, bytes, mime, width, height FROM media WHERE sha256 = $1",
@@ -355,7 +330,7 @@ pub(super) async fn media(tx: &Tx<'_>, address: &MediaAddress) -> Outcome<Option
     }))
 }
 
-pub(super) async fn add_media(tx: &Tx<'_>, media: &MediaRef, now: Timestamp) -> Outcome<bool> {
+pub(super) async fn add_media(tx: &dyn Tx, media: &MediaRef, now: Timestamp) -> Outcome<bool> {
     let inserted = execute(
         tx,
         "INSERT INTO media (sha256, bytes, mime, width, height, uploaded_ms) VALUES ($1, $2, $3, $4, $5, $6)

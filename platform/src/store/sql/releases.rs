@@ -6,7 +6,7 @@ use crate::releases::{Assignment, Audience, Release};
 use crate::store::StoreError;
 use palier_content::system::SystemStatus;
 
-pub(super) async fn add(tx: &Tx<'_>, release: &Release) -> Outcome<()> {
+pub(super) async fn add(tx: &dyn Tx, release: &Release) -> Outcome<()> {
     let exists = query_opt(
         tx,
         "SELECT 1 FROM releases WHERE compatible = $1 AND version = $2",
@@ -33,7 +33,7 @@ pub(super) async fn add(tx: &Tx<'_>, release: &Release) -> Outcome<()> {
     Ok(())
 }
 
-pub(super) async fn list(tx: &Tx<'_>) -> Outcome<Vec<Release>> {
+pub(super) async fn list(tx: &dyn Tx) -> Outcome<Vec<Release>> {
     let rows = query(
         tx,
         "SELECT compatible, version, sha256, bytes, created_ms FROM releases ORDER BY created_ms DESC, compatible",
@@ -55,7 +55,7 @@ pub(super) async fn list(tx: &Tx<'_>) -> Outcome<Vec<Release>> {
         .collect()
 }
 
-pub(super) async fn assign(tx: &Tx<'_>, assignment: &Assignment) -> Outcome<()> {
+pub(super) async fn assign(tx: &dyn Tx, assignment: &Assignment) -> Outcome<()> {
     let percent = match &assignment.audience {
         Audience::Fleet { percent } => Some(i64::from(*percent)),
         _ => None,
@@ -78,11 +78,11 @@ pub(super) async fn assign(tx: &Tx<'_>, assignment: &Assignment) -> Outcome<()> 
     Ok(())
 }
 
-pub(super) async fn unassign(tx: &Tx<'_>, audience: &str) -> Outcome<bool> {
+pub(super) async fn unassign(tx: &dyn Tx, audience: &str) -> Outcome<bool> {
     Ok(execute(tx, "DELETE FROM release_assignments WHERE audience = $1", &[&audience]).await? == 1)
 }
 
-pub(super) async fn assignments(tx: &Tx<'_>) -> Outcome<Vec<Assignment>> {
+pub(super) async fn assignments(tx: &dyn Tx) -> Outcome<Vec<Assignment>> {
     let rows = query(
         tx,
         "SELECT audience, version, percent, allow_downgrade, assigned_ms FROM release_assignments ORDER BY audience",
@@ -112,7 +112,7 @@ pub(super) async fn assignments(tx: &Tx<'_>) -> Outcome<Vec<Assignment>> {
         .collect()
 }
 
-pub(super) async fn device_system(tx: &Tx<'_>, device: &DeviceId) -> Outcome<Option<SystemStatus>> {
+pub(super) async fn device_system(tx: &dyn Tx, device: &DeviceId) -> Outcome<Option<SystemStatus>> {
     let json: Option<String> =
         match query_opt(tx, "SELECT json FROM heartbeats WHERE device_id = $1", &[&device.as_str()]).await? {
             Some(row) => Some(get(&row, 0)?),

@@ -1,12 +1,11 @@
-//! Enrolment codes, devices, heartbeats and the manifest's reads, in PostgreSQL.
+//! Enrolment codes, devices, heartbeats and the manifest's reads, in SQL both engines run.
 
 use jiff::Timestamp;
 use palier_content::wire::Heartbeat;
-use tokio_postgres::Row;
 
 use super::{
-    Fail, Outcome, Tx, building_from_row, execute, get, instant, millis, next_generation, query, query_opt,
-    require_building, roles_from_json,
+    Fail, Outcome, Row, Tx, building_from_row, execute, get, instant, millis, next_generation, query,
+    query_opt, require_building, roles_from_json,
 };
 use crate::ids::{BuildingId, DeviceId};
 use crate::store::{BuildingContent, Device, DeviceReport, EnrolmentCode, Generation, NewDevice, StoreError};
@@ -54,7 +53,7 @@ fn device(row: DeviceRow) -> Outcome<Device> {
     })
 }
 
-pub(super) async fn add_code(tx: &Tx<'_>, code: &EnrolmentCode) -> Outcome<()> {
+pub(super) async fn add_code(tx: &dyn Tx, code: &EnrolmentCode) -> Outcome<()> {
     require_building(tx, &code.building_id).await?;
     let roles_json = serde_json::to_string(&code.roles).expect("strings serialize");
     execute(
@@ -74,7 +73,7 @@ pub(super) async fn add_code(tx: &Tx<'_>, code: &EnrolmentCode) -> Outcome<()> {
 }
 
 pub(super) async fn enrol(
-    tx: &Tx<'_>,
+    tx: &dyn Tx,
     code_hash: &str,
     new: &NewDevice,
     now: Timestamp,
@@ -125,23 +124,23 @@ pub(super) async fn enrol(
     }))
 }
 
-pub(super) async fn by_token(tx: &Tx<'_>, token_hash: &str) -> Outcome<Option<Device>> {
+pub(super) async fn by_token(tx: &dyn Tx, token_hash: &str) -> Outcome<Option<Device>> {
     let sql = format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE token_hash = $1 AND revoked_ms IS NULL");
     let row = query_opt(tx, &sql, &[&token_hash]).await?;
     row.as_ref().map(device_row).transpose()?.map(device).transpose()
 }
 
-pub(super) async fn active(tx: &Tx<'_>, id: &DeviceId) -> Outcome<bool> {
+pub(super) async fn active(tx: &dyn Tx, id: &DeviceId) -> Outcome<bool> {
     let found =
         query_opt(tx, "SELECT 1 FROM devices WHERE id = $1 AND revoked_ms IS NULL", &[&id.as_str()]).await?;
     Ok(found.is_some())
 }
 
-pub(super) async fn reports(tx: &Tx<'_>, building: Option<&BuildingId>) -> Outcome<Vec<DeviceReport>> {
+pub(super) async fn reports(tx: &dyn Tx, building: Option<&BuildingId>) -> Outcome<Vec<DeviceReport>> {
     let sql = format!(
         "SELECT {DEVICE_COLUMNS}, h.received_ms, h.json FROM devices
          LEFT JOIN heartbeats h ON h.device_id = devices.id
-         WHERE $1::text IS NULL OR devices.building_id = $1::text ORDER BY enrolled_ms, id"
+         WHERE CAST($1 AS TEXT) IS NULL OR devices.building_id = CAST($1 AS TEXT) ORDER BY enrolled_ms, id"
     );
     let rows = query(tx, &sql, &[&building.map(BuildingId::as_str)]).await?;
     let mut reports = Vec::new();
@@ -161,7 +160,7 @@ pub(super) async fn reports(tx: &Tx<'_>, building: Option<&BuildingId>) -> Outco
     Ok(reports)
 }
 
-pub(super) async fn revoke(tx: &Tx<'_>, id: &DeviceId, now: Timestamp) -> Outcome<bool> {
+pub(super) async fn revoke(tx: &dyn Tx, id: &DeviceId, now: Timestamp) -> Outcome<bool> {
     let state = match query_opt(tx, "SELECT revoked_ms FROM devices WHERE id = $1", &[&id.as_str()]).await? {
         Some(row) => Some(get::<Option<i64>>(&row, 0)?),
         None => None,
@@ -177,7 +176,7 @@ pub(super) async fn revoke(tx: &Tx<'_>, id: &DeviceId, now: Timestamp) -> Outcom
     }
 }
 
-pub(super) async fn generation(tx: &Tx<'_>, building: &BuildingId) -> Outcome<Generation> {
+pub(super) async fn generation(tx: &dyn Tx, building: &BuildingId) -> Outcome<Generation> {
     let row =
         query_opt(tx, "SELECT generation, change_reason FROM buildings WHERE id = $1", &[&building.as_str()])
             .await?;
@@ -189,7 +188,7 @@ pub(super) async fn generation(tx: &Tx<'_>, building: &BuildingId) -> Outcome<Ge
     Ok(Generation { generation: generation as u64, reason })
 }
 
-pub(super) async fn content(tx: &Tx<'_>, building: &BuildingId) -> Outcome<BuildingContent> {
+pub(super) async fn content(tx: &dyn Tx, building: &BuildingId) -> Outcome<BuildingContent> {
     let found = match query_opt(
         tx,
         "SELECT id, name, address, time_zone, locale, generation FROM buildings WHERE id = $1",

@@ -2,10 +2,9 @@
 //! the entries they published.
 
 use jiff::{SignedDuration, Timestamp};
-use tokio_postgres::Row;
 
 use super::{
-    Fail, Outcome, Tx, add_publisher_scope, execute, get, instant, millis, publisher, query, query_opt,
+    Fail, Outcome, Row, Tx, add_publisher_scope, execute, get, instant, millis, publisher, query, query_opt,
 };
 use crate::feeds::{FeedFormat, FeedKind};
 use crate::ids::{FeedId, ItemId};
@@ -51,7 +50,7 @@ fn row(r: &Row) -> Outcome<FeedRow> {
     ))
 }
 
-async fn feed_from(tx: &Tx<'_>, row: FeedRow) -> Outcome<Feed> {
+async fn feed_from(tx: &dyn Tx, row: FeedRow) -> Outcome<Feed> {
     let (
         (id, name, url, format, kind, moderated, every_s, created, removed),
         status,
@@ -85,7 +84,7 @@ async fn feed_from(tx: &Tx<'_>, row: FeedRow) -> Outcome<Feed> {
     })
 }
 
-pub(super) async fn add(tx: &Tx<'_>, feed: &Feed) -> Outcome<()> {
+pub(super) async fn add(tx: &dyn Tx, feed: &Feed) -> Outcome<()> {
     let exists = query_opt(tx, "SELECT 1 FROM feeds WHERE id = $1", &[&feed.id.as_str()]).await?;
     if exists.is_some() {
         return Err(StoreError::exists("feed", &feed.id).into());
@@ -120,10 +119,10 @@ pub(super) async fn add(tx: &Tx<'_>, feed: &Feed) -> Outcome<()> {
     Ok(())
 }
 
-pub(super) async fn list(tx: &Tx<'_>, id: Option<&FeedId>) -> Outcome<Vec<Feed>> {
+pub(super) async fn list(tx: &dyn Tx, id: Option<&FeedId>) -> Outcome<Vec<Feed>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM feeds f JOIN publishers p ON p.id = f.publisher_id
-         WHERE $1::text IS NULL OR f.id = $1::text ORDER BY f.created_ms, f.id"
+         WHERE CAST($1 AS TEXT) IS NULL OR f.id = CAST($1 AS TEXT) ORDER BY f.created_ms, f.id"
     );
     let rows: Vec<FeedRow> =
         query(tx, &sql, &[&id.map(FeedId::as_str)]).await?.iter().map(row).collect::<Result<_, _>>()?;
@@ -134,7 +133,7 @@ pub(super) async fn list(tx: &Tx<'_>, id: Option<&FeedId>) -> Outcome<Vec<Feed>>
     Ok(feeds)
 }
 
-pub(super) async fn set_status(tx: &Tx<'_>, id: &FeedId, status: &FeedStatus) -> Outcome<()> {
+pub(super) async fn set_status(tx: &dyn Tx, id: &FeedId, status: &FeedStatus) -> Outcome<()> {
     let changed = execute(
         tx,
         "UPDATE feeds SET last_fetch_ms = $2, last_ok_ms = $3, last_error = $4, failures = $5, next_fetch_ms = $6,
@@ -159,7 +158,7 @@ pub(super) async fn set_status(tx: &Tx<'_>, id: &FeedId, status: &FeedStatus) ->
     Ok(())
 }
 
-pub(super) async fn items(tx: &Tx<'_>, id: &FeedId) -> Outcome<Vec<FeedItem>> {
+pub(super) async fn items(tx: &dyn Tx, id: &FeedId) -> Outcome<Vec<FeedItem>> {
     let rows = query(
         tx,
         "SELECT key, item_id, fingerprint, first_seen_ms FROM feed_items WHERE feed_id = $1 ORDER BY key",
@@ -178,7 +177,7 @@ pub(super) async fn items(tx: &Tx<'_>, id: &FeedId) -> Outcome<Vec<FeedItem>> {
         .collect()
 }
 
-pub(super) async fn set_items(tx: &Tx<'_>, id: &FeedId, items: &[FeedItem]) -> Outcome<()> {
+pub(super) async fn set_items(tx: &dyn Tx, id: &FeedId, items: &[FeedItem]) -> Outcome<()> {
     execute(tx, "DELETE FROM feed_items WHERE feed_id = $1", &[&id.as_str()]).await?;
     for item in items {
         execute(
@@ -193,7 +192,7 @@ pub(super) async fn set_items(tx: &Tx<'_>, id: &FeedId, items: &[FeedItem]) -> O
     Ok(())
 }
 
-pub(super) async fn remove(tx: &Tx<'_>, id: &FeedId, now: Timestamp) -> Outcome<bool> {
+pub(super) async fn remove(tx: &dyn Tx, id: &FeedId, now: Timestamp) -> Outcome<bool> {
     let state =
         match query_opt(tx, "SELECT removed_ms, publisher_id FROM feeds WHERE id = $1", &[&id.as_str()])
             .await?
