@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::limits::MAX_ROLE_CHARS;
 use crate::model::Channel;
-use crate::validate::check_role;
 
 /// The whole file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -275,6 +275,18 @@ impl BoardConfig {
             return Err(format!("player.cache_poll_ms {} is outside 100..=10000", self.player.cache_poll_ms));
         }
         Ok(())
+    }
+}
+
+/// A screen role: lowercase ASCII words joined by '-', e.g. `lobby-left`.
+pub fn check_role(role: &str) -> Result<(), String> {
+    let ok = !role.is_empty()
+        && role.len() <= MAX_ROLE_CHARS
+        && role.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("role {role:?} must be 1–{MAX_ROLE_CHARS} characters of a–z, 0–9 and '-'"))
     }
 }
 

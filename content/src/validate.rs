@@ -15,6 +15,8 @@ use crate::limits::*;
 use crate::model::{Building, Details, Item, Kind};
 use crate::wire::{Manifest, PROTOCOL_VERSION, QuarantinedItem};
 
+pub use crate::config::check_role;
+
 /// A manifest whose every kept item passed validation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ValidatedManifest {
@@ -262,18 +264,6 @@ pub fn check_id(field: &str, id: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("{field} {id:?} must be 1–{MAX_ID_CHARS} characters of A–Z, a–z, 0–9, '-', '_', '.'"))
-    }
-}
-
-/// A screen role: lowercase ASCII words joined by '-', e.g. `lobby-left`.
-pub fn check_role(role: &str) -> Result<(), String> {
-    let ok = !role.is_empty()
-        && role.len() <= MAX_ROLE_CHARS
-        && role.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("role {role:?} must be 1–{MAX_ROLE_CHARS} characters of a–z, 0–9 and '-'"))
     }
 }
 

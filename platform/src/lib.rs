@@ -21,6 +21,7 @@
 pub mod admin;
 pub mod console;
 pub mod datadir;
+pub mod domain;
 pub mod feeds;
 pub mod hints;
 pub mod ids;
