@@ -16,7 +16,7 @@ use crate::rules::Role;
 use crate::secret;
 use crate::store::{
     Area, AreaEntry, AreaKind, Change, DeviceReport, EnrolmentCode, Feed, FeedStatus, Publisher,
-    PublisherKind, Store, StoreError, Targets, Via,
+    PublisherKind, Store, StoreError, Targets,
 };
 
 /// How long an enrolment code works.
@@ -166,7 +166,7 @@ pub async fn add_publisher(
     name: &str,
     role: Role,
     scope_ids: &[String],
-    now: Timestamp,
+    change: &Change,
 ) -> Result<(Publisher, String), AdminError> {
     if !Role::FOR_TOKENS.contains(&role) {
         let roles: Vec<&str> = Role::FOR_TOKENS.iter().map(|r| r.as_str()).collect();
@@ -184,7 +184,7 @@ pub async fn add_publisher(
     let reach = reach(store, &buildings, &areas).await?;
     let publisher = Publisher { id, name, role, buildings, areas, reach, kind: PublisherKind::Token };
     let token = secret::new_token(secret::PUBLISHER_TOKEN_PREFIX);
-    store.add_publisher(&publisher, &secret::hash_secret(&token), now).await?;
+    store.add_publisher(&publisher, &secret::hash_secret(&token), change).await?;
     Ok((publisher, token))
 }
 
@@ -245,7 +245,7 @@ pub async fn join_area(
     buildings: &[String],
     now: Timestamp,
 ) -> Result<Vec<BuildingId>, AdminError> {
-    let change = Change { actor: None, actor_name: "palier-platform".to_owned(), via: Via::Cli, at: now };
+    let change = Change::cli(now);
     let mut moved = Vec::new();
     for building in building_ids(buildings)? {
         let outcome = store.add_to_area(area, &building, &change).await.map_err(|e| match e {
@@ -538,8 +538,9 @@ pub async fn add_person(
     email: &str,
     role: Role,
     scope_ids: &[String],
-    now: Timestamp,
+    change: &Change,
 ) -> Result<NewPerson, AdminError> {
+    let now = change.at;
     let email = check_email(email)?;
     if !Role::FOR_PEOPLE.contains(&role) {
         let roles: Vec<&str> = Role::FOR_PEOPLE.iter().map(|r| r.as_str()).collect();
@@ -563,7 +564,7 @@ pub async fn add_person(
         created_at: now,
         disabled_at: None,
     };
-    store.add_person(&person).await?;
+    store.add_person(&person, change).await?;
     let (password_token, expires) = password_link(store, &person.publisher.id, now).await?;
     Ok(NewPerson { person, password_token, expires })
 }

@@ -13,7 +13,7 @@ use palier_platform::admin::{self, ENROLMENT_CODE_TTL, NewBuilding};
 use palier_platform::feeds::{self, FeedFormat, FeedKind};
 use palier_platform::ids::{AreaId, BuildingId, DeviceId, FeedId, PublisherId};
 use palier_platform::server::ConsoleSettings;
-use palier_platform::store::AreaKind;
+use palier_platform::store::{AreaKind, Change};
 use palier_platform::{AppState, DataDir, Role, Settings, serve};
 
 /// Palier's reference platform: publishing API, device API, administration.
@@ -383,7 +383,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Publisher(PublisherCommand::Add { role, buildings, areas, name }) => {
             let store = data.open_store().await?;
             let scope: Vec<String> = buildings.into_iter().chain(areas).collect();
-            let (publisher, token) = admin::add_publisher(&*store, &name, role, &scope, now).await?;
+            let (publisher, token) =
+                admin::add_publisher(&*store, &name, role, &scope, &Change::cli(now)).await?;
             eprintln!(
                 "publisher {} ({}) for {}; the token below is shown only now",
                 publisher.id,
@@ -403,7 +404,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Publisher(PublisherCommand::Revoke { id }) => {
             let id = PublisherId::parse(&id).map_err(anyhow::Error::msg)?;
-            if data.open_store().await?.revoke_publisher(&id, now).await? {
+            if data.open_store().await?.revoke_publisher(&id, &Change::cli(now)).await? {
                 println!("publisher {id} revoked");
             } else {
                 println!("publisher {id} was already revoked");
@@ -448,7 +449,7 @@ async fn run(cli: Cli) -> Result<()> {
                     Kind::parse(k).ok_or_else(|| anyhow::anyhow!("kind {k:?} is not offer, event or news"))
                 })
                 .collect::<Result<Vec<_>>>()?;
-            data.open_store().await?.set_moderated_kinds(&id, &kinds).await?;
+            data.open_store().await?.set_moderated_kinds(&id, &kinds, &Change::cli(now)).await?;
             let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
             println!(
                 "{building}: moderated kinds {}",
@@ -458,7 +459,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::User(UserCommand::Add { email, role, buildings, areas }) => {
             let store = data.open_store().await?;
             let scope: Vec<String> = buildings.into_iter().chain(areas).collect();
-            let added = admin::add_person(&*store, &email, role, &scope, now).await?;
+            let added = admin::add_person(&*store, &email, role, &scope, &Change::cli(now)).await?;
             let base = public_base(&data)?;
             eprintln!(
                 "{} ({}) added; send them this link to set a password, valid until {}:",
@@ -497,7 +498,7 @@ async fn run(cli: Cli) -> Result<()> {
                 .person_by_email(&email)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("nobody has the e-mail {email}"))?;
-            if store.disable_person(&person.publisher.id, now).await? {
+            if store.disable_person(&person.publisher.id, &Change::cli(now)).await? {
                 println!("{email} disabled");
             } else {
                 println!("{email} was already disabled");

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use palier_content::Severity;
 use palier_content::sample::requests;
+use palier_platform::store::Change;
 use palier_platform::{AppState, DataDir, Role, Settings, Store};
 use palier_sync::backoff::Backoff;
 use palier_sync::board::DaemonConfig;
@@ -96,10 +97,16 @@ impl Platform {
     }
 
     pub async fn publisher(&self, role: Role, building: &str) -> String {
-        admin::add_publisher(&*self.store, "test", role, &[building.to_owned()], Timestamp::now())
-            .await
-            .unwrap()
-            .1
+        admin::add_publisher(
+            &*self.store,
+            "test",
+            role,
+            &[building.to_owned()],
+            &Change::cli(Timestamp::now()),
+        )
+        .await
+        .unwrap()
+        .1
     }
 
     pub async fn code(&self, building: &str) -> String {

@@ -118,7 +118,8 @@ pub async fn add_person(
     if role != Role::Admin && buildings.is_empty() {
         return people_page_with(&state, &signed, None, Some(t.error_buildings.to_owned()), email).await;
     }
-    match admin::add_person(state.store(), &email, role, &buildings, state.now()).await {
+    match admin::add_person(state.store(), &email, role, &buildings, &signed.actor.change(state.now())).await
+    {
         Ok(added) => {
             let link = format!("{}/password/{}", public_url(&state, &headers), added.password_token);
             tracing::info!(by = %signed.person.publisher.id, person = %added.person.publisher.id, "person added");
@@ -142,7 +143,7 @@ pub async fn disable_person(
     rules::may_administer(&signed.person.publisher)?;
     let id =
         PublisherId::parse(&id).map_err(|_| ConsoleError::NotFound(format!("person {id} does not exist")))?;
-    state.store().disable_person(&id, state.now()).await?;
+    state.store().disable_person(&id, &signed.actor.change(state.now())).await?;
     tracing::info!(by = %signed.person.publisher.id, person = %id, "person disabled");
     Ok(see_other("/people"))
 }
@@ -188,7 +189,7 @@ pub async fn save_settings(
     let building = building(&state, &signed, &building_id).await?;
     let id = BuildingId::parse(&building.id).map_err(ConsoleError::Internal)?;
     let kinds: Vec<Kind> = form.all("moderated").into_iter().filter_map(Kind::parse).collect();
-    state.store().set_moderated_kinds(&id, &kinds).await?;
+    state.store().set_moderated_kinds(&id, &kinds, &signed.actor.change(state.now())).await?;
     set_notice(&signed.session, signed.lang.text().saved).await?;
     Ok(see_other(&format!("/b/{}/settings", building.id)))
 }

@@ -138,6 +138,18 @@ pub struct Change {
     pub at: Timestamp,
 }
 
+impl Change {
+    /// A change made through the administration command line, by whoever runs it.
+    pub fn cli(at: Timestamp) -> Change {
+        Change { actor: None, actor_name: "palier-platform".to_owned(), via: Via::Cli, at }
+    }
+
+    /// The platform acting on its own (expiry, the lift monitor's follow-ups).
+    pub fn platform(at: Timestamp) -> Change {
+        Change { actor: None, actor_name: "palier-platform".to_owned(), via: Via::Platform, at }
+    }
+}
+
 /// One line of the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditEntry {

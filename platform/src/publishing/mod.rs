@@ -160,7 +160,8 @@ impl Actor {
         Actor { publisher, via }
     }
 
-    fn change(&self, at: Timestamp) -> Change {
+    /// What the audit log records of this actor's change at `at`.
+    pub fn change(&self, at: Timestamp) -> Change {
         Change {
             actor: Some(self.publisher.id.clone()),
             actor_name: self.publisher.name.clone(),
@@ -172,7 +173,7 @@ impl Actor {
 
 /// The platform acting on its own (expiry).
 fn platform_change(at: Timestamp) -> Change {
-    Change { actor: None, actor_name: "palier-platform".to_owned(), via: Via::Platform, at }
+    Change::platform(at)
 }
 
 /// Whether a publication creates an item or writes a new version of the named one.

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::moderation;
 use crate::rules::{Role, Rule};
-use crate::store::{PublisherKind, SqlStore};
+use crate::store::{Change, PublisherKind, SqlStore};
 
 struct World {
     service: Publishing,
@@ -52,7 +52,7 @@ async fn world(limits: ManifestLimits) -> World {
             kind,
             buildings.into_iter().map(building_id).collect(),
         );
-        store.add_publisher(&publisher, name, now).await.unwrap();
+        store.add_publisher(&publisher, name, &Change::cli(now)).await.unwrap();
         let via = if kind == PublisherKind::Person { Via::Console } else { Via::Api };
         publishers.push(Actor::new(publisher, via));
     }
@@ -213,7 +213,7 @@ async fn only_the_neighbourhood_role_erases_a_person() {
 async fn residents_posts_wait_for_a_moderator_where_the_building_says_so() {
     let w = world(ManifestLimits::default()).await;
     let store = w.service.store();
-    store.set_moderated_kinds(&building_id("bld-b"), &[]).await.unwrap();
+    store.set_moderated_kinds(&building_id("bld-b"), &[], &Change::cli(Timestamp::now())).await.unwrap();
     let post = |id: &str, buildings: &[&str]| {
         let mut body = requests::offer(id, "camille", "Camille", &[]);
         body["buildings"] = json!(buildings);

@@ -141,19 +141,20 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     // Publishers.
 
-    /// Adds a publisher scoped to existing buildings and areas; only its token's hash is kept.
+    /// Adds a publisher scoped to existing buildings and areas, with an audit line; only its
+    /// token's hash is kept.
     async fn add_publisher(
         &self,
         publisher: &Publisher,
         token_hash: &str,
-        now: Timestamp,
+        change: &Change,
     ) -> Result<(), StoreError>;
     /// The publisher holding this token, unless unknown or revoked.
     async fn publisher_by_token(&self, token_hash: &str) -> Result<Option<Publisher>, StoreError>;
     /// Every publisher, oldest first.
     async fn publishers(&self) -> Result<Vec<PublisherEntry>, StoreError>;
-    /// Revokes a publisher at once. False if it was already revoked.
-    async fn revoke_publisher(&self, id: &PublisherId, now: Timestamp) -> Result<bool, StoreError>;
+    /// Revokes a publisher at once, with an audit line. False if it was already revoked.
+    async fn revoke_publisher(&self, id: &PublisherId, change: &Change) -> Result<bool, StoreError>;
 
     // Items and media.
 
@@ -198,10 +199,12 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// The kinds from the neighbourhood app that wait for a moderator in this building.
     async fn moderated_kinds(&self, building: &BuildingId) -> Result<Vec<palier_content::Kind>, StoreError>;
+    /// Sets them, with an audit line.
     async fn set_moderated_kinds(
         &self,
         building: &BuildingId,
         kinds: &[palier_content::Kind],
+        change: &Change,
     ) -> Result<(), StoreError>;
 
     // Lifts.
@@ -244,13 +247,15 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     // People and their sessions.
 
-    /// Adds a person's account (and the publisher it acts as); the e-mail must be new.
-    async fn add_person(&self, person: &Person) -> Result<(), StoreError>;
+    /// Adds a person's account (and the publisher it acts as), with an audit line; the e-mail
+    /// must be new.
+    async fn add_person(&self, person: &Person, change: &Change) -> Result<(), StoreError>;
     async fn person(&self, id: &PublisherId) -> Result<Option<Person>, StoreError>;
     async fn person_by_email(&self, email: &str) -> Result<Option<Person>, StoreError>;
     async fn people(&self) -> Result<Vec<Person>, StoreError>;
-    /// Disables an account at once (its publisher is revoked). False if it already was.
-    async fn disable_person(&self, id: &PublisherId, now: Timestamp) -> Result<bool, StoreError>;
+    /// Disables an account at once (its publisher is revoked), with an audit line. False if
+    /// it already was.
+    async fn disable_person(&self, id: &PublisherId, change: &Change) -> Result<bool, StoreError>;
     /// Keeps a one-time link (its hash) to set a person's password.
     async fn add_password_link(
         &self,

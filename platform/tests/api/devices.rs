@@ -5,6 +5,7 @@ use palier_platform::Role;
 use palier_platform::admin::{self, render_device_list};
 use palier_platform::ids::DeviceId;
 use palier_platform::server::ROUTES;
+use palier_platform::store::Change;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -199,7 +200,7 @@ async fn tokens_are_required_and_revocation_is_immediate() {
     assert_eq!(p.publish(&landlord, &flash("flash-1")).await["item"]["version"], 1);
     let entry =
         p.store.publishers().await.unwrap().into_iter().find(|e| e.publisher.role == Role::Landlord).unwrap();
-    assert!(p.store.revoke_publisher(&entry.publisher.id, Timestamp::now()).await.unwrap());
+    assert!(p.store.revoke_publisher(&entry.publisher.id, &Change::cli(Timestamp::now())).await.unwrap());
     error(
         p.post_json("/v1/publish/items", Some(&landlord), &flash("flash-2")).await,
         StatusCode::UNAUTHORIZED,

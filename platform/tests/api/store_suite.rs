@@ -83,24 +83,35 @@ async fn buildings_and_publishers(store: &dyn Store) {
         PublisherKind::Token,
         vec![id(BuildingId::parse, "bld-a"), id(BuildingId::parse, "bld-b")],
     );
-    store.add_publisher(&landlord, "hash-landlord", now).await.unwrap();
+    let admin = Change::cli(now);
+    store.add_publisher(&landlord, "hash-landlord", &admin).await.unwrap();
     let nowhere = Publisher {
         id: id(PublisherId::parse, "pub-x"),
         buildings: vec![id(BuildingId::parse, "bld-none")],
         ..landlord.clone()
     };
-    let refused = store.add_publisher(&nowhere, "hash-x", now).await.unwrap_err();
+    let refused = store.add_publisher(&nowhere, "hash-x", &admin).await.unwrap_err();
     assert!(matches!(refused, StoreError::NotFound { what: "building", .. }), "{refused}");
     assert_eq!(store.publisher_by_token("hash-landlord").await.unwrap(), Some(landlord.clone()));
     assert_eq!(store.publisher_by_token("hash-x").await.unwrap(), None, "nothing of a refused add stays");
-    assert!(store.revoke_publisher(&landlord.id, now).await.unwrap());
-    assert!(!store.revoke_publisher(&landlord.id, now).await.unwrap());
+    assert!(store.revoke_publisher(&landlord.id, &admin).await.unwrap());
+    assert!(!store.revoke_publisher(&landlord.id, &admin).await.unwrap());
+    let lines: Vec<(String, String)> =
+        store.audit(10, None).await.unwrap().into_iter().map(|l| (l.action, l.detail)).collect();
+    assert_eq!(
+        lines,
+        [
+            ("revoke publisher".to_owned(), "Syndic (pub-landlord)".to_owned()),
+            ("add publisher".to_owned(), "Syndic: landlord, bld-a, bld-b".to_owned()),
+        ],
+        "one line each, none for a refused add or a second revocation"
+    );
     assert_eq!(store.publisher_by_token("hash-landlord").await.unwrap(), None);
     let listed = store.publishers().await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].publisher, landlord);
     assert!(listed[0].revoked_at.is_some());
-    let unknown = store.revoke_publisher(&id(PublisherId::parse, "pub-none"), now).await.unwrap_err();
+    let unknown = store.revoke_publisher(&id(PublisherId::parse, "pub-none"), &admin).await.unwrap_err();
     assert!(matches!(unknown, StoreError::NotFound { what: "publisher", .. }), "{unknown}");
 }
 
@@ -334,11 +345,18 @@ async fn moderation_and_the_audit_log(store: &dyn Store) {
         PublisherKind::Token,
         vec![a.clone(), b.clone()],
     );
-    store.add_publisher(&publisher, "hash-app", now).await.unwrap();
+    store.add_publisher(&publisher, "hash-app", &Change::cli(now)).await.unwrap();
     assert_eq!(store.moderated_kinds(&a).await.unwrap(), [palier_content::Kind::Offer], "offers by default");
-    store.set_moderated_kinds(&b, &[palier_content::Kind::Offer, palier_content::Kind::Event]).await.unwrap();
+    let admin = change(&id(PublisherId::parse, "usr-admin"), Via::Console);
+    let kinds = [palier_content::Kind::Offer, palier_content::Kind::Event];
+    store.set_moderated_kinds(&b, &kinds, &admin).await.unwrap();
     assert_eq!(store.moderated_kinds(&b).await.unwrap().len(), 2);
-    assert!(store.set_moderated_kinds(&id(BuildingId::parse, "bld-none"), &[]).await.is_err());
+    let line = store.audit(1, None).await.unwrap().remove(0);
+    assert_eq!(
+        (line.action.as_str(), line.detail.as_str(), line.via, line.actor.as_ref()),
+        ("settings", "bld-b: moderated kinds offer, event", Via::Console, admin.actor.as_ref())
+    );
+    assert!(store.set_moderated_kinds(&id(BuildingId::parse, "bld-none"), &[], &admin).await.is_err());
 
     let before = store.building_generation(&a).await.unwrap().generation;
     let mut pending = write(item("offer-pending", 1, week), &app, &[&a], None);
@@ -406,12 +424,16 @@ async fn people_links_and_sessions(store: &dyn Store) {
         created_at: Timestamp::from_millisecond(now.as_millisecond()).unwrap(),
         disabled_at: None,
     };
-    store.add_person(&person).await.unwrap();
+    let admin = Change::cli(now);
+    store.add_person(&person, &admin).await.unwrap();
     let twice = Person {
         publisher: Publisher { id: id(PublisherId::parse, "usr-other"), ..person.publisher.clone() },
         ..person.clone()
     };
-    assert!(matches!(store.add_person(&twice).await, Err(StoreError::Conflict(_))), "one account per e-mail");
+    assert!(
+        matches!(store.add_person(&twice, &admin).await, Err(StoreError::Conflict(_))),
+        "one account per e-mail"
+    );
     assert_eq!(store.person(&person.publisher.id).await.unwrap(), Some(person.clone()));
     assert_eq!(store.person_by_email("camille@example.org").await.unwrap(), Some(person.clone()));
     assert_eq!(store.people().await.unwrap(), [person.clone()]);
@@ -452,8 +474,18 @@ async fn people_links_and_sessions(store: &dyn Store) {
     store.delete_session("s-1").await.unwrap();
     assert_eq!(store.session("s-1", now).await.unwrap(), None);
 
-    assert!(store.disable_person(&person.publisher.id, now).await.unwrap());
-    assert!(!store.disable_person(&person.publisher.id, now).await.unwrap());
+    assert!(store.disable_person(&person.publisher.id, &admin).await.unwrap());
+    assert!(!store.disable_person(&person.publisher.id, &admin).await.unwrap());
+    let lines: Vec<(String, String)> =
+        store.audit(2, None).await.unwrap().into_iter().map(|l| (l.action, l.detail)).collect();
+    assert_eq!(
+        lines,
+        [
+            ("disable person".to_owned(), "camille@example.org".to_owned()),
+            ("add person".to_owned(), "camille@example.org: caretaker, bld-a".to_owned()),
+        ],
+        "people's changes are in the audit log, once each"
+    );
     assert!(store.person(&person.publisher.id).await.unwrap().unwrap().disabled_at.is_some());
     store.add_password_link("link-2", &person.publisher.id, expires).await.unwrap();
     assert_eq!(store.password_link("link-2", now).await.unwrap(), None, "a disabled person's links stop");
@@ -531,7 +563,7 @@ async fn areas_reach_buildings_added_later(store: &dyn Store) {
         vec![c1.clone()],
     );
     scoped.areas = vec![nord.id.clone()];
-    store.add_publisher(&scoped, "hash-nord", now).await.unwrap();
+    store.add_publisher(&scoped, "hash-nord", &Change::cli(now)).await.unwrap();
     let read = store.publisher_by_token("hash-nord").await.unwrap().unwrap();
     assert_eq!((read.buildings.clone(), read.areas.clone()), (vec![c1.clone()], vec![nord.id.clone()]));
     assert_eq!(read.reach, [c1.clone(), n1.clone(), n2.clone()]);

@@ -15,6 +15,7 @@ use palier_content::Severity;
 use palier_content::sample::requests;
 use palier_content::wire::{ChangeHint, EnrolResponse};
 use palier_platform::admin::{self, ENROLMENT_CODE_TTL, NewBuilding};
+use palier_platform::store::Change;
 use palier_platform::{AppState, DataDir, Role, Settings, Store};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
@@ -134,7 +135,7 @@ impl Platform {
     pub async fn building(&self, name: &str) -> String {
         let id = self.moderated_building(name).await;
         let parsed = palier_platform::ids::BuildingId::parse(&id).unwrap();
-        self.store.set_moderated_kinds(&parsed, &[]).await.unwrap();
+        self.store.set_moderated_kinds(&parsed, &[], &Change::cli(Timestamp::now())).await.unwrap();
         id
     }
 
@@ -152,7 +153,10 @@ impl Platform {
 
     pub async fn publisher(&self, role: Role, buildings: &[&str]) -> String {
         let buildings: Vec<String> = buildings.iter().map(|b| b.to_string()).collect();
-        admin::add_publisher(&*self.store, "test", role, &buildings, Timestamp::now()).await.unwrap().1
+        admin::add_publisher(&*self.store, "test", role, &buildings, &Change::cli(Timestamp::now()))
+            .await
+            .unwrap()
+            .1
     }
 
     pub async fn code(&self, building: &str, roles: &[&str]) -> String {

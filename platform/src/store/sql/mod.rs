@@ -390,6 +390,12 @@ pub async fn publisher(
     Ok(Publisher { id: PublisherId::stored(id), name, role: role(role_name)?, buildings, areas, reach, kind })
 }
 
+/// « bld-a, area-nord » (or « every building » for a publisher given none) for audit lines.
+pub fn scope(publisher: &Publisher) -> String {
+    let targets = super::Targets { buildings: publisher.buildings.clone(), areas: publisher.areas.clone() };
+    if targets.is_empty() { "every building".to_owned() } else { targets.describe() }
+}
+
 /// Stores a new publisher's named buildings and areas.
 pub async fn add_publisher_scope(tx: &dyn Tx, publisher: &Publisher) -> Outcome<()> {
     for building in &publisher.buildings {

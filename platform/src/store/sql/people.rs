@@ -4,9 +4,11 @@
 use jiff::Timestamp;
 use palier_content::Kind;
 
-use super::{Fail, Outcome, Row, Tx, execute, get, instant, millis, query, query_opt, require_building};
+use super::{
+    Fail, Outcome, Row, Tx, audit, execute, get, instant, millis, query, query_opt, require_building,
+};
 use crate::ids::{BuildingId, ItemId, LiftId, PublisherId};
-use crate::store::{AuditEntry, Lift, LiftStatus, Person, PublisherKind, StoreError, Via};
+use crate::store::{AuditEntry, Change, Lift, LiftStatus, Person, PublisherKind, StoreError, Via};
 
 const PERSON_COLUMNS: &str =
     "p.id, p.name, p.role, pe.email, pe.password_hash, pe.created_ms, pe.disabled_ms";
@@ -39,7 +41,7 @@ async fn find(tx: &dyn Tx, condition: &str, key: &str) -> Outcome<Option<Person>
     Ok(Some(person(tx, row).await?))
 }
 
-pub(super) async fn add(tx: &dyn Tx, new: &Person) -> Outcome<()> {
+pub(super) async fn add(tx: &dyn Tx, new: &Person, change: &Change) -> Outcome<()> {
     let exists = query_opt(tx, "SELECT 1 FROM people WHERE email = $1", &[&new.email]).await?;
     if exists.is_some() {
         return Err(StoreError::exists("person with e-mail", &new.email).into());
@@ -60,7 +62,8 @@ pub(super) async fn add(tx: &dyn Tx, new: &Person) -> Outcome<()> {
         &[&publisher.id.as_str(), &new.email, &new.password_hash, &millis(new.created_at)],
     )
     .await?;
-    Ok(())
+    let detail = format!("{}: {}, {}", new.email, publisher.role, super::scope(publisher));
+    audit(tx, change, "add person", None, &detail).await
 }
 
 pub(super) async fn by_id(tx: &dyn Tx, id: &PublisherId) -> Outcome<Option<Person>> {
@@ -84,14 +87,16 @@ pub(super) async fn all(tx: &dyn Tx) -> Outcome<Vec<Person>> {
     Ok(people)
 }
 
-pub(super) async fn disable(tx: &dyn Tx, id: &PublisherId, now: Timestamp) -> Outcome<bool> {
-    let row =
-        query_opt(tx, "SELECT disabled_ms FROM people WHERE publisher_id = $1", &[&id.as_str()]).await?;
-    let state: Option<Option<i64>> = row.map(|row| get::<Option<i64>>(&row, 0)).transpose()?;
+pub(super) async fn disable(tx: &dyn Tx, id: &PublisherId, change: &Change) -> Outcome<bool> {
+    let now = change.at;
+    let row = query_opt(tx, "SELECT disabled_ms, email FROM people WHERE publisher_id = $1", &[&id.as_str()])
+        .await?;
+    let state: Option<(Option<i64>, String)> =
+        row.map(|row| Ok::<_, Fail>((get(&row, 0)?, get(&row, 1)?))).transpose()?;
     match state {
         None => Err(StoreError::not_found("person", id).into()),
-        Some(Some(_)) => Ok(false),
-        Some(None) => {
+        Some((Some(_), _)) => Ok(false),
+        Some((None, email)) => {
             execute(
                 tx,
                 "UPDATE people SET disabled_ms = $2 WHERE publisher_id = $1",
@@ -104,6 +109,7 @@ pub(super) async fn disable(tx: &dyn Tx, id: &PublisherId, now: Timestamp) -> Ou
                 &[&id.as_str(), &millis(now)],
             )
             .await?;
+            audit(tx, change, "disable person", None, &email).await?;
             Ok(true)
         }
     }
@@ -194,7 +200,12 @@ pub(super) async fn moderated_kinds(tx: &dyn Tx, building: &BuildingId) -> Outco
         .collect()
 }
 
-pub(super) async fn set_moderated_kinds(tx: &dyn Tx, building: &BuildingId, kinds: &[Kind]) -> Outcome<()> {
+pub(super) async fn set_moderated_kinds(
+    tx: &dyn Tx,
+    building: &BuildingId,
+    kinds: &[Kind],
+    change: &Change,
+) -> Outcome<()> {
     let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
     let json = serde_json::to_string(&names).expect("strings serialize");
     let changed =
@@ -203,10 +214,11 @@ pub(super) async fn set_moderated_kinds(tx: &dyn Tx, building: &BuildingId, kind
     if changed == 0 {
         return Err(StoreError::not_found("building", building).into());
     }
-    Ok(())
+    let listed = if names.is_empty() { "none".to_owned() } else { names.join(", ") };
+    audit(tx, change, "settings", None, &format!("{building}: moderated kinds {listed}")).await
 }
 
-pub(super) async fn audit(tx: &dyn Tx, limit: usize, before: Option<u64>) -> Outcome<Vec<AuditEntry>> {
+pub(super) async fn audit_log(tx: &dyn Tx, limit: usize, before: Option<u64>) -> Outcome<Vec<AuditEntry>> {
     let before: Option<i64> = before.map(|b| b as i64);
     let limit = limit as i64;
     let rows = query(

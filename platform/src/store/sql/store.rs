@@ -9,9 +9,9 @@ use palier_content::wire::{Heartbeat, PlayRecord};
 use palier_content::{Building, MediaRef};
 
 use super::{
-    Engine, Mode, Outcome, Tx, add_publisher_scope, areas, building_exists, building_from_row, devices, dump,
-    execute, feeds, get, instant, items, millis, next_generation, people, plays, publisher, publisher_kind,
-    query, query_opt, releases,
+    Engine, Mode, Outcome, Tx, add_publisher_scope, areas, audit, building_exists, building_from_row,
+    devices, dump, execute, feeds, get, instant, items, millis, next_generation, people, plays, publisher,
+    publisher_kind, query, query_opt, releases, scope,
 };
 use crate::ids::{AreaId, BuildingId, DeviceId, FeedId, ItemId, LiftId, MediaAddress, PersonId, PublisherId};
 use crate::moderation::Moderation;
@@ -164,8 +164,9 @@ impl Store for SqlStore {
         &self,
         publisher: &Publisher,
         token_hash: &str,
-        now: Timestamp,
+        change: &Change,
     ) -> Result<(), StoreError> {
+        let now = change.at;
         in_transaction!(self, Mode::Write, "adding a publisher", |tx| {
             execute(
                 tx,
@@ -179,7 +180,9 @@ impl Store for SqlStore {
                 ],
             )
             .await?;
-            add_publisher_scope(tx, publisher).await
+            add_publisher_scope(tx, publisher).await?;
+            let detail = format!("{}: {}, {}", publisher.name, publisher.role, scope(publisher));
+            audit(tx, change, "add publisher", None, &detail).await
         })
     }
 
@@ -219,20 +222,23 @@ impl Store for SqlStore {
         })
     }
 
-    async fn revoke_publisher(&self, id: &PublisherId, now: Timestamp) -> Result<bool, StoreError> {
+    async fn revoke_publisher(&self, id: &PublisherId, change: &Change) -> Result<bool, StoreError> {
         in_transaction!(self, Mode::Write, "revoking a publisher", |tx| {
             let state =
-                query_opt(tx, "SELECT revoked_ms FROM publishers WHERE id = $1", &[&id.as_str()]).await?;
+                query_opt(tx, "SELECT revoked_ms, name FROM publishers WHERE id = $1", &[&id.as_str()])
+                    .await?;
             match state {
                 None => Err(StoreError::not_found("publisher", id).into()),
                 Some(row) if get::<Option<i64>>(&row, 0)?.is_some() => Ok(false),
-                Some(_) => {
+                Some(row) => {
                     execute(
                         tx,
                         "UPDATE publishers SET revoked_ms = $2 WHERE id = $1",
-                        &[&id.as_str(), &millis(now)],
+                        &[&id.as_str(), &millis(change.at)],
                     )
                     .await?;
+                    let name: String = get(&row, 1)?;
+                    audit(tx, change, "revoke publisher", None, &format!("{name} ({id})")).await?;
                     Ok(true)
                 }
             }
@@ -275,7 +281,7 @@ impl Store for SqlStore {
     }
 
     async fn audit(&self, limit: usize, before: Option<u64>) -> Result<Vec<AuditEntry>, StoreError> {
-        in_transaction!(self, Mode::Read, "reading the audit log", |tx| people::audit(tx, limit, before)
+        in_transaction!(self, Mode::Read, "reading the audit log", |tx| people::audit_log(tx, limit, before)
             .await)
     }
 
@@ -290,9 +296,10 @@ impl Store for SqlStore {
         &self,
         building: &BuildingId,
         kinds: &[palier_content::Kind],
+        change: &Change,
     ) -> Result<(), StoreError> {
         in_transaction!(self, Mode::Write, "setting a building's moderation", |tx| {
-            people::set_moderated_kinds(tx, building, kinds).await
+            people::set_moderated_kinds(tx, building, kinds, change).await
         })
     }
 
@@ -378,8 +385,8 @@ impl Store for SqlStore {
         .await)
     }
 
-    async fn add_person(&self, person: &Person) -> Result<(), StoreError> {
-        in_transaction!(self, Mode::Write, "adding a person", |tx| people::add(tx, person).await)
+    async fn add_person(&self, person: &Person, change: &Change) -> Result<(), StoreError> {
+        in_transaction!(self, Mode::Write, "adding a person", |tx| people::add(tx, person, change).await)
     }
 
     async fn person(&self, id: &PublisherId) -> Result<Option<Person>, StoreError> {
@@ -395,8 +402,8 @@ impl Store for SqlStore {
         in_transaction!(self, Mode::Read, "listing people", |tx| people::all(tx).await)
     }
 
-    async fn disable_person(&self, id: &PublisherId, now: Timestamp) -> Result<bool, StoreError> {
-        in_transaction!(self, Mode::Write, "disabling a person", |tx| people::disable(tx, id, now).await)
+    async fn disable_person(&self, id: &PublisherId, change: &Change) -> Result<bool, StoreError> {
+        in_transaction!(self, Mode::Write, "disabling a person", |tx| people::disable(tx, id, change).await)
     }
 
     async fn add_password_link(
