@@ -299,6 +299,17 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
     fs::File::open(dir)?.sync_all()
 }
 
+#[async_trait::async_trait]
+impl palier_platform_core::media::MediaStore for MediaFiles {
+    async fn put(&self, sha256: &str, bytes: Vec<u8>) -> std::io::Result<()> {
+        MediaFiles::put(self, sha256, bytes).await
+    }
+
+    async fn put_file(&self, source: &Path) -> std::io::Result<(String, u64)> {
+        MediaFiles::put_file(self, source).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -167,7 +167,7 @@ impl AppState {
         let enrol_limiter = limiter::FailureLimiter::new(settings.enrol_failures, settings.enrol_window);
         let hints = Hints::new();
         let publishing =
-            Publishing::new(Arc::clone(&store), media.clone(), hints.clone(), Arc::clone(&clock));
+            Publishing::new(Arc::clone(&store), Arc::new(media.clone()), hints.clone(), Arc::clone(&clock));
         let login_limits = LoginLimits {
             by_account: limiter::FailureLimiter::new(
                 settings.login_failures_per_account,

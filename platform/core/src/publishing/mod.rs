@@ -23,7 +23,7 @@ use serde_json::Value;
 
 use crate::hints::Hints;
 use crate::ids::{AreaId, BuildingId, ItemId, MediaAddress, PersonId};
-use crate::media::{MediaFiles, UploadError, media_ref, normalize};
+use crate::media::{MediaStore, UploadError, media_ref, normalize};
 use crate::moderation::{self, Moderation, ModerationError};
 use crate::rules::{self, Forbidden};
 use crate::store::{
@@ -32,9 +32,6 @@ use crate::store::{
 };
 
 pub use draft::Draft;
-
-#[cfg(test)]
-mod tests;
 
 /// Reads the platform's clock; tests substitute their own.
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
@@ -215,7 +212,7 @@ pub const PARALLEL_DECODES: usize = 2;
 #[derive(Clone)]
 pub struct Publishing {
     store: Arc<dyn Store>,
-    media: MediaFiles,
+    media: Arc<dyn MediaStore>,
     hints: Hints,
     clock: Clock,
     limits: ManifestLimits,
@@ -232,12 +229,18 @@ impl std::fmt::Debug for Publishing {
 }
 
 impl Publishing {
-    pub fn new(store: Arc<dyn Store>, media: MediaFiles, hints: Hints, clock: Clock) -> Publishing {
+    pub fn new(store: Arc<dyn Store>, media: Arc<dyn MediaStore>, hints: Hints, clock: Clock) -> Publishing {
         let decodes = Arc::new(tokio::sync::Semaphore::new(PARALLEL_DECODES));
         Publishing { store, media, hints, clock, limits: ManifestLimits::default(), decodes }
     }
 
     /// Lower manifest limits, for tests that fill a building.
+    /// The same service reading another clock (tests move time on).
+    pub fn with_clock(mut self, clock: Clock) -> Publishing {
+        self.clock = clock;
+        self
+    }
+
     pub fn with_manifest_limits(mut self, limits: ManifestLimits) -> Publishing {
         self.limits = limits;
         self
@@ -245,6 +248,11 @@ impl Publishing {
 
     pub fn now(&self) -> Timestamp {
         (self.clock)()
+    }
+
+    /// The change hints the service sends after each write that moves manifests.
+    pub fn hints(&self) -> &Hints {
+        &self.hints
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

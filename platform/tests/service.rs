@@ -1,5 +1,6 @@
 //! The publishing rules at the service level, without HTTP: each case is an actor, an action
-//! and the outcome the rules must give, run against a real SQLite store.
+//! and the outcome the rules must give, run against a real SQLite store. (The service lives
+//! in the core crate, the store in this one: the test sits where both are.)
 
 use std::sync::Arc;
 
@@ -8,10 +9,13 @@ use palier_content::Severity;
 use palier_content::sample::requests;
 use serde_json::{Value, json};
 
-use super::*;
-use crate::moderation;
-use crate::rules::{Role, Rule};
-use crate::store::{Change, PublisherKind, SqlStore};
+use palier_platform::hints::Hints;
+use palier_platform::ids::{BuildingId, ItemId, PersonId};
+use palier_platform::media::MediaFiles;
+use palier_platform::moderation::{self, Moderation};
+use palier_platform::publishing::*;
+use palier_platform::rules::{Role, Rule};
+use palier_platform::store::{Change, Publisher, PublisherKind, SqlStore, Store, Via};
 
 struct World {
     service: Publishing,
@@ -46,7 +50,7 @@ async fn world(limits: ManifestLimits) -> World {
         ("usr-moderator", PublisherKind::Person, Role::Moderator, vec!["bld-a"]),
     ] {
         let publisher = Publisher::with_buildings(
-            crate::ids::PublisherId::parse(name).unwrap(),
+            palier_platform::ids::PublisherId::parse(name).unwrap(),
             name.into(),
             role,
             kind,
@@ -57,8 +61,8 @@ async fn world(limits: ManifestLimits) -> World {
         publishers.push(Actor::new(publisher, via));
     }
     let media = MediaFiles::new(dir.path().join("media"));
-    let service =
-        Publishing::new(store, media, Hints::new(), Arc::new(Timestamp::now)).with_manifest_limits(limits);
+    let service = Publishing::new(store, Arc::new(media), Hints::new(), Arc::new(Timestamp::now))
+        .with_manifest_limits(limits);
     let [landlord, other_landlord, shop, neighbourhood, caretaker, moderator] =
         publishers.try_into().unwrap();
     World { service, landlord, other_landlord, shop, neighbourhood, caretaker, moderator, _dir: dir }
@@ -295,8 +299,8 @@ async fn a_full_building_refuses_more_and_keeps_what_it_had() {
 #[tokio::test]
 async fn changes_send_hints_to_the_buildings_they_move() {
     let w = world(ManifestLimits::default()).await;
-    let mut hints_a = w.service.hints.subscribe(&building_id("bld-a"));
-    let mut hints_b = w.service.hints.subscribe(&building_id("bld-b"));
+    let mut hints_a = w.service.hints().subscribe(&building_id("bld-a"));
+    let mut hints_b = w.service.hints().subscribe(&building_id("bld-b"));
     let published = w.service.publish(&w.landlord, flash("f-1"), Target::Create).await.unwrap();
     let hint = hints_a.try_recv().unwrap();
     assert_eq!((hint.generation, hint.reason.as_str()), (published.generation, "publish"));
@@ -304,10 +308,7 @@ async fn changes_send_hints_to_the_buildings_they_move() {
     let expired_soon = requests::lasting(flash("f-2"), SignedDuration::from_millis(1500));
     w.service.publish(&w.landlord, expired_soon, Target::Create).await.unwrap();
     hints_a.try_recv().unwrap();
-    let later = Publishing {
-        clock: Arc::new(|| Timestamp::now() + SignedDuration::from_secs(5)),
-        ..w.service.clone()
-    };
+    let later = w.service.clone().with_clock(Arc::new(|| Timestamp::now() + SignedDuration::from_secs(5)));
     let expired = later.expire().await.unwrap();
     assert_eq!(expired.items, [ItemId::parse("f-2").unwrap()]);
     assert_eq!(hints_a.try_recv().unwrap().reason, "withdraw");

@@ -11,7 +11,7 @@ use palier_content::system::UpdateState;
 use super::{Assignment, Audience, Release, bundle, desired};
 use crate::admin::{AdminError, whole_seconds};
 use crate::ids::{BuildingId, DeviceId};
-use crate::media::MediaFiles;
+use crate::media::MediaStore;
 use crate::store::{DeviceReport, Store, StoreError};
 
 /// How media files call an update bundle.
@@ -21,7 +21,7 @@ pub const BUNDLE_MIME: &str = "application/vnd.rauc.bundle";
 /// (served to boards like media), and records the release.
 pub async fn add(
     store: &dyn Store,
-    media: &MediaFiles,
+    media: &dyn MediaStore,
     path: &Path,
     now: Timestamp,
 ) -> Result<Release, AdminError> {

@@ -132,8 +132,8 @@ fn picture(entry: &FeedEntry) -> Option<String> {
 mod tests {
     use super::*;
 
-    const RSS: &[u8] = include_bytes!("../../tests/fixtures/feeds/news.rss");
-    const ATOM: &[u8] = include_bytes!("../../tests/fixtures/feeds/news.atom");
+    const RSS: &[u8] = include_bytes!("../../../tests/fixtures/feeds/news.rss");
+    const ATOM: &[u8] = include_bytes!("../../../tests/fixtures/feeds/news.atom");
 
     fn at(text: &str) -> Timestamp {
         text.parse().unwrap()

@@ -26,7 +26,7 @@ macro_rules! string_id {
             }
 
             /// An id read back from the store, which only ever holds checked ones.
-            pub(crate) fn stored(text: String) -> $name {
+            pub fn stored(text: String) -> $name {
                 $name(text)
             }
 

@@ -1,7 +1,7 @@
 use super::*;
 use crate::feeds::MAX_FEED_ITEMS;
 
-const AGENDA: &str = include_str!("../../../tests/fixtures/feeds/agenda.ics");
+const AGENDA: &str = include_str!("../../../../tests/fixtures/feeds/agenda.ics");
 
 fn at(text: &str) -> Timestamp {
     text.parse().unwrap()
