@@ -14,8 +14,11 @@
 //!   thin handlers), and [`console`], the publisher console's pages, over the same services
 //!   and rules; and the `palier-platform` command (`main.rs`).
 
+mod client;
 pub mod console;
+mod limiter;
 pub mod server;
+pub mod state;
 
 pub use palier_platform_core::{
     admin, domain, feeds, hints, ids, manifest, moderation, privacy, publishing, releases, rules, secret,

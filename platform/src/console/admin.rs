@@ -11,14 +11,15 @@ use palier_content::{Building, Kind};
 use serde::Deserialize;
 
 use super::items::{building, csv, csv_response};
+use super::page::{ConsoleError, Page, html, see_other};
+use super::session::Signed;
 use super::session::{ConsoleForm, set_notice, take_notice};
 use super::text::fill;
 use super::view::{self, kind_name, role_name};
-use super::{ConsoleError, Page, Signed, html, see_other};
 use crate::admin::{self, AdminError};
 use crate::ids::{BuildingId, PublisherId};
 use crate::rules::{self, Role};
-use crate::server::AppState;
+use crate::state::AppState;
 
 impl From<AdminError> for ConsoleError {
     fn from(e: AdminError) -> ConsoleError {

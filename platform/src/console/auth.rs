@@ -18,11 +18,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use super::page::{ConsoleError, Lang, Page, html, see_other};
 use super::session::{ConsoleForm, csrf_token, log_in as start_session, log_out as end_session};
-use super::{ConsoleError, Lang, Page, html, see_other};
+use crate::client::ClientIp;
 use crate::secret::hash_secret;
-use crate::server::AppState;
-use crate::server::extract::ClientIp;
+use crate::state::AppState;
 
 /// The shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 12;

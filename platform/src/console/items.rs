@@ -10,15 +10,17 @@ use jiff::tz::TimeZone;
 use palier_content::{Building, Kind};
 use serde::Deserialize;
 
+use super::page::{ConsoleError, Page, html, see_other};
+use super::session::Signed;
 use super::session::{ConsoleForm, set_notice, take_notice};
+use super::text::Text;
 use super::text::fill;
 use super::view::{self, ItemState};
-use super::{ConsoleError, Page, Signed, html, see_other};
 use crate::ids::{BuildingId, ItemId, MediaAddress};
 use crate::moderation::{self, Moderation};
 use crate::publishing::proof::{NotShown, ProofOfPlay};
 use crate::rules;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::ItemRecord;
 
 /// Kinds the console's form publishes.
@@ -109,7 +111,7 @@ pub struct ItemLine {
     pub updated: String,
 }
 
-pub fn line(t: &super::Text, record: &ItemRecord, tz: &TimeZone, now: jiff::Timestamp) -> ItemLine {
+pub fn line(t: &Text, record: &ItemRecord, tz: &TimeZone, now: jiff::Timestamp) -> ItemLine {
     let state = ItemState::of(record, now);
     ItemLine {
         id: record.id.to_string(),
@@ -203,7 +205,7 @@ struct ProofLine {
     why_not: String,
 }
 
-fn why_not(t: &super::Text, reason: &NotShown, tz: &TimeZone) -> String {
+fn why_not(t: &Text, reason: &NotShown, tz: &TimeZone) -> String {
     match reason {
         NotShown::Withdrawn => t.reason_withdrawn.to_owned(),
         NotShown::WaitingForModeration => t.reason_pending.to_owned(),
@@ -221,7 +223,7 @@ fn why_not(t: &super::Text, reason: &NotShown, tz: &TimeZone) -> String {
     }
 }
 
-fn proof_lines(t: &super::Text, proof: &ProofOfPlay, tz: &TimeZone) -> Vec<ProofLine> {
+fn proof_lines(t: &Text, proof: &ProofOfPlay, tz: &TimeZone) -> Vec<ProofLine> {
     proof
         .screens
         .iter()

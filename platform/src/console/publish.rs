@@ -23,16 +23,17 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::items::{FORM_KINDS, building, tz};
+use super::page::{ConsoleError, Page, html, see_other};
 use super::preview::{PreviewError, PreviewRequest, PreviewScreen};
+use super::session::Signed;
 use super::session::{ConsoleForm, already_done, new_form_id, remember_done, set_notice};
 use super::text::{Text, fill};
 use super::view::{self, kind_name};
-use super::{ConsoleError, Page, Signed, html, see_other};
 use crate::ids::{BuildingId, ItemId};
 use crate::moderation::Moderation;
 use crate::publishing::{PublishingError, Target};
 use crate::rules;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::ItemRecord;
 
 /// Which screens an item is for, as the form offers them.

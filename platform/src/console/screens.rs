@@ -5,8 +5,6 @@
 //! drawn from the board's own manifest by the player's renderer.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -17,44 +15,16 @@ use palier_content::Channel;
 use palier_content::config::Rotation;
 
 use super::items::{building, tz};
+use super::page::{ConsoleError, Page, enc, html};
 use super::preview::{PreviewError, PreviewRequest, PreviewScreen};
+use super::session::Signed;
 use super::text::{Text, fill};
 use super::view;
-use super::{ConsoleError, Page, Signed, html};
 use crate::ids::{BuildingId, DeviceId};
 use crate::manifest;
 use crate::publishing::proof::{Presence, presence};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::DeviceReport;
-
-/// A drawn thumbnail stays this long before it is drawn again.
-const THUMBNAIL_FRESH: Duration = Duration::from_secs(30);
-/// The most thumbnails kept.
-const THUMBNAILS_KEPT: usize = 64;
-
-/// Recently drawn screens, so a page of ten screens does not draw ten at every visit.
-#[derive(Debug, Default)]
-pub struct Thumbnails {
-    drawn: Mutex<HashMap<(String, String, u64), (Instant, Vec<u8>)>>,
-}
-
-impl Thumbnails {
-    fn get(&self, key: &(String, String, u64)) -> Option<Vec<u8>> {
-        let drawn = self.drawn.lock().unwrap_or_else(|p| p.into_inner());
-        drawn.get(key).filter(|(at, _)| at.elapsed() < THUMBNAIL_FRESH).map(|(_, png)| png.clone())
-    }
-
-    fn put(&self, key: (String, String, u64), png: Vec<u8>) {
-        let mut drawn = self.drawn.lock().unwrap_or_else(|p| p.into_inner());
-        if drawn.len() >= THUMBNAILS_KEPT {
-            drawn.retain(|_, (at, _)| at.elapsed() < THUMBNAIL_FRESH);
-            if drawn.len() >= THUMBNAILS_KEPT {
-                drawn.clear();
-            }
-        }
-        drawn.insert(key, (Instant::now(), png));
-    }
-}
 
 struct ScreenLine {
     name: String,
@@ -170,7 +140,7 @@ fn card(
                 None => String::new(),
             };
             ScreenLine {
-                thumbnail: format!("/b/{building_id}/screens/{}/{}", device.id, super::enc(&screen.name)),
+                thumbnail: format!("/b/{building_id}/screens/{}/{}", device.id, enc(&screen.name)),
                 alt: fill(t.thumbnail_alt, &[&screen.name]),
                 portrait: screen.height > screen.width
                     || matches!(screen.rotation, Rotation::R90 | Rotation::R270),

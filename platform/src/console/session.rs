@@ -25,9 +25,10 @@ use rand::Rng;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::{Session, SessionStore, session_store};
 
-use super::{ConsoleError, Lang};
+use super::page::{ConsoleError, Lang, Page};
+use super::view;
 use crate::publishing::Actor;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{Person, Store, Via};
 
 /// Session keys.
@@ -241,7 +242,7 @@ impl FromRequest<AppState> for ConsoleForm {
         let request = Request::from_parts(parts, body);
         let mut form = ConsoleForm::default();
         if content_type.starts_with("multipart/form-data") {
-            form._slot = Some(state.upload_body_slot().await.map_err(|e| ConsoleError::Internal(e.message))?);
+            form._slot = Some(state.upload_body_slot().await.map_err(ConsoleError::Internal)?);
             let mut multipart = Multipart::from_request(request, state)
                 .await
                 .map_err(|e| ConsoleError::BadForm(format!("the form could not be read: {e}")))?;
@@ -291,6 +292,27 @@ fn add_field(fields: &mut HashMap<String, String>, name: String, value: String) 
         }
         None => {
             fields.insert(name, value);
+        }
+    }
+}
+
+impl Page {
+    /// A page for a logged-in person.
+    pub fn signed(signed: &Signed, title: impl Into<String>, path: &str) -> Page {
+        let publisher = &signed.person.publisher;
+        Page {
+            t: signed.lang.text(),
+            title: title.into(),
+            person: Some(format!(
+                "{} ({})",
+                signed.person.email,
+                view::role_name(signed.lang.text(), publisher.role)
+            )),
+            csrf: signed.csrf.clone(),
+            notice: None,
+            moderates: crate::rules::moderates(publisher),
+            administers: crate::rules::may_administer(publisher).is_ok(),
+            path: path.to_owned(),
         }
     }
 }

@@ -22,12 +22,14 @@ use palier_content::wire::{
 };
 use serde_json::Value;
 
-use super::extract::{ClientIp, DeviceAuth, JsonBody};
-use super::{ApiError, AppState};
+use super::error::ApiError;
+use super::extract::{DeviceAuth, JsonBody};
+use crate::client::ClientIp;
 use crate::ids::DeviceId;
 use crate::manifest;
 use crate::releases;
 use crate::secret::{DEVICE_TOKEN_PREFIX, hash_secret, new_id, new_token, normalize_code};
+use crate::state::AppState;
 use crate::store::Store;
 use crate::store::{Device, NewDevice};
 use palier_content::system::SystemUpdate;
@@ -41,7 +43,7 @@ pub async fn enrol(
     ClientIp(client): ClientIp,
     JsonBody(request): JsonBody<EnrolRequest>,
 ) -> Result<Json<EnrolResponse>, ApiError> {
-    let limiter = &state.inner.enrol_limiter;
+    let limiter = state.enrol_limiter();
     if let Some(ip) = client
         && let Err(wait) = limiter.check(&ip, Instant::now())
     {
@@ -145,7 +147,7 @@ pub async fn manifest(
             body.len()
         )));
     }
-    let signer = state.inner.signer.clone();
+    let signer = state.signer().clone();
     // Signing and compressing are CPU work: off the async threads.
     tokio::task::spawn_blocking(move || {
         let signature = signer.sign(&body);

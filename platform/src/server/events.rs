@@ -16,9 +16,10 @@ use futures_util::Stream;
 use palier_content::wire::ChangeHint;
 use tokio::sync::broadcast::error::RecvError;
 
+use super::error::ApiError;
 use super::extract::DeviceAuth;
-use super::{ApiError, AppState};
 use crate::manifest;
+use crate::state::AppState;
 
 /// The reconnection delay announced to generic SSE clients.
 const RETRY: Duration = Duration::from_millis(5000);
@@ -46,8 +47,8 @@ pub async fn events(
     let mut hints = state.hints().subscribe(&device.building_id);
     let current =
         manifest::device_generation(&device, state.store().building_generation(&device.building_id).await?);
-    let keep_alive = state.inner.settings.keep_alive;
-    let mut closing = state.inner.closing.subscribe();
+    let keep_alive = state.settings().keep_alive;
+    let mut closing = state.closing().subscribe();
     let stream = async_stream::stream! {
         yield Ok(Event::default().retry(RETRY));
         let mut told = last_event_id;

@@ -12,9 +12,10 @@ use jiff::SignedDuration;
 use palier_content::limits::MAX_REQUEST_BYTES;
 use serde::de::DeserializeOwned;
 
-use super::{ApiError, AppState};
+use super::error::ApiError;
 use crate::publishing::Actor;
 use crate::secret::{bearer, hash_secret};
+use crate::state::AppState;
 use crate::store::{Device, Via};
 
 /// "Last seen" is written at most this often per device, not on every poll.
@@ -136,18 +137,5 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
         refuse_encoding(&parts.headers)?;
         let bytes = read_body(&parts.headers, body, MAX_REQUEST_BYTES).await?;
         Ok(JsonBody(parse_json(&bytes)?))
-    }
-}
-
-/// The client's address, when the server was started with connection info.
-#[derive(Debug, Clone, Copy)]
-pub struct ClientIp(pub Option<std::net::IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<ClientIp, Self::Rejection> {
-        let info = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
-        Ok(ClientIp(info.map(|info| info.0.ip())))
     }
 }

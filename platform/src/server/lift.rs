@@ -6,10 +6,11 @@ use axum::extract::{Path, State};
 use jiff::Timestamp;
 use serde::Deserialize;
 
+use super::error::ApiError;
 use super::extract::{JsonBody, PublisherAuth};
-use super::{ApiError, AppState};
 use crate::ids::LiftId;
 use crate::publishing::lift::{LiftOutcome, LiftReport};
+use crate::state::AppState;
 
 /// The body.
 #[derive(Debug, Deserialize)]

@@ -14,10 +14,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use palier_content::MediaRef;
 
+use super::error::ApiError;
 use super::extract::{DeviceAuth, PublisherAuth, read_body, refuse_encoding};
-use super::{ApiError, AppState};
 use crate::ids::MediaAddress;
 use crate::media::{ByteRange, parse_range};
+use crate::state::AppState;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
@@ -31,13 +32,13 @@ pub async fn download(
     let unknown = || ApiError::not_found(format!("no media at address {sha256:?}"));
     let address = MediaAddress::parse(&sha256).map_err(|_| unknown())?;
     let media = state.store().media(&address).await?.ok_or_else(unknown)?;
-    if let Some(url) = state.inner.media.public_url(address.as_str()) {
+    if let Some(url) = state.media().public_url(address.as_str()) {
         // A CDN or the bucket answers: the file is immutable, so the redirect may be cached too.
         return Ok(
             (StatusCode::FOUND, [(LOCATION, url), (CACHE_CONTROL, IMMUTABLE.to_owned())]).into_response()
         );
     }
-    let files = &state.inner.media;
+    let files = state.media();
     let failed =
         |e: std::io::Error| ApiError::internal(format!("media {sha256} in {}: {e}", files.describe()));
     let size = files.size(address.as_str()).await.map_err(failed)?;
@@ -82,7 +83,7 @@ pub async fn upload(
     let (parts, body) = request.into_parts();
     refuse_encoding(&parts.headers)?;
     // The body is held in memory until the picture is stored: bounded by the upload slots.
-    let _slot = state.upload_body_slot().await?;
+    let _slot = state.upload_body_slot().await.map_err(ApiError::internal)?;
     let bytes = read_body(&parts.headers, body, crate::media::MAX_UPLOAD_BYTES).await?;
     let uploaded = state.publishing().upload_media(&publisher, Vec::from(bytes)).await?;
     let status = if uploaded.created { StatusCode::CREATED } else { StatusCode::OK };

@@ -9,11 +9,12 @@ use palier_content::Item;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::error::ApiError;
 use super::extract::{JsonBody, PublisherAuth};
-use super::{ApiError, AppState};
 use crate::ids::{AreaId, BuildingId, ItemId, PersonId};
 use crate::moderation::Moderation;
 use crate::publishing::{Published, Target};
+use crate::state::AppState;
 use crate::store::ItemPlays;
 
 /// The answer to a create or update: the item as devices receive it.
