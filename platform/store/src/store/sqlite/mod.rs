@@ -70,6 +70,8 @@ enum Request {
 /// A transaction: the sending end of its thread's requests.
 struct SqliteTransaction {
     requests: mpsc::Sender<Request>,
+    /// A read has nothing to commit: it ends when its requests stop.
+    read_only: bool,
 }
 
 #[async_trait]
@@ -83,8 +85,9 @@ impl Engine for SqliteEngine {
     }
 
     async fn begin(&self, mode: Mode) -> Outcome<Box<dyn Transaction>> {
+        // The transaction begins on its thread; the first request waits for it, and an error
+        // in beginning is that request's answer. No round trip is spent on beginning.
         let (requests, inbox) = mpsc::channel();
-        let (started, begun) = oneshot::channel();
         let (path, writer, readers) =
             (self.path.clone(), Arc::clone(&self.writer), Arc::clone(&self.readers));
         tokio::task::spawn_blocking(move || match mode {
@@ -92,12 +95,9 @@ impl Engine for SqliteEngine {
                 let pooled = lock(&readers).pop();
                 let mut conn = match pooled.map(Ok).unwrap_or_else(|| open_reader(&path)) {
                     Ok(conn) => conn,
-                    Err(fail) => {
-                        let _ = started.send(Err(fail));
-                        return;
-                    }
+                    Err(fail) => return refuse(&inbox, &fail),
                 };
-                serve(&mut conn, TransactionBehavior::Deferred, started, inbox);
+                serve(&mut conn, TransactionBehavior::Deferred, &inbox);
                 let mut idle = lock(&readers);
                 if idle.len() < IDLE_READERS {
                     idle.push(conn);
@@ -105,14 +105,10 @@ impl Engine for SqliteEngine {
             }
             Mode::Write | Mode::Own => {
                 let mut conn = lock(&writer);
-                serve(&mut conn, TransactionBehavior::Immediate, started, inbox);
+                serve(&mut conn, TransactionBehavior::Immediate, &inbox);
             }
         });
-        match begun.await {
-            Ok(Ok(())) => Ok(Box::new(SqliteTransaction { requests })),
-            Ok(Err(fail)) => Err(fail),
-            Err(_) => Err(Fail::Backend("the database task ended before its transaction began".into())),
-        }
+        Ok(Box::new(SqliteTransaction { requests, read_only: mode == Mode::Read }))
     }
 }
 
@@ -124,23 +120,12 @@ fn open_reader(path: &Path) -> Outcome<Connection> {
 }
 
 /// Runs one transaction on this thread: begins it, answers requests until the commit, and
-/// rolls back if the requests stop first.
-fn serve(
-    conn: &mut Connection,
-    behavior: TransactionBehavior,
-    started: oneshot::Sender<Outcome<()>>,
-    inbox: mpsc::Receiver<Request>,
-) {
+/// rolls back if the requests stop first (a read-only transaction ends so).
+fn serve(conn: &mut Connection, behavior: TransactionBehavior, inbox: &mpsc::Receiver<Request>) {
     let tx = match conn.transaction_with_behavior(behavior) {
         Ok(tx) => tx,
-        Err(e) => {
-            let _ = started.send(Err(backend(e)));
-            return;
-        }
+        Err(e) => return refuse(inbox, &backend(e)),
     };
-    if started.send(Ok(())).is_err() {
-        return;
-    }
     while let Ok(request) = inbox.recv() {
         match request {
             Request::Query { sql, params, reply } => {
@@ -164,6 +149,24 @@ fn serve(
         }
     }
     // The store's code went away without committing: `tx` rolls back as it drops.
+}
+
+/// A transaction that could not begin: every request gets why.
+fn refuse(inbox: &mpsc::Receiver<Request>, fail: &Fail) {
+    let why = || match fail {
+        Fail::Unavailable(text) => Fail::Unavailable(text.clone()),
+        Fail::Corrupt(text) => Fail::Corrupt(text.clone()),
+        Fail::Backend(text) => Fail::Backend(text.clone()),
+        Fail::Store(e) => Fail::Store(e.clone()),
+    };
+    while let Ok(request) = inbox.recv() {
+        let _ = match request {
+            Request::Query { reply, .. } => reply.send(Err(why())).is_ok(),
+            Request::Execute { reply, .. } => reply.send(Err(why())).is_ok(),
+            Request::Table { reply, .. } => reply.send(Err(why())).is_ok(),
+            Request::Commit { reply } => reply.send(Err(why())).is_ok(),
+        };
+    }
 }
 
 fn rows(tx: &rusqlite::Transaction<'_>, sql: &str, params: &[Value]) -> Outcome<Vec<Row>> {
@@ -277,6 +280,9 @@ impl Tx for SqliteTransaction {
 #[async_trait]
 impl Transaction for SqliteTransaction {
     async fn commit(self: Box<Self>) -> Outcome<()> {
+        if self.read_only {
+            return Ok(());
+        }
         self.ask(|reply| Request::Commit { reply }).await
     }
 }
