@@ -290,6 +290,7 @@ impl Transaction for SqliteTransaction {
 #[cfg(test)]
 mod tests {
     use super::placeholders;
+    use crate::store::{SqlStore, Store, StoreError};
 
     #[test]
     fn numbered_parameters_become_sqlite_ones_outside_quotes() {
@@ -302,5 +303,21 @@ mod tests {
         for (sql, expected) in cases {
             assert_eq!(placeholders(sql), expected, "{sql}");
         }
+    }
+
+    #[tokio::test]
+    async fn a_read_that_cannot_begin_answers_its_first_statement_with_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("platform.sqlite");
+        let store = SqlStore::sqlite(&path).unwrap();
+        // No reader is pooled yet, and the file is gone: the read's connection cannot open.
+        std::fs::remove_file(&path).unwrap();
+        let refused = store.buildings().await.unwrap_err();
+        assert!(
+            matches!(&refused, StoreError::Backend { operation: "listing buildings", detail } if detail.contains("unable to open")),
+            "{refused:?}"
+        );
+        // Writes still go through the open writer connection.
+        store.add_building(&palier_content::sample::building(), jiff::Timestamp::now()).await.unwrap();
     }
 }
