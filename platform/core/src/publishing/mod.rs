@@ -168,11 +168,6 @@ impl Actor {
     }
 }
 
-/// The platform acting on its own (expiry).
-fn platform_change(at: Timestamp) -> Change {
-    Change::platform(at)
-}
-
 /// Whether a publication creates an item or writes a new version of the named one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -523,7 +518,7 @@ impl Publishing {
         let now = self.now();
         let ids = self.store.expired_items(now).await?;
         let withdrawal =
-            self.store.withdraw_items(&ids, WithdrawReason::Expired, &platform_change(now)).await?;
+            self.store.withdraw_items(&ids, WithdrawReason::Expired, &Change::platform(now)).await?;
         self.hint(&withdrawal.moved, "withdraw");
         if !withdrawal.items.is_empty() {
             tracing::info!(items = ?withdrawal.items, generation = ?withdrawal.moved.generation, "expired items withdrawn");

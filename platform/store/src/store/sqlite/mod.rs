@@ -160,12 +160,13 @@ fn refuse(inbox: &mpsc::Receiver<Request>, fail: &Fail) {
         Fail::Store(e) => Fail::Store(e.clone()),
     };
     while let Ok(request) = inbox.recv() {
-        let _ = match request {
-            Request::Query { reply, .. } => reply.send(Err(why())).is_ok(),
-            Request::Execute { reply, .. } => reply.send(Err(why())).is_ok(),
-            Request::Table { reply, .. } => reply.send(Err(why())).is_ok(),
-            Request::Commit { reply } => reply.send(Err(why())).is_ok(),
-        };
+        // A reply nobody waits for any more is dropped.
+        match request {
+            Request::Query { reply, .. } => drop(reply.send(Err(why()))),
+            Request::Execute { reply, .. } => drop(reply.send(Err(why()))),
+            Request::Table { reply, .. } => drop(reply.send(Err(why()))),
+            Request::Commit { reply } => drop(reply.send(Err(why()))),
+        }
     }
 }
 
@@ -250,11 +251,10 @@ fn placeholders(sql: &str) -> Cow<'_, str> {
 
 impl SqliteTransaction {
     async fn ask<T>(&self, request: impl FnOnce(oneshot::Sender<Outcome<T>>) -> Request) -> Outcome<T> {
+        let ended = || Fail::Backend("the database task ended during the transaction".into());
         let (reply, answer) = oneshot::channel();
-        self.requests
-            .send(request(reply))
-            .map_err(|_| Fail::Backend("the database task ended during the transaction".into()))?;
-        answer.await.map_err(|_| Fail::Backend("the database task ended during the transaction".into()))?
+        self.requests.send(request(reply)).map_err(|_| ended())?;
+        answer.await.map_err(|_| ended())?
     }
 }
 
