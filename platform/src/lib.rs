@@ -5,7 +5,7 @@
 //! Its floors, each a crate, re-exported here so every door and test names one crate:
 //! - the core (`palier-platform-core`, `platform/core/`): the domain, the rules, the
 //!   publishing and administration services, feeds, releases, media normalisation
-//!   ([`rules`], [`publishing`], [`admin`] …), knowing no web framework and no database
+//!   ([`rules`], [`publishing`], [`administration`] …), knowing no web framework and no database
 //!   driver;
 //! - the store (`palier-platform-store`, `platform/store/`): [`store`], the one store
 //!   implementation over the SQLite and PostgreSQL engines; [`media`], files in a directory
@@ -14,6 +14,7 @@
 //!   thin handlers), and [`console`], the publisher console's pages, over the same services
 //!   and rules; and the `palier-platform` command (`main.rs`).
 
+pub mod cli;
 mod client;
 pub mod console;
 mod limiter;
@@ -21,8 +22,8 @@ pub mod server;
 pub mod state;
 
 pub use palier_platform_core::{
-    admin, domain, feeds, hints, ids, manifest, moderation, privacy, publishing, releases, rules, secret,
-    signing,
+    accounts, administration, boards, domain, feeds, hints, ids, manifest, moderation, privacy, publishing,
+    releases, rules, secret, signing,
 };
 pub use palier_platform_store::{datadir, media, store, transfer};
 

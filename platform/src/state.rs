@@ -1,5 +1,5 @@
-//! What every handler shares: the services (store, publishing, media, hints, the manifest
-//! key, the clock), the server's settings, and the console's own state (the preview
+//! What every handler shares: the services (publishing, administration, accounts, boards;
+//! media, hints, the manifest key, the clock), the server's settings, and the console's own state (the preview
 //! renderer, drawn thumbnails, login limits). Both doors, [`crate::server`] and
 //! [`crate::console`], read it; it imports neither's handlers.
 
@@ -9,6 +9,9 @@ use std::time::Duration;
 use jiff::Timestamp;
 use tokio::sync::watch;
 
+use crate::accounts::Accounts;
+use crate::administration::Administration;
+use crate::boards::Boards;
 use crate::datadir::{DataDir, DataDirError};
 use crate::hints::Hints;
 use crate::limiter::FailureLimiter;
@@ -79,6 +82,9 @@ pub struct AppState {
 struct Inner {
     store: Arc<dyn Store>,
     publishing: Publishing,
+    administration: Administration,
+    accounts: Accounts,
+    boards: Boards,
     signer: ManifestSigner,
     media: MediaFiles,
     hints: Hints,
@@ -123,6 +129,10 @@ impl AppState {
         let hints = Hints::new();
         let publishing =
             Publishing::new(Arc::clone(&store), Arc::new(media.clone()), hints.clone(), Arc::clone(&clock));
+        let administration =
+            Administration::new(Arc::clone(&store), Arc::new(media.clone()), Arc::clone(&clock));
+        let accounts = Accounts::new(Arc::clone(&store), Arc::clone(&clock));
+        let boards = Boards::new(Arc::clone(&store), Arc::clone(&clock));
         let login_limits = LoginLimits {
             by_account: FailureLimiter::new(settings.login_failures_per_account, settings.login_window),
             by_address: FailureLimiter::new(settings.login_failures_per_address, settings.login_window),
@@ -132,6 +142,9 @@ impl AppState {
             inner: Arc::new(Inner {
                 store,
                 publishing,
+                administration,
+                accounts,
+                boards,
                 signer,
                 media,
                 hints,
@@ -180,12 +193,9 @@ impl AppState {
         &self.inner.hints
     }
 
-    pub fn store(&self) -> &dyn Store {
+    /// The store, for the server's own start-up (the hint relay); the doors call services.
+    pub(crate) fn store(&self) -> &dyn Store {
         &*self.inner.store
-    }
-
-    pub fn store_arc(&self) -> Arc<dyn Store> {
-        Arc::clone(&self.inner.store)
     }
 
     pub fn media_files(&self) -> &MediaFiles {
@@ -213,21 +223,36 @@ impl AppState {
         &self.inner.thumbnails
     }
 
-    /// The publishing service every interface calls.
     /// The media files (pictures, update bundles).
     pub fn media(&self) -> &MediaFiles {
         &self.inner.media
     }
 
+    /// The publishing service every interface calls.
     pub fn publishing(&self) -> &Publishing {
         &self.inner.publishing
+    }
+
+    /// The administration service (people, buildings, areas, tokens, boards, feeds, releases).
+    pub fn administration(&self) -> &Administration {
+        &self.inner.administration
+    }
+
+    /// Signing in, passwords, console sessions and API tokens.
+    pub fn accounts(&self) -> &Accounts {
+        &self.inner.accounts
+    }
+
+    /// The boards' side of the protocol.
+    pub fn boards(&self) -> &Boards {
+        &self.inner.boards
     }
 
     /// One housekeeping pass: expired items leave the manifests, with a `withdraw` hint;
     /// expired console sessions and password links are forgotten.
     pub async fn housekeeping(&self) -> Result<(), PublishingError> {
         self.publishing().expire().await?;
-        self.store().forget_expired_sessions(self.now()).await?;
+        self.accounts().forget_expired_sessions().await?;
         Ok(())
     }
 }

@@ -11,12 +11,11 @@ use std::time::Duration;
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use jiff::Timestamp;
 use palier_content::{Cache, CacheReader, DataDir as BoardData, Snapshot};
-use palier_platform::admin::{self, ENROLMENT_CODE_TTL, NewBuilding};
+use palier_platform::administration::{Administration, Administrator, ENROLMENT_CODE_TTL, NewBuilding};
 use std::sync::Arc;
 
 use palier_content::Severity;
 use palier_content::sample::requests;
-use palier_platform::store::Change;
 use palier_platform::{AppState, DataDir, Role, Settings, Store};
 use palier_sync::backoff::Backoff;
 use palier_sync::board::DaemonConfig;
@@ -40,6 +39,15 @@ pub struct Platform {
 }
 
 impl Platform {
+    /// The administration service over this platform's store, as the command line calls it.
+    pub fn admin(&self) -> Administration {
+        Administration::new(
+            Arc::clone(&self.store),
+            Arc::new(self.data.media().unwrap()),
+            Arc::new(Timestamp::now),
+        )
+    }
+
     pub async fn start() -> Platform {
         let dir = tempfile::tempdir().unwrap();
         let data = DataDir::new(dir.path().join("platform"));
@@ -93,25 +101,21 @@ impl Platform {
             time_zone: "Europe/Paris".into(),
             locale: "fr-FR".into(),
         };
-        admin::add_building(&*self.store, new, Timestamp::now()).await.unwrap().id
+        self.admin().add_building(&Administrator::CommandLine, new).await.unwrap().id
     }
 
     pub async fn publisher(&self, role: Role, building: &str) -> String {
-        admin::add_publisher(
-            &*self.store,
-            "test",
-            role,
-            &[building.to_owned()],
-            &Change::cli(Timestamp::now()),
-        )
-        .await
-        .unwrap()
-        .1
+        self.admin()
+            .add_publisher(&Administrator::CommandLine, "test", role, &[building.to_owned()])
+            .await
+            .unwrap()
+            .1
     }
 
     pub async fn code(&self, building: &str) -> String {
         let roles = vec!["lift".to_owned()];
-        admin::create_enrolment_code(&*self.store, building, &roles, Timestamp::now(), ENROLMENT_CODE_TTL)
+        self.admin()
+            .create_enrolment_code(&Administrator::CommandLine, building, &roles, ENROLMENT_CODE_TTL)
             .await
             .unwrap()
             .0

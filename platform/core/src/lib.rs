@@ -7,8 +7,9 @@
 //!   [`moderation`]: residents' posts waiting for a moderator, a pure state machine;
 //!   [`privacy`]: contact details kept off screens.
 //! - [`publishing`]: the one service every interface calls to publish, withdraw, erase a
-//!   person, expire and read proof of play; [`admin`]: what the administration commands do
-//!   (buildings, areas, publishers, people, feeds, lifts, enrolment codes).
+//!   person, expire and read proof of play; [`administration`]: buildings, areas, people,
+//!   tokens, boards, feeds, releases and settings, for an administrator, audited; [`accounts`]:
+//!   signing in, passwords and sessions; [`boards`]: the boards' side of the protocol.
 //! - [`store`]: the storage interface the services call ([`store::Store`]); the engines
 //!   behind it live in the platform's store crate. [`media`]: normalising uploads and the
 //!   [`media::MediaStore`] interface.
@@ -16,7 +17,9 @@
 //!   [`manifest`]: what a device's manifest holds; [`hints`]: the change-hint fan-out;
 //!   [`signing`]: the manifest key; [`secret`]: tokens and codes.
 
-pub mod admin;
+pub mod accounts;
+pub mod administration;
+pub mod boards;
 pub mod domain;
 pub mod feeds;
 pub mod hints;
@@ -32,6 +35,7 @@ pub mod secret;
 pub mod signing;
 pub mod store;
 
+pub use administration::{Administration, Administrator};
 pub use publishing::Publishing;
 pub use rules::Role;
 pub use signing::ManifestSigner;

@@ -1,6 +1,7 @@
-//! Admins' pages: people (add one with a one-time link to set a password, disable one), a
-//! building's settings (which residents' posts wait for a moderator), and the audit log with
-//! its CSV export. Each asks [`rules::may_administer`] first.
+//! Admins' pages: people (add one with a one-time link to set a password, disable or enable
+//! one), a building's settings (which residents' posts wait for a moderator), and the audit
+//! log with its CSV export. Each calls the administration service, which asks
+//! [`crate::rules::may_administer`] and writes the audit line.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -16,15 +17,19 @@ use super::session::Signed;
 use super::session::{ConsoleForm, set_notice, take_notice};
 use super::text::fill;
 use super::view::{self, kind_name, role_name};
-use crate::admin::{self, AdminError};
+use crate::administration::{AdminError, scope_line};
 use crate::ids::{BuildingId, PublisherId};
-use crate::rules::{self, Role};
+use crate::rules::Role;
 use crate::state::AppState;
 
 impl From<AdminError> for ConsoleError {
     fn from(e: AdminError) -> ConsoleError {
         match e {
             AdminError::Invalid(m) => ConsoleError::BadForm(m),
+            e @ (AdminError::Unknown { .. } | AdminError::Exists { .. }) => {
+                ConsoleError::BadForm(e.to_string())
+            }
+            AdminError::Forbidden(e) => e.into(),
             AdminError::Store(e) => e.into(),
         }
     }
@@ -70,10 +75,10 @@ async fn people_page_with(
     email: String,
 ) -> Result<Response, ConsoleError> {
     let t = signed.lang.text();
-    rules::may_administer(&signed.person.publisher)?;
+    let who = signed.administrator();
     let people = state
-        .store()
-        .people()
+        .administration()
+        .people(&who)
         .await?
         .into_iter()
         .map(|p| PersonLine {
@@ -84,7 +89,7 @@ async fn people_page_with(
             buildings: if p.publisher.role == Role::Admin {
                 t.all_buildings.to_owned()
             } else {
-                admin::scope_line(&p.publisher)
+                scope_line(&p.publisher)
             },
             active: p.disabled_at.is_none(),
         })
@@ -92,7 +97,7 @@ async fn people_page_with(
     let roles = Role::FOR_PEOPLE.iter().map(|r| (r.as_str(), role_name(t, *r))).collect();
     let notice = take_notice(&signed.session).await?;
     let page = Page::signed(signed, t.people_title, "/people").with_notice(notice);
-    let buildings = state.store().buildings().await?;
+    let buildings = state.administration().buildings(&who).await?;
     html(&PeopleTemplate { page, people, roles, buildings, link, error, email })
 }
 
@@ -109,26 +114,24 @@ pub async fn add_person(
     form: ConsoleForm,
 ) -> Result<Response, ConsoleError> {
     let t = signed.lang.text();
-    rules::may_administer(&signed.person.publisher)?;
     let email = form.get("email").to_owned();
     let role: Role = form.get("role").parse().map_err(ConsoleError::BadForm)?;
     let buildings: Vec<String> = form.all("buildings").into_iter().map(str::to_owned).collect();
-    if admin::check_email(&email).is_err() {
+    if crate::administration::check_email(&email).is_err() {
         return people_page_with(&state, &signed, None, Some(t.error_email.to_owned()), email).await;
     }
     if role != Role::Admin && buildings.is_empty() {
         return people_page_with(&state, &signed, None, Some(t.error_buildings.to_owned()), email).await;
     }
-    match admin::add_person(state.store(), &email, role, &buildings, &signed.actor.change(state.now())).await
-    {
+    match state.administration().add_person(&signed.administrator(), &email, role, &buildings).await {
         Ok(added) => {
             let link = format!("{}/password/{}", public_url(&state, &headers), added.password_token);
             tracing::info!(by = %signed.person.publisher.id, person = %added.person.publisher.id, "person added");
             let intro = fill(t.link_created, &[&added.person.email]);
             people_page_with(&state, &signed, Some((intro, link)), None, String::new()).await
         }
-        Err(AdminError::Invalid(message)) => {
-            people_page_with(&state, &signed, None, Some(message), email).await
+        Err(e @ (AdminError::Invalid(_) | AdminError::Exists { .. } | AdminError::Unknown { .. })) => {
+            people_page_with(&state, &signed, None, Some(e.to_string()), email).await
         }
         Err(e) => Err(e.into()),
     }
@@ -141,12 +144,27 @@ pub async fn disable_person(
     Path(id): Path<String>,
     _form: ConsoleForm,
 ) -> Result<Response, ConsoleError> {
-    rules::may_administer(&signed.person.publisher)?;
-    let id =
-        PublisherId::parse(&id).map_err(|_| ConsoleError::NotFound(format!("person {id} does not exist")))?;
-    state.store().disable_person(&id, &signed.actor.change(state.now())).await?;
+    let id = person_id(&id)?;
+    state.administration().disable_person(&signed.administrator(), &id).await?;
     tracing::info!(by = %signed.person.publisher.id, person = %id, "person disabled");
     Ok(see_other("/people"))
+}
+
+/// `POST /people/{id}/enable`: a disabled account gets its access back.
+pub async fn enable_person(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    _form: ConsoleForm,
+) -> Result<Response, ConsoleError> {
+    let id = person_id(&id)?;
+    state.administration().enable_person(&signed.administrator(), &id).await?;
+    tracing::info!(by = %signed.person.publisher.id, person = %id, "person enabled");
+    Ok(see_other("/people"))
+}
+
+fn person_id(id: &str) -> Result<PublisherId, ConsoleError> {
+    PublisherId::parse(id).map_err(|_| ConsoleError::NotFound(format!("person {id} does not exist")))
 }
 
 #[derive(Template)]
@@ -164,10 +182,9 @@ pub async fn settings_page(
     Path(building_id): Path<String>,
 ) -> Result<Response, ConsoleError> {
     let t = signed.lang.text();
-    rules::may_administer(&signed.person.publisher)?;
     let building = building(&state, &signed, &building_id).await?;
     let id = BuildingId::parse(&building.id).map_err(ConsoleError::Internal)?;
-    let moderated = state.store().moderated_kinds(&id).await?;
+    let moderated = state.administration().moderated_kinds(&signed.administrator(), &id).await?;
     let kinds = Role::Neighbourhood
         .kinds()
         .iter()
@@ -186,11 +203,10 @@ pub async fn save_settings(
     Path(building_id): Path<String>,
     form: ConsoleForm,
 ) -> Result<Response, ConsoleError> {
-    rules::may_administer(&signed.person.publisher)?;
     let building = building(&state, &signed, &building_id).await?;
     let id = BuildingId::parse(&building.id).map_err(ConsoleError::Internal)?;
     let kinds: Vec<Kind> = form.all("moderated").into_iter().filter_map(Kind::parse).collect();
-    state.store().set_moderated_kinds(&id, &kinds, &signed.actor.change(state.now())).await?;
+    state.administration().set_moderated_kinds(&signed.administrator(), &id, &kinds).await?;
     set_notice(&signed.session, signed.lang.text().saved).await?;
     Ok(see_other(&format!("/b/{}/settings", building.id)))
 }
@@ -228,8 +244,7 @@ pub async fn audit_page(
     Query(query): Query<AuditQuery>,
 ) -> Result<Response, ConsoleError> {
     let t = signed.lang.text();
-    rules::may_administer(&signed.person.publisher)?;
-    let entries = state.store().audit(AUDIT_PAGE, query.before).await?;
+    let entries = state.administration().audit(&signed.administrator(), AUDIT_PAGE, query.before).await?;
     let paris = jiff::tz::TimeZone::get("Europe/Paris").unwrap_or(jiff::tz::TimeZone::UTC);
     let older = (entries.len() == AUDIT_PAGE).then(|| entries.last().map(|e| e.seq)).flatten();
     let lines = entries
@@ -249,11 +264,11 @@ pub async fn audit_page(
 
 /// `GET /audit.csv`: the whole log, newest first.
 pub async fn audit_csv(State(state): State<AppState>, signed: Signed) -> Result<Response, ConsoleError> {
-    rules::may_administer(&signed.person.publisher)?;
+    let who = signed.administrator();
     let mut rows = Vec::new();
     let mut before = None;
     loop {
-        let entries = state.store().audit(1000, before).await?;
+        let entries = state.administration().audit(&who, 1000, before).await?;
         let full = entries.len() == 1000;
         before = entries.last().map(|e| e.seq);
         rows.extend(entries.into_iter().map(|e| {

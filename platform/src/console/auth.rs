@@ -1,15 +1,12 @@
 //! Logging in and out, and setting a password from a one-time link.
 //!
-//! Passwords are hashed with Argon2id (the `argon2` crate's defaults), off the async threads.
-//! Failed logins are counted per account and per client address; past the limit the login
-//! answers 429 until the window ends, whether the password is right or not. An unknown
-//! e-mail costs the same hash as a known one, so timing tells nothing.
+//! Passwords are checked and hashed by the accounts service ([`crate::accounts`]). Failed
+//! logins are counted here, per account and per client address; past the limit the login
+//! answers 429 until the window ends, whether the password is right or not.
 
 use std::net::IpAddr;
-use std::sync::OnceLock;
 use std::time::Instant;
 
-use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -20,30 +17,10 @@ use tower_sessions::Session;
 
 use super::page::{ConsoleError, Lang, Page, html, see_other};
 use super::session::{ConsoleForm, csrf_token, log_in as start_session, log_out as end_session};
+use crate::accounts::PasswordError;
 use crate::client::ClientIp;
 use crate::secret::hash_secret;
 use crate::state::AppState;
-
-/// The shortest password accepted.
-pub const MIN_PASSWORD_CHARS: usize = 12;
-
-/// Hashes a password into its PHC string (slow on purpose: run it on the blocking pool).
-pub fn hash_password(password: &str) -> Result<String, ConsoleError> {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|hash| hash.to_string())
-        .map_err(|e| ConsoleError::Internal(format!("hashing a password: {e}")))
-}
-
-fn verify_password(password: &str, phc: &str) -> bool {
-    Argon2::default().verify_password(password.as_bytes(), phc).is_ok()
-}
-
-/// A hash nobody's password matches, verified when the e-mail is unknown.
-fn decoy_hash() -> &'static str {
-    static DECOY: OnceLock<String> = OnceLock::new();
-    DECOY.get_or_init(|| hash_password(&crate::secret::new_token("decoy")).unwrap_or_default())
-}
 
 /// Where to go after logging in: a path of this console, never another site.
 fn safe_next(next: &str) -> String {
@@ -117,20 +94,13 @@ pub async fn log_in(
     if let Err(wait_s) = limits.by_account.check(&account, now).and(limits.by_address.check(&address, now)) {
         return Err(ConsoleError::TooMany { wait_s });
     }
-    let person = state.store().person_by_email(&email).await?;
-    let password = form.get("password").to_owned();
-    let stored =
-        person.as_ref().and_then(|p| p.password_hash.clone()).unwrap_or_else(|| decoy_hash().to_owned());
-    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
-        .await
-        .map_err(|e| ConsoleError::Internal(format!("password check: {e}")))?;
-    match person {
-        Some(person) if matches && person.disabled_at.is_none() && person.password_hash.is_some() => {
+    match state.accounts().sign_in(&email, form.get("password")).await? {
+        Some(person) => {
             start_session(&session, &person).await?;
             tracing::info!(person = %person.publisher.id, "console login");
             Ok(see_other(&next))
         }
-        _ => {
+        None => {
             limits.by_account.record_failure(account, now);
             limits.by_address.record_failure(address, now);
             tracing::info!(%address, "console login refused");
@@ -164,10 +134,7 @@ async fn password_form(
     error: Option<String>,
 ) -> Result<Response, ConsoleError> {
     let t = lang.text();
-    let person = match state.store().password_link(&hash_secret(token), state.now()).await? {
-        Some(id) => state.store().person(&id).await?,
-        None => None,
-    };
+    let person = state.accounts().password_link(token).await?;
     let page =
         Page::anonymous(lang, t.password_title, csrf_token(session).await?, &format!("/password/{token}"));
     let status = if person.is_none() { StatusCode::NOT_FOUND } else { StatusCode::OK };
@@ -199,22 +166,21 @@ pub async fn set_password(
     form: ConsoleForm,
 ) -> Result<Response, ConsoleError> {
     let t = lang.text();
-    let password = form.get("password").to_owned();
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return password_form(&state, lang, &session, &token, Some(t.password_short.to_owned())).await;
-    }
+    let password = form.get("password");
     if password != form.get("again") {
         return password_form(&state, lang, &session, &token, Some(t.password_mismatch.to_owned())).await;
     }
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| ConsoleError::Internal(format!("password hash: {e}")))??;
-    match state.store().use_password_link(&hash_secret(&token), &hash, state.now()).await? {
-        Some(person) => {
+    match state.accounts().set_password(&token, password).await {
+        Ok(Some(person)) => {
             tracing::info!(%person, "password set");
             Ok(see_other("/login?notice=password"))
         }
-        None => password_form(&state, lang, &session, &token, None).await,
+        Ok(None) => password_form(&state, lang, &session, &token, None).await,
+        Err(PasswordError::TooShort) => {
+            password_form(&state, lang, &session, &token, Some(t.password_short.to_owned())).await
+        }
+        Err(PasswordError::Store(e)) => Err(e.into()),
+        Err(e @ PasswordError::Hashing(_)) => Err(ConsoleError::Internal(e.to_string())),
     }
 }
 
@@ -223,12 +189,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn passwords_hash_and_verify_and_next_stays_here() {
-        let hash = hash_password("correct horse battery staple").unwrap();
-        assert!(hash.starts_with("$argon2id$"), "{hash}");
-        assert!(verify_password("correct horse battery staple", &hash));
-        assert!(!verify_password("correct horse battery stapler", &hash));
-        assert!(!verify_password("anything", decoy_hash()));
+    fn next_stays_here() {
         for (next, safe) in [
             ("/items/f1", "/items/f1"),
             ("/b/x/items?state=live", "/b/x/items?state=live"),

@@ -30,9 +30,7 @@ pub const FORM_KINDS: [Kind; 3] = [Kind::Flash, Kind::News, Kind::Promo];
 pub async fn building(state: &AppState, signed: &Signed, id: &str) -> Result<Building, ConsoleError> {
     let missing = || ConsoleError::NotFound(format!("building {id} does not exist"));
     let id = BuildingId::parse(id).map_err(|_| missing())?;
-    let building = state.store().building(&id).await?.ok_or_else(missing)?;
-    rules::may_see_building(&signed.person.publisher, &id)?;
-    Ok(building)
+    Ok(state.publishing().building(&signed.actor, &id).await?)
 }
 
 pub fn tz(building: &Building) -> TimeZone {
@@ -63,11 +61,12 @@ struct HomeTemplate {
 pub async fn home(State(state): State<AppState>, signed: Signed) -> Result<Response, ConsoleError> {
     let t = signed.lang.text();
     let publisher = &signed.person.publisher;
-    let all = state.store().buildings().await?;
     let kinds: Vec<Kind> = FORM_KINDS.into_iter().filter(|k| publisher.role.kinds().contains(k)).collect();
-    let buildings = all
+    let buildings = state
+        .publishing()
+        .buildings(&signed.actor)
+        .await?
         .into_iter()
-        .filter(|b| BuildingId::parse(&b.id).is_ok_and(|id| rules::may_act_in(publisher, &id)))
         .map(|b| BuildingCard {
             publish: kinds
                 .iter()
@@ -259,9 +258,11 @@ fn targets_line(buildings: &[BuildingId], areas: &[crate::ids::AreaId], reach: u
     if areas.is_empty() { named.join(", ") } else { format!("{} ({reach})", named.join(", ")) }
 }
 
-async fn item_tz(state: &AppState, record: &ItemRecord) -> Result<TimeZone, ConsoleError> {
+async fn item_tz(state: &AppState, signed: &Signed, record: &ItemRecord) -> Result<TimeZone, ConsoleError> {
     match record.reach.first() {
-        Some(id) => Ok(state.store().building(id).await?.map_or(TimeZone::UTC, |b| tz(&b))),
+        Some(id) => {
+            Ok(state.publishing().building(&signed.actor, id).await.map_or(TimeZone::UTC, |b| tz(&b)))
+        }
         None => Ok(TimeZone::UTC),
     }
 }
@@ -277,7 +278,7 @@ pub async fn item_page(
     let publishing = state.publishing();
     let record = publishing.item(&signed.actor, &id).await?;
     let proof = publishing.proof_of_play(&signed.actor, &id).await?;
-    let tz = item_tz(&state, &record).await?;
+    let tz = item_tz(&state, &signed, &record).await?;
     let publisher = &signed.person.publisher;
     let changeable = rules::may_change(publisher, &record).is_ok();
     let summary = fill(
@@ -460,7 +461,7 @@ pub async fn media(
 ) -> Result<Response, ConsoleError> {
     let missing = || ConsoleError::NotFound(format!("no picture at {sha256}"));
     let address = MediaAddress::parse(&sha256).map_err(|_| missing())?;
-    let described = state.store().media(&address).await?.ok_or_else(missing)?;
+    let described = state.publishing().media(&address).await?.ok_or_else(missing)?;
     let bytes = state.media_files().read(address.as_str()).await.map_err(|_| missing())?;
     Ok((
         [(CONTENT_TYPE, described.mime), (CACHE_CONTROL, "private, max-age=31536000, immutable".to_owned())],
@@ -486,7 +487,7 @@ pub async fn moderation_page(
     let now = state.now();
     let mut lines = Vec::with_capacity(queue.len());
     for record in &queue {
-        lines.push(line(t, record, &item_tz(&state, record).await?, now));
+        lines.push(line(t, record, &item_tz(&state, &signed, record).await?, now));
     }
     let notice = take_notice(&signed.session).await?;
     let page = Page::signed(&signed, t.moderation_title, "/moderation").with_notice(notice);

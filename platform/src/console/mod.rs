@@ -54,7 +54,7 @@ pub const SESSION_IDLE: time::Duration = time::Duration::hours(12);
 
 /// The console's routes, with their session layer.
 pub fn routes(state: &AppState) -> Router<AppState> {
-    let sessions = SessionManagerLayer::new(StoreSessions::new(state.store_arc()))
+    let sessions = SessionManagerLayer::new(StoreSessions::new(state.accounts().clone()))
         .with_name("palier_session")
         .with_http_only(true)
         .with_same_site(tower_sessions::cookie::SameSite::Lax)
@@ -79,6 +79,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/moderation/{id}", post(items::moderate))
         .route("/people", get(admin::people_page).post(admin::add_person))
         .route("/people/{id}/disable", post(admin::disable_person))
+        .route("/people/{id}/enable", post(admin::enable_person))
         .route("/audit", get(admin::audit_page))
         .route("/audit.csv", get(admin::audit_csv))
         .route("/console.css", get(stylesheet))

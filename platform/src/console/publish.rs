@@ -220,7 +220,7 @@ fn draft_body(
 
 /// The id of a new item: its kind, words of its title, and a random tail.
 fn new_item_id(kind: Kind, title: &str) -> String {
-    let words = crate::admin::slug(title);
+    let words = crate::administration::slug(title);
     let words: String = words.chars().take(32).collect();
     let words = words.trim_end_matches('-');
     let tail = crate::secret::new_id("x");
@@ -288,7 +288,7 @@ async fn reach_choices(
     }
     choices.push(("building".to_owned(), fill(t.reach_building, &[&building.name])));
     let publisher = &signed.person.publisher;
-    let entries = state.store().areas().await?;
+    let entries = state.publishing().areas().await?;
     for entry in &entries {
         if !entry.reach.iter().any(|b| b.as_str() == building.id) {
             continue;
@@ -444,8 +444,7 @@ async fn editable(
     }
     let first =
         record.reach.first().ok_or_else(|| ConsoleError::Internal(format!("item {id} has no building")))?;
-    let building =
-        state.store().building(first).await?.ok_or_else(|| ConsoleError::Internal("lost building".into()))?;
+    let building = state.publishing().building(&signed.actor, first).await?;
     Ok((record, building))
 }
 

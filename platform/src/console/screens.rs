@@ -21,7 +21,6 @@ use super::session::Signed;
 use super::text::{Text, fill};
 use super::view;
 use crate::ids::{BuildingId, DeviceId};
-use crate::manifest;
 use crate::publishing::proof::{Presence, presence};
 use crate::state::AppState;
 use crate::store::DeviceReport;
@@ -181,21 +180,12 @@ pub async fn screens_page(
     let building = building(&state, &signed, &building_id).await?;
     let tz = tz(&building);
     let id = BuildingId::parse(&building.id).map_err(ConsoleError::Internal)?;
-    let store = state.store();
-    let current = store.building_generation(&id).await?.generation;
-    let content = store.building_items(&id).await?;
-    let titles: HashMap<String, String> = content
-        .items
-        .iter()
-        .filter_map(|i| Some((i["id"].as_str()?.to_owned(), i["title"].as_str()?.to_owned())))
-        .collect();
+    let screens = state.publishing().screens(&signed.actor, &id).await?;
     let now = state.now();
-    let devices = store
-        .device_reports(Some(&id))
-        .await?
+    let devices = screens
+        .boards
         .iter()
-        .filter(|r| r.device.revoked_at.is_none())
-        .map(|r| card(t, r, &building.id, current, &titles, &tz, now))
+        .map(|r| card(t, r, &building.id, screens.generation, &screens.titles, &tz, now))
         .collect();
     let path = format!("/b/{}/screens", building.id);
     let page = Page::signed(&signed, fill(t.screens_title, &[&building.name]), &path);
@@ -218,17 +208,10 @@ pub async fn thumbnail(
     let missing = || ConsoleError::NotFound(format!("no screen {screen} on board {device_id}"));
     let device_id = DeviceId::parse(&device_id).map_err(|_| missing())?;
     let id = BuildingId::parse(&building.id).map_err(ConsoleError::Internal)?;
-    let store = state.store();
-    let report = store
-        .device_reports(Some(&id))
-        .await?
-        .into_iter()
-        .find(|r| r.device.id == device_id)
-        .ok_or_else(missing)?;
+    let (report, device_manifest) =
+        state.publishing().board_now(&signed.actor, &id, &device_id).await?.ok_or_else(missing)?;
     let display = displays(&report).into_iter().find(|d| d.name == screen).ok_or_else(missing)?;
-    let content = store.building_items(&id).await?;
     let now = state.now();
-    let device_manifest = manifest::build(&report.device, content, now, now, None);
     let key = (device_id.to_string(), screen.clone(), device_manifest.generation);
     let png = match state.console_thumbnails().get(&key) {
         Some(png) => png,

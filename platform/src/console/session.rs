@@ -12,7 +12,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
@@ -27,9 +26,11 @@ use tower_sessions::{Session, SessionStore, session_store};
 
 use super::page::{ConsoleError, Lang, Page};
 use super::view;
+use crate::accounts::Accounts;
+use crate::administration::Administrator;
 use crate::publishing::Actor;
 use crate::state::AppState;
-use crate::store::{Person, Store, Via};
+use crate::store::{Person, Via};
 
 /// Session keys.
 const PERSON: &str = "person";
@@ -44,18 +45,18 @@ pub const MAX_FORM_BYTES: usize = crate::media::MAX_UPLOAD_BYTES + 64 * 1024;
 /// `tower-sessions` records in the platform's store.
 #[derive(Clone)]
 pub struct StoreSessions {
-    store: Arc<dyn Store>,
+    accounts: Accounts,
 }
 
 impl fmt::Debug for StoreSessions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StoreSessions").field("store", &self.store.describe()).finish()
+        f.debug_struct("StoreSessions").field("accounts", &self.accounts).finish()
     }
 }
 
 impl StoreSessions {
-    pub fn new(store: Arc<dyn Store>) -> StoreSessions {
-        StoreSessions { store }
+    pub fn new(accounts: Accounts) -> StoreSessions {
+        StoreSessions { accounts }
     }
 }
 
@@ -71,7 +72,7 @@ fn expiry(record: &Record) -> Timestamp {
 impl SessionStore for StoreSessions {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         // Ids are 128 random bits; draw again in the unlikely case one is taken.
-        while self.store.session(&record.id.to_string(), Timestamp::MIN).await.map_err(backend)?.is_some() {
+        while self.accounts.session_taken(&record.id.to_string()).await.map_err(backend)? {
             record.id = Id::default();
         }
         self.save(record).await
@@ -79,18 +80,18 @@ impl SessionStore for StoreSessions {
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let json = serde_json::to_string(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
-        self.store.save_session(&record.id.to_string(), &json, expiry(record)).await.map_err(backend)
+        self.accounts.save_session(&record.id.to_string(), &json, expiry(record)).await.map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let Some(json) = self.store.session(&id.to_string(), Timestamp::now()).await.map_err(backend)? else {
+        let Some(json) = self.accounts.session(&id.to_string()).await.map_err(backend)? else {
             return Ok(None);
         };
         serde_json::from_str(&json).map(Some).map_err(|e| session_store::Error::Decode(e.to_string()))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        self.store.delete_session(&id.to_string()).await.map_err(backend)
+        self.accounts.delete_session(&id.to_string()).await.map_err(backend)
     }
 }
 
@@ -192,14 +193,20 @@ impl FromRequestParts<AppState> for Signed {
         let login = || ConsoleError::LoginNeeded { next: next.clone() };
         let id: Option<String> = session.get(PERSON).await.map_err(session_failed)?;
         let id = id.and_then(|id| crate::ids::PublisherId::parse(&id).ok()).ok_or_else(login)?;
-        let person = state.store().person(&id).await?.ok_or_else(login)?;
-        if person.disabled_at.is_some() {
+        let Some(person) = state.accounts().signed_in(&id).await? else {
             log_out(&session).await?;
             return Err(login());
-        }
+        };
         let csrf = csrf_token(&session).await?;
         let actor = Actor::new(person.publisher.clone(), Via::Console);
         Ok(Signed { person, actor, csrf, session, lang })
+    }
+}
+
+impl Signed {
+    /// This person as an administrator (the service says whether their role administers).
+    pub fn administrator(&self) -> Administrator {
+        Administrator::Person(self.actor.clone())
     }
 }
 

@@ -24,14 +24,11 @@ use serde_json::Value;
 
 use super::error::ApiError;
 use super::extract::{DeviceAuth, JsonBody};
+use crate::boards::Enrolled;
 use crate::client::ClientIp;
-use crate::ids::DeviceId;
-use crate::manifest;
-use crate::releases;
-use crate::secret::{DEVICE_TOKEN_PREFIX, hash_secret, new_id, new_token, normalize_code};
+use crate::secret::hash_secret;
 use crate::state::AppState;
-use crate::store::Store;
-use crate::store::{Device, NewDevice};
+use crate::store::Device;
 use palier_content::system::SystemUpdate;
 
 /// A manifest stays acceptable this long after it was issued (protocol §5.2).
@@ -49,16 +46,10 @@ pub async fn enrol(
     {
         return Err(ApiError::too_many_requests(wait, "too many refused enrolment codes; try again later"));
     }
-    let token = new_token(DEVICE_TOKEN_PREFIX);
-    let new = NewDevice {
-        id: DeviceId::parse(&new_id("dev")).map_err(ApiError::internal)?,
-        name: printable(&request.device_name),
-        software_version: printable(&request.software_version),
-        token_hash: hash_secret(&token),
-    };
-    let code_hash = hash_secret(&normalize_code(&request.code));
-    let enrolled = state.store().enrol(&code_hash, &new, state.now()).await?;
-    let Some(device) = enrolled else {
+    let name = printable(&request.device_name);
+    let software_version = printable(&request.software_version);
+    let enrolled = state.boards().enrol(&request.code, name, software_version).await?;
+    let Some(Enrolled { device, token }) = enrolled else {
         if let Some(ip) = client {
             limiter.record_failure(ip, Instant::now());
         }
@@ -88,17 +79,6 @@ fn etag(device: &Device, generation: u64, update: Option<&SystemUpdate>) -> Stri
     }
 }
 
-/// The system version assigned to the device, for the system its last heartbeat named.
-async fn desired_update(store: &dyn Store, device: &Device) -> Result<Option<SystemUpdate>, ApiError> {
-    let Some(system) = store.device_system(&device.id).await? else { return Ok(None) };
-    let assignments = store.release_assignments().await?;
-    if assignments.is_empty() {
-        return Ok(None);
-    }
-    let releases = store.releases().await?;
-    Ok(releases::desired(&device.id, &device.building_id, Some(&system.compatible), &assignments, &releases))
-}
-
 /// RFC 9110 `If-None-Match`: `*` or a list of (possibly weak) tags.
 fn none_match(headers: &HeaderMap, etag: &str) -> bool {
     let Some(value) = headers.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()) else { return false };
@@ -126,18 +106,16 @@ pub async fn manifest(
 ) -> Result<Response, ApiError> {
     let gzip = accepts_gzip(&headers);
     let issued_at = Timestamp::from_second(state.now().as_second()).unwrap_or_else(|_| state.now());
-    let store = state.store();
-    let generation =
-        manifest::device_generation(&device, store.building_generation(&device.building_id).await?);
-    let system_update = desired_update(store, &device).await?;
+    let boards = state.boards();
+    let generation = boards.generation(&device).await?;
+    let system_update = boards.desired_update(&device).await?;
     let tag = etag(&device, generation.generation, system_update.as_ref());
     if none_match(&headers, &tag) {
         return Ok(
             (StatusCode::NOT_MODIFIED, [(ETAG, tag), (CACHE_CONTROL, "no-cache".to_owned())]).into_response()
         );
     }
-    let content = store.building_items(&device.building_id).await?;
-    let manifest = manifest::build(&device, content, issued_at, issued_at + MANIFEST_LIFETIME, system_update);
+    let manifest = boards.manifest(&device, issued_at, MANIFEST_LIFETIME, system_update).await?;
     let tag = etag(&device, manifest.generation, manifest.system_update.as_ref());
     let body = serde_json::to_vec(&manifest).map_err(|e| ApiError::internal(format!("manifest: {e}")))?;
     if body.len() > MAX_MANIFEST_BYTES {
@@ -225,7 +203,7 @@ pub async fn plays(
             Err(reason) => ack.rejected.push(RejectedPlay { id: id.to_owned(), reason }),
         }
     }
-    state.store().record_plays(&device.id, &accepted, state.now()).await?;
+    state.boards().record_plays(&device.id, &accepted).await?;
     Ok(Json(ack))
 }
 
@@ -235,7 +213,7 @@ pub async fn heartbeat(
     DeviceAuth(device): DeviceAuth,
     JsonBody(beat): JsonBody<Heartbeat>,
 ) -> Result<StatusCode, ApiError> {
-    state.store().record_heartbeat(&device.id, &beat, state.now()).await?;
+    state.boards().record_heartbeat(&device.id, &beat).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

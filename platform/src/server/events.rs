@@ -18,7 +18,6 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::error::ApiError;
 use super::extract::DeviceAuth;
-use crate::manifest;
 use crate::state::AppState;
 
 /// The reconnection delay announced to generic SSE clients.
@@ -45,8 +44,7 @@ pub async fn events(
         .unwrap_or(0);
     // Subscribe before reading the generation, so no change falls between the two.
     let mut hints = state.hints().subscribe(&device.building_id);
-    let current =
-        manifest::device_generation(&device, state.store().building_generation(&device.building_id).await?);
+    let current = state.boards().generation(&device).await?;
     let keep_alive = state.settings().keep_alive;
     let mut closing = state.closing().subscribe();
     let stream = async_stream::stream! {
@@ -70,8 +68,7 @@ pub async fn events(
                     Ok(hint) if !hint.is_recheck() => {}
                     // Hints were lost (skipped, or sent while this replica was not listening).
                     Ok(_) | Err(RecvError::Lagged(_)) => {
-                        if let Ok(now) = state.store().building_generation(&device.building_id).await {
-                            let now = manifest::device_generation(&device, now);
+                        if let Ok(now) = state.boards().generation(&device).await {
                             if now.generation > told {
                                 told = now.generation;
                                 yield Ok(changed(now.generation, &now.reason));
@@ -81,7 +78,7 @@ pub async fn events(
                     Err(RecvError::Closed) => break,
                 },
                 _ = ticker.tick() => {
-                    let active = state.store().device_active(&device.id).await;
+                    let active = state.boards().still_enrolled(&device.id).await;
                     if matches!(active, Ok(false)) {
                         break;
                     }

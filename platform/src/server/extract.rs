@@ -8,30 +8,26 @@ use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::request::Parts;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use jiff::SignedDuration;
 use palier_content::limits::MAX_REQUEST_BYTES;
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 use crate::publishing::Actor;
-use crate::secret::{bearer, hash_secret};
+use crate::secret::bearer;
 use crate::state::AppState;
-use crate::store::{Device, Via};
+use crate::store::Device;
 
-/// "Last seen" is written at most this often per device, not on every poll.
-const LAST_SEEN_RESOLUTION: SignedDuration = SignedDuration::from_secs(60);
-
-fn token_hash(parts: &Parts) -> Result<String, ApiError> {
+/// The token of an `Authorization: Bearer <token>` header.
+fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
     let header = parts
         .headers
         .get(AUTHORIZATION)
         .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer <token>"))?;
-    let token = header
+    header
         .to_str()
         .ok()
         .and_then(bearer)
-        .ok_or_else(|| ApiError::unauthorized("the Authorization header is not Bearer <token>"))?;
-    Ok(hash_secret(token))
+        .ok_or_else(|| ApiError::unauthorized("the Authorization header is not Bearer <token>"))
 }
 
 /// An enrolled, not revoked device.
@@ -42,16 +38,10 @@ impl FromRequestParts<AppState> for DeviceAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<DeviceAuth, ApiError> {
-        let hash = token_hash(parts)?;
-        let now = state.now();
-        let store = state.store();
-        let device = store.device_by_token(&hash).await?.ok_or_else(|| {
+        let token = bearer_token(parts)?;
+        let device = state.boards().by_token(token).await?.ok_or_else(|| {
             ApiError::unauthorized("device token unknown or revoked; re-enrol with a new code")
         })?;
-        let stale = device.last_seen.is_none_or(|seen| now.duration_since(seen) >= LAST_SEEN_RESOLUTION);
-        if stale {
-            store.touch_device(&device.id, now).await?;
-        }
         Ok(DeviceAuth(device))
     }
 }
@@ -64,13 +54,13 @@ impl FromRequestParts<AppState> for PublisherAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<PublisherAuth, ApiError> {
-        let hash = token_hash(parts)?;
-        let publisher = state
-            .store()
-            .publisher_by_token(&hash)
+        let token = bearer_token(parts)?;
+        let actor = state
+            .accounts()
+            .publisher(token)
             .await?
             .ok_or_else(|| ApiError::unauthorized("publisher token unknown or revoked"))?;
-        Ok(PublisherAuth(Actor::new(publisher, Via::Api)))
+        Ok(PublisherAuth(actor))
     }
 }
 

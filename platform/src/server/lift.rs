@@ -37,9 +37,8 @@ pub async fn status(
     Path(lift_id): Path<String>,
     JsonBody(body): JsonBody<StatusBody>,
 ) -> Result<Json<LiftOutcome>, ApiError> {
-    let unknown = || {
-        ApiError::not_found(format!("lift {lift_id} does not exist; `palier-platform lift add` registers it"))
-    };
+    let unknown =
+        || ApiError::not_found(format!("lift {lift_id} does not exist; an administrator registers it first"));
     let id = LiftId::parse(&lift_id).map_err(|_| unknown())?;
     let report = LiftReport {
         running: matches!(body.status, Status::InService),

@@ -31,7 +31,7 @@ pub async fn download(
 ) -> Result<Response, ApiError> {
     let unknown = || ApiError::not_found(format!("no media at address {sha256:?}"));
     let address = MediaAddress::parse(&sha256).map_err(|_| unknown())?;
-    let media = state.store().media(&address).await?.ok_or_else(unknown)?;
+    let media = state.boards().media(&address).await?.ok_or_else(unknown)?;
     if let Some(url) = state.media().public_url(address.as_str()) {
         // A CDN or the bucket answers: the file is immutable, so the redirect may be cached too.
         return Ok(

@@ -13,7 +13,7 @@ use super::error::ApiError;
 use super::extract::{JsonBody, PublisherAuth};
 use crate::ids::{AreaId, BuildingId, ItemId, PersonId};
 use crate::moderation::Moderation;
-use crate::publishing::{Published, Target};
+use crate::publishing::{Published, PublishingError, Target};
 use crate::state::AppState;
 use crate::store::ItemPlays;
 
@@ -82,7 +82,21 @@ pub async fn create(
     PublisherAuth(publisher): PublisherAuth,
     JsonBody(body): JsonBody<Value>,
 ) -> Result<(StatusCode, Json<PublishedItem>), ApiError> {
-    let published = state.publishing().publish(&publisher, body, Target::Create).await?;
+    let id = body.get("id").and_then(Value::as_str).map(str::to_owned);
+    let published =
+        state.publishing().publish(&publisher, body, Target::Create).await.map_err(|e| match e {
+            // The service says the id is taken; the API says how to write a new version of it.
+            PublishingError::Conflict { message, current: None } if id.is_some() => {
+                PublishingError::Conflict {
+                    message: format!(
+                        "{message}; PUT /v1/publish/items/{} publishes a new version",
+                        id.unwrap_or_default()
+                    ),
+                    current: None,
+                }
+            }
+            other => other,
+        })?;
     Ok((StatusCode::CREATED, Json(published.into())))
 }
 

@@ -9,7 +9,9 @@ pub mod media;
 pub mod store;
 pub mod transfer;
 
-pub(crate) use palier_platform_core::{admin, feeds, hints, ids, moderation, releases, rules, signing};
+pub(crate) use palier_platform_core::{
+    administration, feeds, hints, ids, moderation, releases, rules, signing,
+};
 
 pub use datadir::{Config, DataDir};
 pub use store::{SqlStore, Store};

@@ -7,7 +7,7 @@ use std::fs;
 use std::io::{BufReader, BufWriter};
 use std::path::Path;
 
-use crate::admin::AdminError;
+use crate::administration::AdminError;
 use crate::media::MediaFiles;
 use crate::store::Store;
 use crate::store::dump::{Dump, Value};

@@ -3,11 +3,10 @@
 
 use std::time::Duration;
 
-use jiff::Timestamp;
+use palier_platform::Role;
 use palier_platform::ids::ItemId;
 use palier_platform::publishing::Actor;
 use palier_platform::store::{AreaKind, Via};
-use palier_platform::{Role, admin};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -16,25 +15,25 @@ use crate::support::*;
 #[tokio::test]
 async fn an_item_for_a_neighbourhood_reaches_its_buildings_and_those_added_later() {
     let p = Platform::start().await;
-    let now = Timestamp::now();
     let [a, b, c, elsewhere] = [
         p.building("Les Tilleuls").await,
         p.building("Les Acacias").await,
         p.building("Les Platanes").await,
         p.building("Le Beffroi").await,
     ];
-    let city = admin::add_area(&*p.store, "Lyon", AreaKind::City, None, &[], None, now).await.unwrap();
-    let pentes = admin::add_area(
-        &*p.store,
-        "Quartier des Pentes",
-        AreaKind::Neighbourhood,
-        Some(city.area.id.as_str()),
-        &[a.clone(), b.clone()],
-        None,
-        now,
-    )
-    .await
-    .unwrap();
+    let city = p.admin().add_area(&OPERATOR, "Lyon", AreaKind::City, None, &[], None).await.unwrap();
+    let pentes = p
+        .admin()
+        .add_area(
+            &OPERATOR,
+            "Quartier des Pentes",
+            AreaKind::Neighbourhood,
+            Some(city.area.id.as_str()),
+            &[a.clone(), b.clone()],
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(pentes.area.id.as_str(), "area-quartier-des-pentes");
     assert_eq!(pentes.reach.len(), 2);
     let app = p.publisher(Role::Neighbourhood, &[pentes.area.id.as_str()]).await;
@@ -60,7 +59,7 @@ async fn an_item_for_a_neighbourhood_reaches_its_buildings_and_those_added_later
     assert_eq!(hint.generation, published["generation"].as_u64().unwrap());
 
     // A building joining the neighbourhood receives it at once.
-    admin::join_area(&*p.store, &pentes.area.id, std::slice::from_ref(&c), now).await.unwrap();
+    p.admin().join_area(&OPERATOR, &pentes.area.id, std::slice::from_ref(&c)).await.unwrap();
     assert_eq!(p.item_ids(&board_c.token).await, ["event-brocante"]);
     let read: Value = p.get("/v1/publish/items/event-brocante", &app).await.json().await.unwrap();
     assert_eq!(read["reach"].as_array().unwrap().len(), 3, "{read}");

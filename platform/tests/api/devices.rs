@@ -2,7 +2,8 @@
 
 use jiff::{SignedDuration, Timestamp};
 use palier_platform::Role;
-use palier_platform::admin::{self, render_device_list};
+use palier_platform::administration::ENROLMENT_CODE_TTL;
+use palier_platform::cli::text::render_device_list;
 use palier_platform::ids::DeviceId;
 use palier_platform::server::ROUTES;
 use palier_platform::store::Change;
@@ -57,19 +58,25 @@ async fn an_expired_code_is_refused() {
     let p = Platform::start().await;
     let b = p.building("Les Tilleuls").await;
     let created = Timestamp::now() - SignedDuration::from_hours(25);
-    let (code, expires) =
-        admin::create_enrolment_code(&*p.store, &b, &["lift".to_owned()], created, admin::ENROLMENT_CODE_TTL)
-            .await
-            .unwrap();
+    let (code, expires) = p
+        .admin()
+        .clone()
+        .with_clock(std::sync::Arc::new(move || created))
+        .create_enrolment_code(&OPERATOR, &b, &["lift".to_owned()], ENROLMENT_CODE_TTL)
+        .await
+        .unwrap();
     assert_eq!(expires, created + SignedDuration::from_hours(24));
     let answer = p.post_json("/v1/device/enrol", None, &json!({"code": code})).await;
     error(answer, StatusCode::FORBIDDEN, "invalid_code").await;
     // A fresh code made 23 h ago still works.
     let created = Timestamp::now() - SignedDuration::from_hours(23);
-    let (code, _) =
-        admin::create_enrolment_code(&*p.store, &b, &["lift".to_owned()], created, admin::ENROLMENT_CODE_TTL)
-            .await
-            .unwrap();
+    let (code, _) = p
+        .admin()
+        .clone()
+        .with_clock(std::sync::Arc::new(move || created))
+        .create_enrolment_code(&OPERATOR, &b, &["lift".to_owned()], ENROLMENT_CODE_TTL)
+        .await
+        .unwrap();
     assert_eq!(p.post_json("/v1/device/enrol", None, &json!({"code": code})).await.status(), StatusCode::OK);
 }
 

@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::{SignedDuration, Timestamp};
-use palier_platform::admin::{self, NewFeed};
+use palier_platform::administration::NewFeed;
 use palier_platform::feeds::fetch::Fetcher;
 use palier_platform::feeds::sync::{FetchOutcome, fetch_feed};
 use palier_platform::feeds::{FeedFormat, FeedKind};
@@ -101,7 +101,7 @@ async fn add_feed(
         every: SignedDuration::from_mins(15),
         scope: vec![scope.to_owned()],
     };
-    admin::add_feed(&*p.store, new, p.state.now()).await.unwrap().id
+    p.admin().add_feed(&OPERATOR, new).await.unwrap().id
 }
 
 async fn fetch(p: &Platform, id: &FeedId) -> FetchOutcome {
@@ -136,17 +136,11 @@ async fn a_city_agenda_reaches_the_boards_of_its_area_once_and_is_not_fetched_tw
     pictures(&docs);
     let a = p.building("Les Tilleuls").await;
     let b = p.building("Les Acacias").await;
-    let area = admin::add_area(
-        &*p.store,
-        "Lyon 1er",
-        AreaKind::City,
-        None,
-        &[a.clone(), b.clone()],
-        None,
-        p.state.now(),
-    )
-    .await
-    .unwrap();
+    let area = p
+        .admin()
+        .add_area(&OPERATOR, "Lyon 1er", AreaKind::City, None, &[a.clone(), b.clone()], None)
+        .await
+        .unwrap();
     let board_a = p.enrol(&a, &["lobby-centre"]).await;
     let board_b = p.enrol(&b, &["lift"]).await;
     let id = add_feed(
@@ -360,7 +354,7 @@ async fn broken_and_hostile_feeds_change_nothing_and_say_why() {
     assert_eq!(feed.status.failures, 0, "a good fetch resets the backoff");
 
     // The console, the CLI and `feed list` read the same status.
-    let listed = admin::render_feed_list(&[(feed, Vec::new())], p.state.now());
+    let listed = palier_platform::cli::text::render_feed_list(&[(feed, Vec::new())], p.state.now());
     assert!(listed.contains("last fetch:") && listed.contains("ok:"), "{listed}");
 }
 
@@ -400,7 +394,6 @@ async fn a_moderated_atom_feed_waits_for_a_moderator_and_feeds_are_checked_when_
     p.state.publishing().moderate(&moderator, &queue[0].id, queue[0].version, Event::Approve).await.unwrap();
     assert_eq!(p.item_ids(&board.token).await, [queue[0].id.to_string()]);
 
-    let now = p.state.now();
     let refused = |url: &str, format, kind, scope: &str| NewFeed {
         id: None,
         name: "Agenda".into(),
@@ -413,15 +406,15 @@ async fn a_moderated_atom_feed_waits_for_a_moderator_and_feeds_are_checked_when_
     };
     let cases = [
         (refused("ftp://x.example/a.ics", FeedFormat::Ical, FeedKind::Event, &a), "http(s)"),
-        (refused("https://x.example/a.ics", FeedFormat::Ical, FeedKind::News, &a), "--kind event"),
-        (refused("https://x.example/a.rss", FeedFormat::Rss, FeedKind::Event, &a), "--kind news"),
+        (refused("https://x.example/a.ics", FeedFormat::Ical, FeedKind::News, &a), "kind event"),
+        (refused("https://x.example/a.rss", FeedFormat::Rss, FeedKind::Event, &a), "kind news"),
         (
             refused("https://x.example/a.rss", FeedFormat::Rss, FeedKind::News, "bld-nowhere"),
             "neither a building nor an area",
         ),
     ];
     for (new, expected) in cases {
-        let error = admin::add_feed(&*p.store, new, now).await.unwrap_err().to_string();
+        let error = p.admin().add_feed(&OPERATOR, new).await.unwrap_err().to_string();
         assert!(error.contains(expected), "{expected}: {error}");
     }
 }

@@ -1,7 +1,6 @@
 //! The lift company's monitoring: statuses become flashes on the lift and lobby screens.
 
 use palier_platform::Role;
-use palier_platform::admin;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -12,7 +11,7 @@ async fn a_lift_out_of_service_reaches_its_screens_once_and_leaves_when_it_runs_
     let p = Platform::start().await;
     let a = p.building("Les Tilleuls").await;
     let b = p.building("Les Acacias").await;
-    let lift = admin::add_lift(&*p.store, &a, "Ascenseur A", None).await.unwrap();
+    let lift = p.admin().add_lift(&OPERATOR, &a, "Ascenseur A", None).await.unwrap();
     assert_eq!(lift.id.as_str(), "lift-les-tilleuls-ascenseur-a");
     let company = p.publisher(Role::Lift, &[&a]).await;
     let lift_board = p.enrol(&a, &["lift"]).await;

@@ -8,6 +8,7 @@
 //! S3-compatible bucket ([`servers`]), so every endpoint and verb is checked on both. A module
 //! added here is added to `tests/api_postgres.rs` too.
 
+mod administration;
 mod servers;
 mod support;
 

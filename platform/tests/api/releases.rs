@@ -5,9 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use jiff::Timestamp;
-use palier_platform::media::MediaFiles;
-use palier_platform::releases::commands::{self, AudienceArgs};
+use palier_platform::administration::AudienceArgs;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -88,15 +86,13 @@ async fn signed_bundles_reach_the_boards_they_are_assigned_to_and_for_whose_syst
     let p = Platform::start().await;
     let a = p.building("Les Tilleuls").await;
     let b = p.building("Les Acacias").await;
-    let media: MediaFiles = p.state.media().clone();
-    let now = Timestamp::now();
-    let stored = commands::add(&*p.store, &media, &two, now).await.unwrap();
+    let stored = p.admin().add_release(&OPERATOR, &two).await.unwrap();
     assert_eq!((stored.version.as_str(), stored.compatible.as_str()), ("2.0.0", "palier-amd64"));
     assert_eq!(stored.bytes, bytes.len() as u64);
-    commands::add(&*p.store, &media, &two_arm, now).await.unwrap();
-    let again = commands::add(&*p.store, &media, &two, now).await.unwrap_err().to_string();
-    assert!(again.contains("already stored"), "{again}");
-    let not_a_bundle = commands::add(&*p.store, &media, &truncated, now).await.unwrap_err().to_string();
+    p.admin().add_release(&OPERATOR, &two_arm).await.unwrap();
+    let again = p.admin().add_release(&OPERATOR, &two).await.unwrap_err().to_string();
+    assert!(again.contains("release 2.0.0 for palier-amd64 already exists"), "{again}");
+    let not_a_bundle = p.admin().add_release(&OPERATOR, &truncated).await.unwrap_err().to_string();
     assert!(not_a_bundle.contains("truncated.raucb"), "{not_a_bundle}");
 
     let amd = p.enrol(&a, &["lift"]).await;
@@ -119,9 +115,9 @@ async fn signed_bundles_reach_the_boards_they_are_assigned_to_and_for_whose_syst
 
     let unknown = AudienceArgs { building: Some(a.clone()), ..Default::default() }.audience().unwrap();
     let missing =
-        commands::assign(&*p.store, "9.9.9", unknown.clone(), false, now).await.unwrap_err().to_string();
-    assert!(missing.contains("no release has version \"9.9.9\""), "{missing}");
-    commands::assign(&*p.store, "2.0.0", unknown, false, now).await.unwrap();
+        p.admin().assign_release(&OPERATOR, "9.9.9", unknown.clone(), false).await.unwrap_err().to_string();
+    assert!(missing.contains("release with version 9.9.9 does not exist"), "{missing}");
+    p.admin().assign_release(&OPERATOR, "2.0.0", unknown, false).await.unwrap();
 
     // Each board of the building gets the bundle of its own system; the other building and
     // a board that never said what it runs get nothing.
@@ -158,10 +154,10 @@ async fn signed_bundles_reach_the_boards_they_are_assigned_to_and_for_whose_syst
     // A device's own assignment wins over its building's; the rollout lists every board.
     let device =
         AudienceArgs { device: Some(amd.device_id.clone()), ..Default::default() }.audience().unwrap();
-    commands::add(&*p.store, &media, &forged, now).await.unwrap();
-    commands::assign(&*p.store, "3.0.0", device, false, now).await.unwrap();
+    p.admin().add_release(&OPERATOR, &forged).await.unwrap();
+    p.admin().assign_release(&OPERATOR, "3.0.0", device, false).await.unwrap();
     assert_eq!(p.manifest(&amd.token).await["system_update"]["version"], "3.0.0");
-    let listing = commands::render_list(&*p.store).await.unwrap();
+    let listing = palier_platform::cli::text::render_rollout(&p.admin().rollout(&OPERATOR).await.unwrap());
     assert!(listing.contains("release 2.0.0 for palier-amd64"), "{listing}");
     assert!(
         listing.contains(&format!("{}", amd.device_id)) && listing.contains("should run 3.0.0"),

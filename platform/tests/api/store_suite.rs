@@ -489,6 +489,28 @@ async fn people_links_and_sessions(store: &dyn Store) {
     assert!(store.person(&person.publisher.id).await.unwrap().unwrap().disabled_at.is_some());
     store.add_password_link("link-2", &person.publisher.id, expires).await.unwrap();
     assert_eq!(store.password_link("link-2", now).await.unwrap(), None, "a disabled person's links stop");
+
+    assert!(store.enable_person(&person.publisher.id, &admin).await.unwrap());
+    assert!(!store.enable_person(&person.publisher.id, &admin).await.unwrap());
+    assert_eq!(store.password_link("link-2", now).await.unwrap(), Some(person.publisher.id.clone()));
+    let landlord = Publisher { role: Role::Landlord, ..person.publisher.clone() };
+    assert!(store.change_person(&landlord, &admin).await.unwrap());
+    assert!(!store.change_person(&landlord, &admin).await.unwrap(), "nothing to change");
+    let changed = store.person(&person.publisher.id).await.unwrap().unwrap();
+    assert_eq!((changed.publisher.role, changed.disabled_at), (Role::Landlord, None));
+    let lines: Vec<(String, String)> =
+        store.audit(2, None).await.unwrap().into_iter().map(|l| (l.action, l.detail)).collect();
+    assert_eq!(
+        lines,
+        [
+            (
+                "change person".to_owned(),
+                "camille@example.org: landlord, bld-a (was caretaker, bld-a)".to_owned()
+            ),
+            ("enable person".to_owned(), "camille@example.org".to_owned()),
+        ],
+        "re-enabling and a new role are audited"
+    );
 }
 
 /// SQLite in the `api` binary, PostgreSQL in `api_postgres`.

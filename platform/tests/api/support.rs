@@ -14,8 +14,7 @@ use jiff::{SignedDuration, Timestamp};
 use palier_content::Severity;
 use palier_content::sample::requests;
 use palier_content::wire::{ChangeHint, EnrolResponse};
-use palier_platform::admin::{self, ENROLMENT_CODE_TTL, NewBuilding};
-use palier_platform::store::Change;
+use palier_platform::administration::{Administration, Administrator, ENROLMENT_CODE_TTL, NewBuilding};
 use palier_platform::{AppState, DataDir, Role, Settings, Store};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
@@ -23,6 +22,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use palier_platform::server::Clock;
+
+/// Who administers in the tests: the command line's operator.
+pub const OPERATOR: Administrator = Administrator::CommandLine;
 
 /// True in the `api_postgres` test binary: the same suite on PostgreSQL, with media in an
 /// S3-compatible bucket ([`crate::servers`]); false in `api` (SQLite, a media directory).
@@ -122,6 +124,11 @@ impl Platform {
         tokio::time::timeout(Duration::from_secs(5), task).await.expect("server stops").unwrap().unwrap();
     }
 
+    /// The administration service, as the command line calls it.
+    pub fn admin(&self) -> &Administration {
+        self.state.administration()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -135,7 +142,7 @@ impl Platform {
     pub async fn building(&self, name: &str) -> String {
         let id = self.moderated_building(name).await;
         let parsed = palier_platform::ids::BuildingId::parse(&id).unwrap();
-        self.store.set_moderated_kinds(&parsed, &[], &Change::cli(Timestamp::now())).await.unwrap();
+        self.admin().set_moderated_kinds(&OPERATOR, &parsed, &[]).await.unwrap();
         id
     }
 
@@ -148,23 +155,17 @@ impl Platform {
             time_zone: "Europe/Paris".to_owned(),
             locale: "fr-FR".to_owned(),
         };
-        admin::add_building(&*self.store, new, Timestamp::now()).await.unwrap().id
+        self.admin().add_building(&OPERATOR, new).await.unwrap().id
     }
 
     pub async fn publisher(&self, role: Role, buildings: &[&str]) -> String {
         let buildings: Vec<String> = buildings.iter().map(|b| b.to_string()).collect();
-        admin::add_publisher(&*self.store, "test", role, &buildings, &Change::cli(Timestamp::now()))
-            .await
-            .unwrap()
-            .1
+        self.admin().add_publisher(&OPERATOR, "test", role, &buildings).await.unwrap().1
     }
 
     pub async fn code(&self, building: &str, roles: &[&str]) -> String {
         let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
-        admin::create_enrolment_code(&*self.store, building, &roles, Timestamp::now(), ENROLMENT_CODE_TTL)
-            .await
-            .unwrap()
-            .0
+        self.admin().create_enrolment_code(&OPERATOR, building, &roles, ENROLMENT_CODE_TTL).await.unwrap().0
     }
 
     pub async fn enrol(&self, building: &str, roles: &[&str]) -> EnrolResponse {

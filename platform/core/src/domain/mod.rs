@@ -1,7 +1,7 @@
 //! The platform's domain: what it keeps and reasons about — publishers and their scope,
 //! places (areas, devices, lifts), items and their plays, feeds — in plain types that know
 //! no database, web framework or rule. The rules ([`crate::rules`]), the services
-//! ([`crate::publishing`], [`crate::admin`]) and the store ([`crate::store`]) all speak them.
+//! ([`crate::publishing`], [`crate::administration`]) and the store ([`crate::store`]) all speak them.
 
 mod feeds;
 mod items;

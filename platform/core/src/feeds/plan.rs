@@ -37,7 +37,7 @@ pub struct Plan {
 pub enum Refusal {
     #[error(
         "the feed lists no entry now while {live} of its items are out; they were kept (they expire on their own). \
-         If the feed really is empty, remove it with `palier-platform feed remove`"
+         If the feed really is empty, remove the feed"
     )]
     EmptyDocument { live: usize },
 }

@@ -228,9 +228,7 @@ fn fill_media(
             return Err(invalid(format!("media[{index}].sha256 is missing")));
         };
         let stored = media.get(sha).ok_or_else(|| {
-            invalid(format!(
-                "media[{index}]: {sha} was never uploaded; POST the picture to /v1/publish/media first"
-            ))
+            invalid(format!("media[{index}]: {sha} was never uploaded; upload the picture first"))
         })?;
         let expected = [
             ("bytes", Value::from(stored.bytes)),

@@ -79,7 +79,7 @@ impl Publishing {
         }
         let lift = self.store.lift(id).await?.ok_or_else(|| {
             PublishingError::NotFound(format!(
-                "lift {id} does not exist; `palier-platform lift add` registers it"
+                "lift {id} does not exist; an administrator registers it first"
             ))
         })?;
         rules::may_reach(publisher, std::slice::from_ref(&lift.building_id))?;

@@ -12,6 +12,7 @@
 
 pub mod draft;
 pub mod lift;
+pub mod places;
 pub mod proof;
 
 use std::collections::HashMap;
@@ -118,17 +119,14 @@ impl From<ModerationError> for PublishingError {
 impl From<StoreError> for PublishingError {
     fn from(e: StoreError) -> PublishingError {
         match e {
-            StoreError::NotFound { what: "building", id } => PublishingError::NotFound(format!(
-                "building {id} does not exist; `palier-platform building list` shows them"
-            )),
+            StoreError::NotFound { what: "building", id } => {
+                PublishingError::NotFound(format!("building {id} does not exist"))
+            }
             StoreError::NotFound { .. } => PublishingError::NotFound(e.to_string()),
             StoreError::Refused(message) => PublishingError::ManifestFull(message),
-            StoreError::Conflict(Conflict::Exists { what: "item", id }) => PublishingError::Conflict {
-                message: format!(
-                    "item {id} already exists; PUT /v1/publish/items/{id} publishes a new version"
-                ),
-                current: None,
-            },
+            StoreError::Conflict(Conflict::Exists { what: "item", id }) => {
+                PublishingError::Conflict { message: format!("item {id} already exists"), current: None }
+            }
             StoreError::Conflict(Conflict::VersionMoved { id, current, .. }) => PublishingError::Conflict {
                 message: format!(
                     "item {id} changed while this version was written (it is at version {current} now); \
@@ -397,11 +395,11 @@ impl Publishing {
             if chain.contains(&id) || chain.len() > 16 {
                 break;
             }
-            let found = self.store.area(&id).await?.ok_or_else(|| {
-                PublishingError::NotFound(format!(
-                    "area {id} does not exist; `palier-platform area list` shows them"
-                ))
-            })?;
+            let found = self
+                .store
+                .area(&id)
+                .await?
+                .ok_or_else(|| PublishingError::NotFound(format!("area {id} does not exist")))?;
             next = found.within;
             chain.push(id);
         }

@@ -12,7 +12,6 @@
 //! system.
 
 pub mod bundle;
-pub mod commands;
 
 use palier_content::system::SystemUpdate;
 use serde::Serialize;

@@ -249,6 +249,12 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Disables an account at once (its publisher is revoked), with an audit line. False if
     /// it already was.
     async fn disable_person(&self, id: &PublisherId, change: &Change) -> Result<bool, StoreError>;
+    /// Gives a disabled account back its access, with an audit line. False if it was not
+    /// disabled.
+    async fn enable_person(&self, id: &PublisherId, change: &Change) -> Result<bool, StoreError>;
+    /// Replaces a person's role, buildings and areas with `person`'s, with an audit line that
+    /// says what they were. False if nothing changed.
+    async fn change_person(&self, person: &Publisher, change: &Change) -> Result<bool, StoreError>;
     /// Keeps a one-time link (its hash) to set a person's password.
     async fn add_password_link(
         &self,

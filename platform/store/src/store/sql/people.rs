@@ -8,7 +8,7 @@ use super::{
     Fail, Outcome, Row, Tx, audit, execute, get, instant, millis, query, query_opt, require_building,
 };
 use crate::ids::{BuildingId, ItemId, LiftId, PublisherId};
-use crate::store::{AuditEntry, Change, Lift, LiftStatus, Person, PublisherKind, StoreError, Via};
+use crate::store::{AuditEntry, Change, Lift, LiftStatus, Person, Publisher, PublisherKind, StoreError, Via};
 
 const PERSON_COLUMNS: &str =
     "p.id, p.name, p.role, pe.email, pe.password_hash, pe.created_ms, pe.disabled_ms";
@@ -113,6 +113,51 @@ pub(super) async fn disable(tx: &dyn Tx, id: &PublisherId, change: &Change) -> O
             Ok(true)
         }
     }
+}
+
+/// Gives a disabled account back its console access (its publisher is no longer revoked).
+pub(super) async fn enable(tx: &dyn Tx, id: &PublisherId, change: &Change) -> Outcome<bool> {
+    let row = query_opt(tx, "SELECT disabled_ms, email FROM people WHERE publisher_id = $1", &[&id.as_str()])
+        .await?;
+    let state: Option<(Option<i64>, String)> =
+        row.map(|row| Ok::<_, Fail>((get(&row, 0)?, get(&row, 1)?))).transpose()?;
+    match state {
+        None => Err(StoreError::not_found("person", id).into()),
+        Some((None, _)) => Ok(false),
+        Some((Some(_), email)) => {
+            execute(tx, "UPDATE people SET disabled_ms = NULL WHERE publisher_id = $1", &[&id.as_str()])
+                .await?;
+            execute(tx, "UPDATE publishers SET revoked_ms = NULL WHERE id = $1", &[&id.as_str()]).await?;
+            audit(tx, change, "enable person", None, &email).await?;
+            Ok(true)
+        }
+    }
+}
+
+/// Gives a person another role, buildings and areas; false if they already had exactly these.
+pub(super) async fn change(tx: &dyn Tx, wanted: &Publisher, change: &Change) -> Outcome<bool> {
+    let Some(current) = by_id(tx, &wanted.id).await? else {
+        return Err(StoreError::not_found("person", &wanted.id).into());
+    };
+    let was = &current.publisher;
+    if was.role == wanted.role && was.buildings == wanted.buildings && was.areas == wanted.areas {
+        return Ok(false);
+    }
+    let id = wanted.id.as_str();
+    execute(tx, "UPDATE publishers SET role = $2 WHERE id = $1", &[&id, &wanted.role.as_str()]).await?;
+    execute(tx, "DELETE FROM publisher_buildings WHERE publisher_id = $1", &[&id]).await?;
+    execute(tx, "DELETE FROM publisher_areas WHERE publisher_id = $1", &[&id]).await?;
+    super::add_publisher_scope(tx, wanted).await?;
+    let detail = format!(
+        "{}: {}, {} (was {}, {})",
+        current.email,
+        wanted.role,
+        super::scope(wanted),
+        was.role,
+        super::scope(was)
+    );
+    audit(tx, change, "change person", None, &detail).await?;
+    Ok(true)
 }
 
 pub(super) async fn add_link(

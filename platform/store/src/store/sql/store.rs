@@ -406,6 +406,17 @@ impl Store for SqlStore {
         in_transaction!(self, Mode::Write, "disabling a person", |tx| people::disable(tx, id, change).await)
     }
 
+    async fn enable_person(&self, id: &PublisherId, change: &Change) -> Result<bool, StoreError> {
+        in_transaction!(self, Mode::Write, "enabling a person", |tx| people::enable(tx, id, change).await)
+    }
+
+    async fn change_person(&self, person: &Publisher, change: &Change) -> Result<bool, StoreError> {
+        in_transaction!(self, Mode::Write, "changing a person's role", |tx| people::change(
+            tx, person, change
+        )
+        .await)
+    }
+
     async fn add_password_link(
         &self,
         token_hash: &str,
