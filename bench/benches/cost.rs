@@ -128,9 +128,9 @@ fn run() -> anyhow::Result<()> {
     let load_start = load_average();
     let started = Timestamp::now();
     let bins = (
-        palier_tests::binary("palier-player"),
-        palier_tests::binary("palier-platform"),
-        palier_tests::binary("palier-sync"),
+        palier_testkit::processes::binary("palier-player"),
+        palier_testkit::processes::binary("palier-platform"),
+        palier_testkit::processes::binary("palier-sync"),
     );
     let assets = Assets::locate(None)?;
     let work = tempfile::Builder::new().prefix("palier-bench-").tempdir()?;
@@ -194,7 +194,7 @@ fn run() -> anyhow::Result<()> {
     );
     let dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| palier_tests::workspace_root().join("target"))
+        .unwrap_or_else(|| palier_testkit::processes::workspace_root().join("target"))
         .join("bench");
     std::fs::create_dir_all(&dir)?;
     std::fs::write(dir.join("results.json"), serde_json::to_vec_pretty(&Value::Object(results))?)?;

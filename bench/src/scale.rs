@@ -11,76 +11,26 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use palier_tests::{Platform, urgent_flash};
+use palier_testkit::items::urgent_flash;
+use palier_testkit::processes::Platform;
+use palier_testkit::servers::PostgresCluster;
 
-/// A PostgreSQL cluster for as long as this value lives.
+/// The kit's throw-away PostgreSQL cluster, for as long as this value lives.
 #[derive(Debug)]
-pub struct Cluster {
-    wrapper: Child,
-    /// `postgres://user:password@host:port`, without a database.
-    pub server: String,
-}
+pub struct Cluster(PostgresCluster);
 
 impl Cluster {
-    /// Starts one with `pg_virtualenv -t` (its address passes through a file: the wrapper
-    /// keeps writing to its output until it has dropped the cluster).
     pub fn start() -> anyhow::Result<Cluster> {
-        let dir = tempfile::Builder::new().prefix("palier-bench-pg-").tempdir()?;
-        let address = dir.path().join("address");
-        let script = format!(
-            "printf '%s %s %s %s\\n' \"$PGHOST\" \"${{PGPORT:-5432}}\" \"$PGUSER\" \"$PGPASSWORD\" > '{0}.tmp' && mv '{0}.tmp' '{0}'; read _",
-            address.display()
-        );
-        let wrapper = Command::new("pg_virtualenv")
-            .args(["-t", "sh", "-c", &script])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("pg_virtualenv (apt-get install postgresql)")?;
-        let start = Instant::now();
-        let line = loop {
-            if let Ok(line) = std::fs::read_to_string(&address) {
-                break line;
-            }
-            if start.elapsed() > Duration::from_secs(120) {
-                bail!("pg_virtualenv did not start a cluster within 120 s");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        };
-        let words: Vec<&str> = line.split_whitespace().collect();
-        if words.len() < 3 {
-            bail!("pg_virtualenv gave {line:?}");
-        }
-        let server =
-            format!("postgres://{}:{}@{}:{}", words[2], words.get(3).unwrap_or(&""), words[0], words[1]);
-        Ok(Cluster { wrapper, server })
+        PostgresCluster::start().map(Cluster).map_err(anyhow::Error::msg)
     }
 
     /// A new database; its URL.
     pub fn database(&self, name: &str) -> anyhow::Result<String> {
-        let status = Command::new("psql")
-            .arg(format!("{}/postgres", self.server))
-            .args(["-qc", &format!("CREATE DATABASE {name}")])
-            .status()
-            .context("psql")?;
-        if !status.success() {
-            bail!("creating database {name} failed");
-        }
-        Ok(format!("{}/{name}", self.server))
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        // Closing its input lets the wrapper stop and drop the cluster.
-        drop(self.wrapper.stdin.take());
-        let _ = self.wrapper.wait();
+        self.0.database(name).map_err(anyhow::Error::msg)
     }
 }
 

@@ -23,7 +23,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use jiff::Timestamp;
 use palier_content::{CacheReader, DataDir};
-use palier_tests::{Board, Platform, urgent_flash};
+use palier_testkit::items::urgent_flash;
+use palier_testkit::processes::{Board, Platform};
 use serde_json::Value;
 
 use crate::demo_publish::{Publishers, publish_pack};

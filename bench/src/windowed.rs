@@ -68,7 +68,7 @@ impl Drop for Xvfb {
 
 /// SIGTERM, then SIGKILL after five seconds.
 pub fn terminate(child: &mut Child) {
-    palier_tests::terminate(child, Duration::from_secs(5));
+    palier_testkit::processes::terminate(child, Duration::from_secs(5));
 }
 
 /// What one windowed run measured.

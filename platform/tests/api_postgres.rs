@@ -1,5 +1,5 @@
 //! The API and CLI suite of `tests/api/` again, on PostgreSQL and an S3-compatible bucket
-//! (see `tests/api/main.rs` and `tests/api/servers.rs`). The list below is `main.rs`'s.
+//! (see `tests/api/main.rs`; the servers come from the test kit). The list below is `main.rs`'s.
 
 #[path = "api/areas.rs"]
 mod areas;
@@ -23,8 +23,6 @@ mod plays;
 mod publishing;
 #[path = "api/releases.rs"]
 mod releases;
-#[path = "api/servers.rs"]
-mod servers;
 #[path = "api/store_suite.rs"]
 mod store_suite;
 #[path = "api/support.rs"]

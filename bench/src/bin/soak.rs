@@ -119,7 +119,7 @@ fn main() -> std::process::ExitCode {
                 sample_every: Duration::from_secs(sample_every_s),
                 monitor: (width, height),
             };
-            soak::rotation::run(&settings, &palier_tests::binary("palier-player"), work.path())
+            soak::rotation::run(&settings, &palier_testkit::processes::binary("palier-player"), work.path())
         }
         Part::Boards { boards, minutes, poll_s, publish_every_s, seed } => {
             let seed = soak::seed(seed);

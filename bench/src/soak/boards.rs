@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use palier_tests::{Platform, urgent_flash};
+use palier_testkit::items::urgent_flash;
+use palier_testkit::processes::Platform;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};

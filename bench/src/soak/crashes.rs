@@ -17,7 +17,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use palier_content::{CacheReader, Snapshot};
-use palier_tests::{Board, LIFT, Platform};
+use palier_testkit::processes::{Board, LIFT, Platform};
 use rand::{Rng, SeedableRng};
 use rusqlite::{Connection, OpenFlags};
 use serde_json::json;

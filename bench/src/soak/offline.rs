@@ -21,7 +21,7 @@ use palier_content::PlaysJournal;
 use palier_content::config::BoardConfig;
 use palier_player::engine::{Engine, EnginePaths};
 use palier_player::source::Assets;
-use palier_tests::{Board, LIFT, Platform, binary};
+use palier_testkit::processes::{Board, LIFT, Platform, binary};
 use serde_json::json;
 
 use super::PartReport;

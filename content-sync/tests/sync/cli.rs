@@ -39,8 +39,8 @@ async fn check_config_names_each_bad_key_and_the_fix() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enrol_then_status_tell_the_installer_where_the_board_stands() {
     let platform = Platform::start().await;
-    let building = platform.building().await;
-    let shop = platform.publisher(Role::Shop, &building).await;
+    let building = platform.building("Résidence Les Tilleuls").await;
+    let shop = platform.publisher(Role::Shop, &[&building]).await;
     platform.publish(&shop, &promo("promo-cafe", &[])).await;
     let board = TestBoard::new(&platform, "NOT-A-CODE");
 
@@ -50,7 +50,7 @@ async fn enrol_then_status_tell_the_installer_where_the_board_stands() {
     assert!(!refused.status.success());
     assert!(text(&refused).contains("ask the platform admin for a new code"), "{}", text(&refused));
 
-    let code = platform.code(&building).await;
+    let code = platform.code(&building, &["lift"]).await;
     let enrolled = run_binary(&board.config_path, &["enrol", "--code", &code]).await;
     assert!(enrolled.status.success(), "{}", text(&enrolled));
     assert!(text(&enrolled).contains("enrolled as dev-"), "{}", text(&enrolled));

@@ -31,9 +31,9 @@ fn checked_generation(board: &TestBoard) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_at_random_moments_leaves_the_old_or_the_new_generation() {
     let platform = Platform::start().await;
-    let building = platform.building().await;
-    let shop = platform.publisher(Role::Shop, &building).await;
-    let board = TestBoard::new(&platform, &platform.code(&building).await);
+    let building = platform.building("Résidence Les Tilleuls").await;
+    let shop = platform.publisher(Role::Shop, &[&building]).await;
+    let board = TestBoard::new(&platform, &platform.code(&building, &["lift"]).await);
     // PALIER_CRASH_SEED=N draws the same kill moments again (the round's timing still varies).
     let seed: u64 =
         std::env::var("PALIER_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(rand::random);
@@ -47,7 +47,8 @@ async fn kill_9_at_random_moments_leaves_the_old_or_the_new_generation() {
             let a = platform.upload(shop, jpeg(1000, 700, 2 * n)).await;
             let b = platform.upload(shop, jpeg(700, 1000, 2 * n + 1)).await;
             let item = promo(&format!("promo-{}", n % 3), &[&a, &b]);
-            if n < 3 { platform.publish(shop, &item).await } else { platform.update(shop, &item).await }
+            let answer = if n < 3 { platform.publish(shop, &item).await } else { platform.update(shop, &item).await };
+            answer["generation"].as_u64().unwrap()
         }
     };
     let mut latest = publish_round(0).await;

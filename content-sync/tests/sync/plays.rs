@@ -25,10 +25,10 @@ fn play(n: usize) -> PlayRecord {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plays_survive_restarts_and_the_platform_counts_each_once() {
     let mut platform = Platform::start().await;
-    let building = platform.building().await;
-    let shop = platform.publisher(Role::Shop, &building).await;
+    let building = platform.building("Résidence Les Tilleuls").await;
+    let shop = platform.publisher(Role::Shop, &[&building]).await;
     platform.publish(&shop, &promo("promo-cafe", &[])).await;
-    let board = TestBoard::new(&platform, &platform.code(&building).await);
+    let board = TestBoard::new(&platform, &platform.code(&building, &["lift"]).await);
     let first = run_binary(&board.config_path, &["sync-once"]).await;
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
 
@@ -41,7 +41,7 @@ async fn plays_survive_restarts_and_the_platform_counts_each_once() {
     journal.append(&PlayRecord { id: "play-broken".into(), duration_ms: 0, ..play(999) }).unwrap();
 
     // The platform is away: the round fails, the binary says so, nothing leaves the journal.
-    platform.stop().await;
+    platform.pause().await;
     let offline = run_binary(&board.config_path, &["sync-once"]).await;
     assert!(!offline.status.success(), "a failed round exits non-zero");
     assert!(String::from_utf8_lossy(&offline.stderr).contains("error"), "{offline:?}");

@@ -12,9 +12,9 @@ use crate::support::*;
 /// A platform with a building, a shop with a big and a small picture, a landlord's flash.
 async fn stocked() -> (Platform, String, String, String) {
     let platform = Platform::start().await;
-    let building = platform.building().await;
-    let shop = platform.publisher(Role::Shop, &building).await;
-    let landlord = platform.publisher(Role::Landlord, &building).await;
+    let building = platform.building("Résidence Les Tilleuls").await;
+    let shop = platform.publisher(Role::Shop, &[&building]).await;
+    let landlord = platform.publisher(Role::Landlord, &[&building]).await;
     let big = platform.upload(&shop, jpeg(1200, 800, 1)).await;
     let small = platform.upload(&shop, png(300, 200)).await;
     platform.publish(&shop, &promo("promo-cafe", &[&big, &small])).await;
@@ -25,7 +25,7 @@ async fn stocked() -> (Platform, String, String, String) {
 #[tokio::test]
 async fn the_first_sync_fills_the_cache_and_the_second_costs_a_304() {
     let (platform, building, _shop, _landlord) = stocked().await;
-    let board = TestBoard::new(&platform, &platform.code(&building).await);
+    let board = TestBoard::new(&platform, &platform.code(&building, &["lift"]).await);
     let opened = Board::open(board.config()).unwrap();
     let (report, _) = within("first sync", opened.sync_once()).await.unwrap();
     assert_eq!((report.added, report.quarantined, report.held_back), (2, 0, 0), "{report:?}");
@@ -63,7 +63,7 @@ async fn the_first_sync_fills_the_cache_and_the_second_costs_a_304() {
 #[tokio::test]
 async fn a_withdrawn_item_leaves_with_its_pictures() {
     let (platform, building, shop, _landlord) = stocked().await;
-    let board = TestBoard::new(&platform, &platform.code(&building).await);
+    let board = TestBoard::new(&platform, &platform.code(&building, &["lift"]).await);
     let opened = Board::open(board.config()).unwrap();
     opened.sync_once().await.unwrap();
     assert_eq!(board.media_files().len(), 3);
@@ -95,7 +95,7 @@ async fn corrupted_media_never_reach_the_cache_and_quarantine_their_item() {
         damage(&mut bytes);
         std::fs::write(&path, bytes).unwrap();
 
-        let board = TestBoard::new(&platform, &platform.code(&building).await);
+        let board = TestBoard::new(&platform, &platform.code(&building, &["lift"]).await);
         let opened = Board::open(board.config()).unwrap();
         let (report, _) = opened.sync_once().await.unwrap();
         assert_eq!((report.added, report.quarantined), (2, 1), "{case}: {report:?}");
@@ -126,7 +126,7 @@ async fn corrupted_media_never_reach_the_cache_and_quarantine_their_item() {
 #[tokio::test]
 async fn a_manifest_signed_by_another_key_changes_nothing() {
     let (platform, building, _shop, landlord) = stocked().await;
-    let board = TestBoard::new(&platform, &platform.code(&building).await);
+    let board = TestBoard::new(&platform, &platform.code(&building, &["lift"]).await);
     Board::open(board.config()).unwrap().sync_once().await.unwrap();
     let before = board.snapshot();
 
@@ -147,7 +147,7 @@ async fn a_manifest_signed_by_another_key_changes_nothing() {
 #[tokio::test]
 async fn a_picture_out_of_reach_holds_its_item_back_and_the_cached_version_stays() {
     let (platform, building, shop, _landlord) = stocked().await;
-    let board = TestBoard::new(&platform, &platform.code(&building).await);
+    let board = TestBoard::new(&platform, &platform.code(&building, &["lift"]).await);
     let opened = Board::open(board.config()).unwrap();
     opened.sync_once().await.unwrap();
     let cached = board.snapshot().item("promo-cafe").unwrap().clone();

@@ -35,10 +35,10 @@ async fn until(socket: &UnixDatagram, prefix: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ready_after_the_first_round_watchdog_and_a_clean_sigterm() {
     let platform = Platform::start().await;
-    let building = platform.building().await;
-    let landlord = platform.publisher(Role::Landlord, &building).await;
+    let building = platform.building("Résidence Les Tilleuls").await;
+    let landlord = platform.publisher(Role::Landlord, &[&building]).await;
     platform.publish(&landlord, &flash("flash-eau", "Coupure d’eau mardi, 9 h – 12 h")).await;
-    let board = TestBoard::new(&platform, &platform.code(&building).await);
+    let board = TestBoard::new(&platform, &platform.code(&building, &["lift"]).await);
     let socket_path = board.dir.path().join("notify.sock");
     let socket = UnixDatagram::bind(&socket_path).unwrap();
     socket.set_read_timeout(Some(DEADLINE)).unwrap();

@@ -110,17 +110,9 @@ async fn fetch(p: &Platform, id: &FeedId) -> FetchOutcome {
 }
 
 fn pictures(docs: &Documents) {
-    docs.put("concert.jpg", jpeg(640, 480), "image/jpeg");
-    docs.put("sapins.jpg", jpeg(800, 600), "image/jpeg");
+    docs.put("concert.jpg", palier_testkit::pictures::jpeg(640, 480, 1), "image/jpeg");
+    docs.put("sapins.jpg", palier_testkit::pictures::jpeg(800, 600, 2), "image/jpeg");
     docs.put("piscine.png", png(320, 200, 7), "image/png");
-}
-
-fn jpeg(width: u32, height: u32) -> Vec<u8> {
-    let picture =
-        image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
-    let mut out = std::io::Cursor::new(Vec::new());
-    picture.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
-    out.into_inner()
 }
 
 #[tokio::test]

@@ -5,11 +5,10 @@
 //!
 //! The same files build two test binaries: `api` on SQLite with a media directory, and
 //! `api_postgres` (`tests/api_postgres.rs`) on a real PostgreSQL server with media in a real
-//! S3-compatible bucket ([`servers`]), so every endpoint and verb is checked on both. A module
+//! S3-compatible bucket (the test kit's `servers`), so every endpoint and verb is checked on both. A module
 //! added here is added to `tests/api_postgres.rs` too.
 
 mod administration;
-mod servers;
 mod support;
 
 mod areas;

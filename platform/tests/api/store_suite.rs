@@ -518,7 +518,7 @@ async fn people_links_and_sessions(store: &dyn Store) {
 async fn the_store_passes_the_scenarios() {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = if crate::support::scaled_out() {
-        let url = crate::servers::postgres_database().await;
+        let url = tokio::task::spawn_blocking(palier_testkit::servers::postgres_database).await.unwrap();
         Arc::new(palier_platform::store::SqlStore::postgres(&url).await.unwrap())
     } else {
         Arc::new(palier_platform::SqlStore::sqlite(&dir.path().join("p.sqlite")).unwrap())

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use palier_content::wire::{PlayRecord, PlayTrigger};
 use palier_content::{CacheReader, PlaysJournal, Snapshot};
-use palier_tests::{Board, Platform};
+use palier_testkit::processes::{Board, Platform};
 
 /// Appends a play of the anchor item every 100 ms.
 pub struct PlaysWriter {

@@ -3,14 +3,13 @@
 //! the buildings' manifests hold after each operation ([`History`]).
 
 use std::collections::BTreeMap;
-use std::io::Cursor;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use palier_content::sample::requests;
 use palier_content::{Severity, Snapshot};
-use palier_tests::Platform;
+use palier_testkit::pictures::jpeg;
+use palier_testkit::processes::Platform;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
@@ -349,16 +348,6 @@ fn generation(answer: &Value) -> u64 {
 }
 
 /// A JPEG with texture (it weighs what a photo weighs), different for each seed.
-fn jpeg(width: u32, height: u32, seed: u32) -> Vec<u8> {
-    let picture = RgbImage::from_fn(width, height, |x, y| {
-        let v = x.wrapping_mul(31).wrapping_add(y.wrapping_mul(17)).wrapping_add(seed.wrapping_mul(7919));
-        Rgb([(v % 251) as u8, ((v / 3) % 241) as u8, ((x ^ y ^ seed) % 256) as u8])
-    });
-    let mut out = Vec::new();
-    DynamicImage::ImageRgb8(picture).write_to(&mut Cursor::new(&mut out), ImageFormat::Jpeg).expect("JPEG");
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

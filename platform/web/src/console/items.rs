@@ -20,14 +20,14 @@ use crate::ids::{BuildingId, ItemId, MediaAddress};
 use crate::moderation::{self, Moderation};
 use crate::publishing::proof::{NotShown, ProofOfPlay};
 use crate::rules;
-use crate::state::AppState;
+use crate::console::ConsoleState;
 use crate::store::ItemRecord;
 
 /// Kinds the console's form publishes.
 pub const FORM_KINDS: [Kind; 3] = [Kind::Flash, Kind::News, Kind::Promo];
 
 /// A building the person may see, or 404 / 403.
-pub async fn building(state: &AppState, signed: &Signed, id: &str) -> Result<Building, ConsoleError> {
+pub async fn building(state: &ConsoleState, signed: &Signed, id: &str) -> Result<Building, ConsoleError> {
     let missing = || ConsoleError::NotFound(format!("building {id} does not exist"));
     let id = BuildingId::parse(id).map_err(|_| missing())?;
     Ok(state.publishing().building(&signed.actor, &id).await?)
@@ -58,7 +58,7 @@ struct HomeTemplate {
 }
 
 /// `GET /`: the buildings one may act on.
-pub async fn home(State(state): State<AppState>, signed: Signed) -> Result<Response, ConsoleError> {
+pub async fn home(State(state): State<ConsoleState>, signed: Signed) -> Result<Response, ConsoleError> {
     let t = signed.lang.text();
     let publisher = &signed.person.publisher;
     let kinds: Vec<Kind> = FORM_KINDS.into_iter().filter(|k| publisher.role.kinds().contains(k)).collect();
@@ -152,7 +152,7 @@ struct ItemsTemplate {
 
 /// `GET /b/{building}/items`: the building's items the person may see, filtered.
 pub async fn building_items(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     signed: Signed,
     Path(building_id): Path<String>,
     Query(query): Query<ItemsQuery>,
@@ -258,7 +258,7 @@ fn targets_line(buildings: &[BuildingId], areas: &[crate::ids::AreaId], reach: u
     if areas.is_empty() { named.join(", ") } else { format!("{} ({reach})", named.join(", ")) }
 }
 
-async fn item_tz(state: &AppState, signed: &Signed, record: &ItemRecord) -> Result<TimeZone, ConsoleError> {
+async fn item_tz(state: &ConsoleState, signed: &Signed, record: &ItemRecord) -> Result<TimeZone, ConsoleError> {
     match record.reach.first() {
         Some(id) => {
             Ok(state.publishing().building(&signed.actor, id).await.map_or(TimeZone::UTC, |b| tz(&b)))
@@ -269,7 +269,7 @@ async fn item_tz(state: &AppState, signed: &Signed, record: &ItemRecord) -> Resu
 
 /// `GET /items/{id}`: the item, what became of it, and its proof of play.
 pub async fn item_page(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, ConsoleError> {
@@ -348,7 +348,7 @@ pub fn csv_response(name: &str, body: String) -> Response {
 
 /// `GET /items/{id}/plays.csv`: the proof of play, one line per screen and one per showing.
 pub async fn plays_csv(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, ConsoleError> {
@@ -424,7 +424,7 @@ struct WithdrawTemplate {
 
 /// `GET /items/{id}/withdraw`: asks once.
 pub async fn withdraw_page(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, ConsoleError> {
@@ -442,7 +442,7 @@ pub async fn withdraw_page(
 
 /// `POST /items/{id}/withdraw`.
 pub async fn withdraw(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     signed: Signed,
     Path(id): Path<String>,
     _form: ConsoleForm,
@@ -455,7 +455,7 @@ pub async fn withdraw(
 
 /// `GET /media/{sha256}`: a picture for the pages of a logged-in person.
 pub async fn media(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     _signed: Signed,
     Path(sha256): Path<String>,
 ) -> Result<Response, ConsoleError> {
@@ -479,7 +479,7 @@ struct ModerationTemplate {
 
 /// `GET /moderation`: residents' posts waiting, oldest first.
 pub async fn moderation_page(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     signed: Signed,
 ) -> Result<Response, ConsoleError> {
     let t = signed.lang.text();
@@ -496,7 +496,7 @@ pub async fn moderation_page(
 
 /// `POST /moderation/{id}`: approve, or reject with a reason.
 pub async fn moderate(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     signed: Signed,
     Path(id): Path<String>,
     form: ConsoleForm,

@@ -30,7 +30,7 @@ pub use crate::publishing::Clock;
 pub use crate::state::{AppState, ConsoleSettings, PARALLEL_UPLOAD_BODIES, Settings};
 
 /// The API document, kept in `docs/openapi.json`.
-pub const OPENAPI_JSON: &str = include_str!("../../../docs/openapi.json");
+pub const OPENAPI_JSON: &str = include_str!("../../../../docs/openapi.json");
 
 /// Every route, as the API document names it: kept in step by a test.
 pub const ROUTES: &[(&str, &str)] = &[
@@ -51,12 +51,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/lift/{lift_id}/status"),
 ];
 
-/// The route table: the APIs under `/v1`, the console everywhere else.
+/// The route table: the APIs under `/v1` on the services, the console everywhere else on its
+/// own state beside them.
 pub fn router(state: AppState) -> Router {
-    let console = crate::console::routes(&state)
+    let console = crate::console::routes(state.clone())
         .layer(axum::extract::DefaultBodyLimit::max(crate::console::session::MAX_FORM_BYTES));
-    Router::new()
-        .merge(console)
+    let api = Router::new()
         .route("/v1/openapi.json", get(openapi))
         .route("/v1/device/enrol", post(device::enrol))
         .route("/v1/device/manifest", get(device::manifest))
@@ -70,9 +70,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/publish/people/{person_id}", delete(publish::withdraw_person))
         .route("/v1/publish/media", post(media::upload))
         .route("/v1/lift/{lift_id}/status", post(lift::status))
+        .with_state(state);
+    Router::new()
+        .merge(console)
+        .merge(api)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state)
 }
 
 async fn openapi() -> impl IntoResponse {

@@ -22,7 +22,7 @@ use super::text::{Text, fill};
 use super::view;
 use crate::ids::{BuildingId, DeviceId};
 use crate::publishing::proof::{Presence, presence};
-use crate::state::AppState;
+use crate::console::ConsoleState;
 use crate::store::DeviceReport;
 
 struct ScreenLine {
@@ -172,7 +172,7 @@ fn card(
 
 /// `GET /b/{building}/screens`.
 pub async fn screens_page(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     signed: Signed,
     Path(building_id): Path<String>,
 ) -> Result<Response, ConsoleError> {
@@ -193,14 +193,14 @@ pub async fn screens_page(
         page,
         building_id: building.id.clone(),
         devices,
-        renderer: state.console_renderer().configured(),
+        renderer: state.renderer().configured(),
     })
 }
 
 /// `GET /b/{building}/screens/{device}/{screen}`: what the screen shows now, as a PNG drawn
 /// from the board's own manifest.
 pub async fn thumbnail(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     signed: Signed,
     Path((building_id, device_id, screen)): Path<(String, String, String)>,
 ) -> Result<Response, ConsoleError> {
@@ -213,7 +213,7 @@ pub async fn thumbnail(
     let display = displays(&report).into_iter().find(|d| d.name == screen).ok_or_else(missing)?;
     let now = state.now();
     let key = (device_id.to_string(), screen.clone(), device_manifest.generation);
-    let png = match state.console_thumbnails().get(&key) {
+    let png = match state.thumbnails().get(&key) {
         Some(png) => png,
         None => {
             let request = PreviewRequest {
@@ -224,7 +224,7 @@ pub async fn thumbnail(
                 at: now,
             };
             let png = state
-                .console_renderer()
+                .renderer()
                 .render(request)
                 .await
                 .map_err(|e| match e {
@@ -233,7 +233,7 @@ pub async fn thumbnail(
                 })?
                 .pop()
                 .unwrap_or_default();
-            state.console_thumbnails().put(key, png.clone());
+            state.thumbnails().put(key, png.clone());
             png
         }
     };

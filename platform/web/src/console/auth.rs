@@ -20,7 +20,7 @@ use super::session::{ConsoleForm, csrf_token, log_in as start_session, log_out a
 use crate::accounts::PasswordError;
 use crate::client::ClientIp;
 use crate::secret::hash_secret;
-use crate::state::AppState;
+use crate::console::ConsoleState;
 
 /// Where to go after logging in: a path of this console, never another site.
 fn safe_next(next: &str) -> String {
@@ -78,7 +78,7 @@ pub async fn login_page(
 
 /// `POST /login`.
 pub async fn log_in(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     RequestLang(lang): RequestLang,
     ClientIp(client): ClientIp,
     session: Session,
@@ -87,7 +87,7 @@ pub async fn log_in(
     let t = lang.text();
     let email = form.get("email").trim().to_lowercase();
     let next = safe_next(form.get("next"));
-    let limits = state.console_limits();
+    let limits = state.login_limits();
     let now = Instant::now();
     let address = client.unwrap_or(IpAddr::from([0, 0, 0, 0]));
     let account = hash_secret(&email);
@@ -127,7 +127,7 @@ struct PasswordTemplate {
 }
 
 async fn password_form(
-    state: &AppState,
+    state: &ConsoleState,
     lang: Lang,
     session: &Session,
     token: &str,
@@ -149,7 +149,7 @@ async fn password_form(
 
 /// `GET /password/{token}`: the link `user add` printed.
 pub async fn password_page(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     RequestLang(lang): RequestLang,
     session: Session,
     Path(token): Path<String>,
@@ -159,7 +159,7 @@ pub async fn password_page(
 
 /// `POST /password/{token}`.
 pub async fn set_password(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     RequestLang(lang): RequestLang,
     session: Session,
     Path(token): Path<String>,

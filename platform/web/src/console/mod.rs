@@ -9,9 +9,10 @@
 //!   `palier-player render`; the platform never links the player).
 //! - [`screens`]: what each board and screen of a building reports, and shows now.
 //! - [`admin`]: people, building settings and the audit log (admins only).
+//! - [`state`]: the console's own state beside the services.
 //! - [`text`]: every sentence in French and English; [`view`]: dates, durations, labels.
 //!
-//! Templates live in `platform/templates/` and are checked at compile time (askama).
+//! Templates live in `platform/web/templates/` and are checked at compile time (askama).
 
 pub mod admin;
 pub mod auth;
@@ -21,12 +22,12 @@ pub mod preview;
 pub mod publish;
 pub mod screens;
 pub mod session;
+pub mod state;
 pub mod text;
 pub mod thumbnails;
 pub mod view;
 
 use axum::Router;
-use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::middleware;
 use axum::response::IntoResponse;
@@ -36,6 +37,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use crate::state::AppState;
 pub use page::{ConsoleError, Lang, Page, enc, html, see_other};
 pub use session::{Signed, StoreSessions};
+pub use state::ConsoleState;
 pub use text::Text;
 
 const CONSOLE_CSS: &str = include_str!("../../templates/console.css");
@@ -52,8 +54,10 @@ async fn script() -> impl IntoResponse {
 /// How long a console session lasts without use.
 pub const SESSION_IDLE: time::Duration = time::Duration::hours(12);
 
-/// The console's routes, with their session layer.
-pub fn routes(state: &AppState) -> Router<AppState> {
+/// The console's routes over these services, with their session layer and the console's
+/// own state.
+pub fn routes(services: AppState) -> Router {
+    let state = ConsoleState::new(services);
     let sessions = SessionManagerLayer::new(StoreSessions::new(state.accounts().clone()))
         .with_name("palier_session")
         .with_http_only(true)
@@ -86,10 +90,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/console.js", get(script))
         .layer(middleware::from_fn(page::error_pages))
         .layer(sessions)
+        .with_state(state)
 }
-
-/// Reads the console's state; exists so handlers name what they use.
-pub type ConsoleState = State<AppState>;
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,7 @@
 //! What every handler shares: the services (publishing, administration, accounts, boards;
-//! media, hints, the manifest key, the clock), the server's settings, and the console's own state (the preview
-//! renderer, drawn thumbnails, login limits). Both doors, [`crate::server`] and
-//! [`crate::console`], read it; it imports neither's handlers.
+//! media, hints, the manifest key, the clock), the server's settings and its upload slots.
+//! Both doors, [`crate::server`] and [`crate::console`], read it; it imports neither (the
+//! console keeps its own state in [`crate::console::ConsoleState`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,13 +29,6 @@ pub struct ConsoleSettings {
     pub public_url: Option<String>,
     /// Cookies only over HTTPS: on when `public_url` is `https://…`.
     pub secure_cookies: bool,
-}
-
-/// Failed console logins one account, and one client address, may make per window.
-#[derive(Debug)]
-pub(crate) struct LoginLimits {
-    pub(crate) by_account: FailureLimiter<String>,
-    pub(crate) by_address: FailureLimiter<std::net::IpAddr>,
 }
 
 /// Tunables of a running server. The defaults are the protocol's numbers.
@@ -91,9 +84,6 @@ struct Inner {
     settings: Settings,
     clock: Clock,
     enrol_limiter: FailureLimiter<std::net::IpAddr>,
-    login_limits: LoginLimits,
-    renderer: crate::console::preview::Renderer,
-    thumbnails: crate::console::thumbnails::Thumbnails,
     upload_bodies: Arc<tokio::sync::Semaphore>,
     closing: watch::Sender<bool>,
 }
@@ -133,11 +123,6 @@ impl AppState {
             Administration::new(Arc::clone(&store), Arc::new(media.clone()), Arc::clone(&clock));
         let accounts = Accounts::new(Arc::clone(&store), Arc::clone(&clock));
         let boards = Boards::new(Arc::clone(&store), Arc::clone(&clock));
-        let login_limits = LoginLimits {
-            by_account: FailureLimiter::new(settings.login_failures_per_account, settings.login_window),
-            by_address: FailureLimiter::new(settings.login_failures_per_address, settings.login_window),
-        };
-        let renderer = crate::console::preview::Renderer::new(settings.console.player.clone(), media.clone());
         AppState {
             inner: Arc::new(Inner {
                 store,
@@ -151,9 +136,6 @@ impl AppState {
                 settings,
                 clock,
                 enrol_limiter,
-                login_limits,
-                renderer,
-                thumbnails: Default::default(),
                 upload_bodies: Arc::new(tokio::sync::Semaphore::new(PARALLEL_UPLOAD_BODIES)),
                 closing: watch::channel(false).0,
             }),
@@ -206,21 +188,9 @@ impl AppState {
         &self.inner.settings.console
     }
 
-    pub(crate) fn console_limits(&self) -> &LoginLimits {
-        &self.inner.login_limits
-    }
-
-    pub(crate) fn console_renderer(&self) -> &crate::console::preview::Renderer {
-        &self.inner.renderer
-    }
-
     /// A place to read one upload's body into memory; see [`PARALLEL_UPLOAD_BODIES`].
     pub(crate) async fn upload_body_slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, String> {
         Arc::clone(&self.inner.upload_bodies).acquire_owned().await.map_err(|e| format!("upload slots: {e}"))
-    }
-
-    pub(crate) fn console_thumbnails(&self) -> &crate::console::thumbnails::Thumbnails {
-        &self.inner.thumbnails
     }
 
     /// The media files (pictures, update bundles).

@@ -33,7 +33,7 @@ use crate::ids::{BuildingId, ItemId};
 use crate::moderation::Moderation;
 use crate::publishing::{PublishingError, Target};
 use crate::rules;
-use crate::state::AppState;
+use crate::console::ConsoleState;
 use crate::store::ItemRecord;
 
 /// Which screens an item is for, as the form offers them.
@@ -274,7 +274,7 @@ impl FormTemplate {
 /// Where an item on this building's page may go: the building alone, the item's present
 /// targets (an edit), or a whole area around the building that the person publishes to.
 async fn reach_choices(
-    state: &AppState,
+    state: &ConsoleState,
     signed: &Signed,
     building: &Building,
     record: Option<&ItemRecord>,
@@ -323,7 +323,7 @@ struct FormContext {
 }
 
 async fn form_page(
-    state: &AppState,
+    state: &ConsoleState,
     signed: &Signed,
     context: &FormContext,
     fields: Fields,
@@ -332,7 +332,7 @@ async fn form_page(
     preview: Option<Result<(Vec<Vec<u8>>, Timestamp), String>>,
 ) -> Result<Response, ConsoleError> {
     let t = signed.lang.text();
-    let renderer = state.console_renderer().configured();
+    let renderer = state.renderer().configured();
     let preview_at = match &preview {
         Some(Ok((_, at))) => at.to_string(),
         _ => String::new(),
@@ -390,7 +390,7 @@ fn form_kind(signed: &Signed, name: &str) -> Result<Kind, ConsoleError> {
 
 /// `GET /b/{building}/new?kind=flash`.
 pub async fn new_page(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     signed: Signed,
     Path(building_id): Path<String>,
     Query(query): Query<NewQuery>,
@@ -412,7 +412,7 @@ pub async fn new_page(
 
 /// `POST /b/{building}/new`.
 pub async fn submit_new(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     signed: Signed,
     Path(building_id): Path<String>,
     form: ConsoleForm,
@@ -432,7 +432,7 @@ pub async fn submit_new(
 }
 
 async fn editable(
-    state: &AppState,
+    state: &ConsoleState,
     signed: &Signed,
     id: &str,
 ) -> Result<(ItemRecord, Building), ConsoleError> {
@@ -450,7 +450,7 @@ async fn editable(
 
 /// `GET /items/{id}/edit`.
 pub async fn edit_page(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, ConsoleError> {
@@ -470,7 +470,7 @@ pub async fn edit_page(
 
 /// `POST /items/{id}/edit`: a new version.
 pub async fn submit_edit(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     signed: Signed,
     Path(id): Path<String>,
     form: ConsoleForm,
@@ -490,7 +490,7 @@ pub async fn submit_edit(
 
 /// Preview, confirm or publish, from a submitted form.
 async fn submit(
-    state: &AppState,
+    state: &ConsoleState,
     signed: &Signed,
     context: &FormContext,
     mut form: ConsoleForm,
@@ -565,7 +565,7 @@ async fn submit(
 
 /// Draws the draft on a lift screen and a lobby screen, at the later of now and its start.
 async fn render_preview(
-    state: &AppState,
+    state: &ConsoleState,
     building: &Building,
     item: palier_content::Item,
     now: Timestamp,
@@ -578,7 +578,7 @@ async fn render_preview(
         screens: vec![PreviewScreen::lift(), PreviewScreen::lobby()],
         at,
     };
-    let pictures = state.console_renderer().render(request).await.map_err(|e| match e {
+    let pictures = state.renderer().render(request).await.map_err(|e| match e {
         PreviewError::NoRenderer => String::new(),
         other => other.to_string(),
     })?;

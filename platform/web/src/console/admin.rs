@@ -20,7 +20,7 @@ use super::view::{self, kind_name, role_name};
 use crate::administration::{AdminError, scope_line};
 use crate::ids::{BuildingId, PublisherId};
 use crate::rules::Role;
-use crate::state::AppState;
+use crate::console::ConsoleState;
 
 impl From<AdminError> for ConsoleError {
     fn from(e: AdminError) -> ConsoleError {
@@ -59,7 +59,7 @@ struct PeopleTemplate {
 
 /// The address people reach this console at: `public_url` from `platform.toml`, else the
 /// request's own host.
-fn public_url(state: &AppState, headers: &HeaderMap) -> String {
+fn public_url(state: &ConsoleState, headers: &HeaderMap) -> String {
     if let Some(url) = &state.console_settings().public_url {
         return url.trim_end_matches('/').to_owned();
     }
@@ -68,7 +68,7 @@ fn public_url(state: &AppState, headers: &HeaderMap) -> String {
 }
 
 async fn people_page_with(
-    state: &AppState,
+    state: &ConsoleState,
     signed: &Signed,
     link: Option<(String, String)>,
     error: Option<String>,
@@ -102,13 +102,13 @@ async fn people_page_with(
 }
 
 /// `GET /people`.
-pub async fn people_page(State(state): State<AppState>, signed: Signed) -> Result<Response, ConsoleError> {
+pub async fn people_page(State(state): State<ConsoleState>, signed: Signed) -> Result<Response, ConsoleError> {
     people_page_with(&state, &signed, None, None, String::new()).await
 }
 
 /// `POST /people`: adds a person and shows the link to send them.
 pub async fn add_person(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     signed: Signed,
     headers: HeaderMap,
     form: ConsoleForm,
@@ -139,7 +139,7 @@ pub async fn add_person(
 
 /// `POST /people/{id}/disable`.
 pub async fn disable_person(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     signed: Signed,
     Path(id): Path<String>,
     _form: ConsoleForm,
@@ -152,7 +152,7 @@ pub async fn disable_person(
 
 /// `POST /people/{id}/enable`: a disabled account gets its access back.
 pub async fn enable_person(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     signed: Signed,
     Path(id): Path<String>,
     _form: ConsoleForm,
@@ -177,7 +177,7 @@ struct SettingsTemplate {
 
 /// `GET /b/{building}/settings`.
 pub async fn settings_page(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     signed: Signed,
     Path(building_id): Path<String>,
 ) -> Result<Response, ConsoleError> {
@@ -198,7 +198,7 @@ pub async fn settings_page(
 
 /// `POST /b/{building}/settings`.
 pub async fn save_settings(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     signed: Signed,
     Path(building_id): Path<String>,
     form: ConsoleForm,
@@ -239,7 +239,7 @@ const AUDIT_PAGE: usize = 200;
 
 /// `GET /audit`: newest first, in pages.
 pub async fn audit_page(
-    State(state): State<AppState>,
+    State(state): State<ConsoleState>,
     signed: Signed,
     Query(query): Query<AuditQuery>,
 ) -> Result<Response, ConsoleError> {
@@ -263,7 +263,7 @@ pub async fn audit_page(
 }
 
 /// `GET /audit.csv`: the whole log, newest first.
-pub async fn audit_csv(State(state): State<AppState>, signed: Signed) -> Result<Response, ConsoleError> {
+pub async fn audit_csv(State(state): State<ConsoleState>, signed: Signed) -> Result<Response, ConsoleError> {
     let who = signed.administrator();
     let mut rows = Vec::new();
     let mut before = None;

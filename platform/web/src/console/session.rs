@@ -29,7 +29,7 @@ use super::view;
 use crate::accounts::Accounts;
 use crate::administration::Administrator;
 use crate::publishing::Actor;
-use crate::state::AppState;
+use crate::console::ConsoleState;
 use crate::store::{Person, Via};
 
 /// Session keys.
@@ -181,10 +181,10 @@ pub struct Signed {
     pub lang: Lang,
 }
 
-impl FromRequestParts<AppState> for Signed {
+impl FromRequestParts<ConsoleState> for Signed {
     type Rejection = ConsoleError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Signed, ConsoleError> {
+    async fn from_request_parts(parts: &mut Parts, state: &ConsoleState) -> Result<Signed, ConsoleError> {
         let lang = Lang::from_parts(parts);
         let session = Session::from_request_parts(parts, state)
             .await
@@ -236,10 +236,10 @@ impl ConsoleForm {
     }
 }
 
-impl FromRequest<AppState> for ConsoleForm {
+impl FromRequest<ConsoleState> for ConsoleForm {
     type Rejection = ConsoleError;
 
-    async fn from_request(request: Request, state: &AppState) -> Result<ConsoleForm, ConsoleError> {
+    async fn from_request(request: Request, state: &ConsoleState) -> Result<ConsoleForm, ConsoleError> {
         let (mut parts, body) = request.into_parts();
         let session = Session::from_request_parts(&mut parts, state)
             .await
