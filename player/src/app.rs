@@ -26,7 +26,8 @@ use crate::board::{brightness, crossfade_progress};
 use crate::cache_watch::CacheWatch;
 use crate::engine::Engine;
 use crate::render::compose::{Compositor, Layer};
-use crate::render::{Gpu, GpuError, gpu::backend_order};
+use crate::render::adapter::Need;
+use crate::render::{Gpu, GpuError, gpu::backends};
 use crate::slides::{SlideKey, SlideStore};
 
 /// Why the windowed player could not run.
@@ -208,77 +209,60 @@ impl App {
             windows.push(window);
         }
 
-        let mut last_error = None;
-        for backends in backend_order(self.engine.config().player.backend) {
-            let mut descriptor = wgpu::InstanceDescriptor::new_with_display_handle_from_env(Box::new(
-                event_loop.owned_display_handle(),
-            ));
-            descriptor.backends = backends;
-            let instance = wgpu::Instance::new(descriptor);
-            let surfaces: Result<Vec<_>, _> =
-                windows.iter().map(|w| instance.create_surface(w.clone())).collect();
-            let surfaces = match surfaces {
-                Ok(surfaces) => surfaces,
-                Err(e) => {
-                    last_error = Some(GpuError::Surface(e));
-                    continue;
-                }
+        let mut descriptor =
+            wgpu::InstanceDescriptor::new_with_display_handle_from_env(Box::new(event_loop.owned_display_handle()));
+        descriptor.backends = backends(self.engine.config().player.backend);
+        let instance = wgpu::Instance::new(descriptor);
+        let surfaces = windows.iter().map(|w| instance.create_surface(w.clone())).collect::<Result<Vec<_>, _>>();
+        let surfaces = surfaces.map_err(GpuError::Surface)?;
+        let largest_side = windows.iter().map(|w| w.inner_size()).map(|s| s.width.max(s.height)).max().unwrap_or(0);
+        let gpu = Gpu::for_surfaces(instance, &surfaces, Need { largest_side })?;
+        let mut outputs = Vec::new();
+        for (window, surface) in windows.iter().zip(surfaces) {
+            let caps = surface.get_capabilities(&gpu.adapter);
+            // Slides are kept gamma-encoded and composed byte for byte (render::compose):
+            // the surface must store what it is given, not encode it again.
+            let format = surface_format(&caps.formats);
+            let size = window.inner_size();
+            // Copies onto the surface let the compositor put an upright slide on
+            // screen without a draw (render::compose); not every backend offers them.
+            let usage =
+                wgpu::TextureUsages::RENDER_ATTACHMENT | (caps.usages & wgpu::TextureUsages::COPY_DST);
+            let config = wgpu::SurfaceConfiguration {
+                usage,
+                format,
+                color_space: wgpu::SurfaceColorSpace::Auto,
+                width: size.width.max(1),
+                height: size.height.max(1),
+                present_mode: wgpu::PresentMode::AutoVsync,
+                // Two images: a frame on screen and one being drawn (each a full-size
+                // buffer in memory on a software adapter).
+                desired_maximum_frame_latency: 1,
+                alpha_mode: wgpu::CompositeAlphaMode::Auto,
+                view_formats: vec![],
             };
-            let gpu = match Gpu::for_surface(instance, &surfaces[0]) {
-                Ok(gpu) => gpu,
-                Err(e) => {
-                    last_error = Some(e);
-                    continue;
-                }
-            };
-            let mut outputs = Vec::new();
-            for (window, surface) in windows.iter().zip(surfaces) {
-                let caps = surface.get_capabilities(&gpu.adapter);
-                // Slides are kept gamma-encoded and composed byte for byte (render::compose):
-                // the surface must store what it is given, not encode it again.
-                let format = surface_format(&caps.formats);
-                let size = window.inner_size();
-                // Copies onto the surface let the compositor put an upright slide on
-                // screen without a draw (render::compose); not every backend offers them.
-                let usage =
-                    wgpu::TextureUsages::RENDER_ATTACHMENT | (caps.usages & wgpu::TextureUsages::COPY_DST);
-                let config = wgpu::SurfaceConfiguration {
-                    usage,
-                    format,
-                    color_space: wgpu::SurfaceColorSpace::Auto,
-                    width: size.width.max(1),
-                    height: size.height.max(1),
-                    present_mode: wgpu::PresentMode::AutoVsync,
-                    // Two images: a frame on screen and one being drawn (each a full-size
-                    // buffer in memory on a software adapter).
-                    desired_maximum_frame_latency: 1,
-                    alpha_mode: wgpu::CompositeAlphaMode::Auto,
-                    view_formats: vec![],
-                };
-                surface.configure(&gpu.device, &config);
-                outputs.push(OutputWindow { window: window.clone(), surface, config });
-            }
-            let compositor = Compositor::new(&gpu.device, outputs[0].config.format);
-            let proxy = self.proxy.clone();
-            let slides = SlideStore::new(&gpu, outputs[0].config.format, move || {
-                let _ = proxy.send_event(Wake::Picture);
-            });
-            let count = outputs.len();
-            let software = gpu.adapter.get_info().device_type == wgpu::DeviceType::Cpu;
-            let crossfade_pacing = software.then(|| Duration::from_millis(33));
-            return Ok(Screens {
-                gpu,
-                outputs,
-                compositor,
-                slides,
-                shown: vec![None; count],
-                fading_from: vec![None; count],
-                prepared: vec![None; count],
-                crossfade_pacing,
-                next_frame: vec![None; count],
-            });
+            surface.configure(&gpu.device, &config);
+            outputs.push(OutputWindow { window: window.clone(), surface, config });
         }
-        Err(last_error.unwrap_or(GpuError::NoAdapter { tried: "no backend".to_owned() }).into())
+        let compositor = Compositor::new(&gpu.device, outputs[0].config.format);
+        let proxy = self.proxy.clone();
+        let slides = SlideStore::new(&gpu, outputs[0].config.format, move || {
+            let _ = proxy.send_event(Wake::Picture);
+        });
+        let count = outputs.len();
+        let software = gpu.adapter.get_info().device_type == wgpu::DeviceType::Cpu;
+        let crossfade_pacing = software.then(|| Duration::from_millis(33));
+        Ok(Screens {
+            gpu,
+            outputs,
+            compositor,
+            slides,
+            shown: vec![None; count],
+            fading_from: vec![None; count],
+            prepared: vec![None; count],
+            crossfade_pacing,
+            next_frame: vec![None; count],
+        })
     }
 
     /// Handles what is due now; returns the screens to redraw.

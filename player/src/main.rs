@@ -18,6 +18,7 @@ use palier_player::board::Board;
 use palier_player::engine::{Engine, EnginePaths};
 use palier_player::headless::Headless;
 use palier_player::render::Gpu;
+use palier_player::render::adapter::Need;
 use palier_player::source::{Assets, DemoData, demo_config};
 
 #[derive(Debug, Parser)]
@@ -191,7 +192,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Render { at, screen, out }) => {
             let (mut loaded, _) = load(&cli.source, cli.backend, true)?;
             let at = parse_instant(&at, &loaded.board)?;
-            let mut headless = Headless::new(Gpu::headless(loaded.config.player.backend)?);
+            let mut headless = Headless::new(Gpu::headless_for(loaded.config.player.backend, screens_need(&loaded.config))?);
             let screen = Headless::screen(&loaded.config, &screen)?.clone();
             let frame = headless.frame(&mut loaded.board, &loaded.config, &screen, at, true)?;
             frame.save(&out).with_context(|| format!("writing {}", out.display()))?;
@@ -201,7 +202,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Sheet { out, at }) => {
             let (mut loaded, _) = load(&cli.source, cli.backend, true)?;
             let at = parse_instant(&at, &loaded.board)?;
-            let mut headless = Headless::new(Gpu::headless(loaded.config.player.backend)?);
+            let mut headless = Headless::new(Gpu::headless_for(loaded.config.player.backend, screens_need(&loaded.config))?);
             // Written beside, then renamed: an earlier sheet stays whole if this one fails.
             let partial = out.with_extension("png.partial");
             let file =
@@ -225,6 +226,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// What the adapter must offer for this board's screens: a texture as long as the longest.
+fn screens_need(config: &palier_content::config::BoardConfig) -> Need {
+    let largest_side = config.screens.iter().map(|s| s.width.max(s.height)).max().unwrap_or(0);
+    Need { largest_side }
+}
+
 /// Plays the rotation until stopped: in windows, or offscreen with `--headless`.
 fn play(cli: &Cli) -> anyhow::Result<()> {
     let (loaded, assets) = load(&cli.source, cli.backend, false)?;
@@ -237,10 +244,11 @@ fn play(cli: &Cli) -> anyhow::Result<()> {
         signal_hook::flag::register(signal, stop.clone()).context("installing signal handlers")?;
     }
     let backend = loaded.config.player.backend;
+    let need = screens_need(&loaded.config);
     let engine = Engine::start(loaded.config, assets, EnginePaths { cache, journal }, Timestamp::now());
     if cli.headless {
         tracing::info!("playing headless");
-        palier_player::live::run(engine, Gpu::headless(backend)?, stop)?;
+        palier_player::live::run(engine, Gpu::headless_for(backend, need)?, stop)?;
     } else {
         palier_player::app::run(engine, cli.source.demo, stop)?;
     }

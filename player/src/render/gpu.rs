@@ -1,15 +1,21 @@
 //! The GPU: instance, adapter, device and queue, chosen once at start and logged.
 //!
-//! The backend comes from `WGPU_BACKEND` when set, else from the configuration: `vulkan`,
-//! `gl`, or `auto`, which tries Vulkan and then GL (the safer path on Pi-class GPUs and the
-//! one Mesa's llvmpipe offers through EGL). Windows need the display handle at instance
-//! creation for GL; headless rendering does not. Limits are the downlevel WebGL2 set raised
-//! to the adapter's texture sizes, so what works here works on a Raspberry Pi.
+//! The backends come from `WGPU_BACKEND` when set, else from the configuration: `vulkan`,
+//! `gl`, or `auto`, both. Every adapter they offer is looked at and one is taken by the rule
+//! in [`crate::render::adapter`] (GL before Vulkan on the Pi's V3D, Vulkan first elsewhere,
+//! hardware before software; refused when its textures are smaller than a screen, it cannot
+//! draw the slides' format, or cannot present to the windows); the log names the adapter,
+//! the reason and each refusal. Windows need the display handle at instance creation for GL;
+//! headless rendering does not. Limits are the downlevel WebGL2 set raised to the adapter's
+//! texture sizes, so what works here works on a Raspberry Pi.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use palier_content::config::BackendChoice;
+
+use crate::render::adapter::{self, Candidate, Need};
+use crate::render::slide::SLIDE_FORMAT;
 
 static ERRORS: AtomicUsize = AtomicUsize::new(0);
 
@@ -26,6 +32,11 @@ pub enum GpuError {
          rasterizers: `apt-get install mesa-vulkan-drivers libegl1 libgl1-mesa-dri`"
     )]
     NoAdapter { tried: String },
+    #[error(
+        "no GPU adapter can show the slides: {refusals}; install Mesa's software rasterizers \
+         (`apt-get install mesa-vulkan-drivers libegl1 libgl1-mesa-dri`) or make the screens smaller"
+    )]
+    NoneUsable { refusals: String },
     #[error("the {adapter} adapter refused to create a device: {source}")]
     Device { adapter: String, source: wgpu::RequestDeviceError },
     #[error("could not create a surface for a window: {0}")]
@@ -41,47 +52,77 @@ pub struct Gpu {
     pub queue: wgpu::Queue,
 }
 
-/// The backends to try, in order.
-pub fn backend_order(choice: BackendChoice) -> Vec<wgpu::Backends> {
+/// The backends to look at.
+pub fn backends(choice: BackendChoice) -> wgpu::Backends {
     if let Some(from_env) = wgpu::Backends::from_env() {
-        return vec![from_env];
+        return from_env;
     }
     match choice {
-        BackendChoice::Vulkan => vec![wgpu::Backends::VULKAN],
-        BackendChoice::Gl => vec![wgpu::Backends::GL],
-        BackendChoice::Auto => vec![wgpu::Backends::VULKAN, wgpu::Backends::GL],
+        BackendChoice::Vulkan => wgpu::Backends::VULKAN,
+        BackendChoice::Gl => wgpu::Backends::GL,
+        BackendChoice::Auto => wgpu::Backends::VULKAN | wgpu::Backends::GL,
+    }
+}
+
+/// What the choice looks at in a real adapter.
+fn candidate(adapter: &wgpu::Adapter, surfaces: &[wgpu::Surface<'_>]) -> Candidate {
+    let info = adapter.get_info();
+    let needed = wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING;
+    Candidate {
+        name: info.name,
+        vendor: info.vendor,
+        backend: info.backend,
+        device_type: info.device_type,
+        max_texture_side: adapter.limits().max_texture_dimension_2d,
+        slide_format_usable: adapter.get_texture_format_features(SLIDE_FORMAT).allowed_usages.contains(needed),
+        presents: surfaces.iter().all(|surface| adapter.is_surface_supported(surface)),
     }
 }
 
 impl Gpu {
-    /// A device for offscreen rendering: `render`, `sheet`, `check` and tests.
+    /// A device for offscreen rendering of full-HD screens: `render`, `sheet`, `check`, tests.
     pub fn headless(choice: BackendChoice) -> Result<Gpu, GpuError> {
-        let mut tried = Vec::new();
-        for backends in backend_order(choice) {
-            tried.push(format!("{backends:?}"));
-            let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
-            descriptor.backends = backends;
-            let instance = wgpu::Instance::new(descriptor);
-            if let Ok(adapter) = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
-                power_preference: wgpu::PowerPreference::LowPower,
-                compatible_surface: None,
-                ..wgpu::RequestAdapterOptions::default()
-            })) {
-                return Gpu::with_adapter(instance, adapter);
-            }
-        }
-        Err(GpuError::NoAdapter { tried: tried.join(", then ") })
+        Gpu::headless_for(choice, Need::FULL_HD)
     }
 
-    /// A device that can present to `surface`, created from `instance`.
-    pub fn for_surface(instance: wgpu::Instance, surface: &wgpu::Surface<'_>) -> Result<Gpu, GpuError> {
-        let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
-            power_preference: wgpu::PowerPreference::LowPower,
-            compatible_surface: Some(surface),
-            ..wgpu::RequestAdapterOptions::default()
-        }))
-        .map_err(|_| GpuError::NoAdapter { tried: "a window surface".to_owned() })?;
-        Gpu::with_adapter(instance, adapter)
+    /// A device for offscreen rendering of screens up to `need`.
+    pub fn headless_for(choice: BackendChoice, need: Need) -> Result<Gpu, GpuError> {
+        let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+        descriptor.backends = backends(choice);
+        Gpu::chosen(wgpu::Instance::new(descriptor), &[], need)
+    }
+
+    /// A device that can present to every one of `surfaces`, created from `instance`.
+    pub fn for_surfaces(
+        instance: wgpu::Instance,
+        surfaces: &[wgpu::Surface<'_>],
+        need: Need,
+    ) -> Result<Gpu, GpuError> {
+        Gpu::chosen(instance, surfaces, need)
+    }
+
+    fn chosen(instance: wgpu::Instance, surfaces: &[wgpu::Surface<'_>], need: Need) -> Result<Gpu, GpuError> {
+        // The instance was made with the backends to look at; it offers only theirs.
+        let mut adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+        if adapters.is_empty() {
+            return Err(GpuError::NoAdapter { tried: "the backends configured".to_owned() });
+        }
+        let candidates: Vec<Candidate> = adapters.iter().map(|a| candidate(a, surfaces)).collect();
+        let (choice, refusals) = adapter::choose(&candidates, need);
+        let describe = |c: &Candidate| format!("{} ({:?}, {:?})", c.name, c.backend, c.device_type);
+        for refusal in &refusals {
+            tracing::info!(adapter = %describe(&candidates[refusal.index]), reason = %refusal.reason, "GPU adapter refused");
+        }
+        let Some(choice) = choice else {
+            let refusals: Vec<String> =
+                refusals.iter().map(|r| format!("{}: {}", describe(&candidates[r.index]), r.reason)).collect();
+            return Err(GpuError::NoneUsable { refusals: refusals.join("; ") });
+        };
+        if choice.fallback {
+            tracing::warn!(adapter = %describe(&candidates[choice.index]), "falling back to software: no GPU adapter can show the slides");
+        }
+        tracing::info!(adapter = %describe(&candidates[choice.index]), reason = %choice.reason, "GPU chosen");
+        Gpu::with_adapter(instance, adapters.swap_remove(choice.index))
     }
 
     fn with_adapter(instance: wgpu::Instance, adapter: wgpu::Adapter) -> Result<Gpu, GpuError> {

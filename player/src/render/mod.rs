@@ -4,6 +4,7 @@
 //! from `render` (recording a pass). The same code draws into window surfaces and into
 //! offscreen textures for the `render`, `sheet` and `check` commands and the golden tests.
 
+pub mod adapter;
 pub mod compose;
 pub mod frame;
 pub mod gpu;
