@@ -227,7 +227,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// What the adapter must offer for this board's screens: a texture as long as the longest.
-fn screens_need(config: &palier_content::config::BoardConfig) -> Need {
+fn screens_need(config: &BoardConfig) -> Need {
     let largest_side = config.screens.iter().map(|s| s.width.max(s.height)).max().unwrap_or(0);
     Need { largest_side }
 }

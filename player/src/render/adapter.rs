@@ -20,7 +20,7 @@ pub struct Candidate {
     pub backend: wgpu::Backend,
     pub device_type: wgpu::DeviceType,
     pub max_texture_side: u32,
-    /// Draws into and samples [`crate::render::slide::SLIDE_FORMAT`].
+    /// Draws into and samples [`crate::render::format::SLIDE_FORMAT`].
     pub slide_format_usable: bool,
     /// Presents to the windows (always true offscreen).
     pub presents: bool,

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use palier_content::config::BackendChoice;
 
 use crate::render::adapter::{self, Candidate, Need};
-use crate::render::slide::SLIDE_FORMAT;
+use crate::render::format::SLIDE_FORMAT;
 
 static ERRORS: AtomicUsize = AtomicUsize::new(0);
 

@@ -6,6 +6,7 @@
 
 pub mod adapter;
 pub mod compose;
+pub mod format;
 pub mod frame;
 pub mod gpu;
 pub mod images;

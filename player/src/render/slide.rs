@@ -17,9 +17,7 @@ use super::settle::{PreparedSettle, Settler};
 use super::text::{LaidOutText, TextEngine};
 use crate::scene::{Color, Element, Rect, Scene};
 
-/// The format slides are kept in and headless frames composed in: 8-bit, gamma-encoded, not
-/// sRGB (see [`super::settle`]). Windows keep slides in their surface's format instead.
-pub const SLIDE_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
+pub use super::format::SLIDE_FORMAT;
 
 /// A drawn slide.
 #[derive(Debug)]
