@@ -64,7 +64,8 @@ fn the_windowed_player_rotates_a_few_dozen_slides() {
         sample_every: Duration::from_secs(2),
         monitor: (1920, 1080),
     };
-    let report = soak::rotation::run(&settings, &palier_testkit::processes::binary("palier-player"), work.path());
+    let report =
+        soak::rotation::run(&settings, &palier_testkit::processes::binary("palier-player"), work.path());
     passed(&report);
     assert!(report.json["slide_changes"].as_u64().unwrap() >= 24);
     assert!(report.json["frames"].as_u64().unwrap() > 24, "crossfades draw frames");

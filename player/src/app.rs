@@ -25,8 +25,8 @@ use palier_content::notify::{Notifier, watchdog_interval};
 use crate::board::{brightness, crossfade_progress};
 use crate::cache_watch::CacheWatch;
 use crate::engine::Engine;
-use crate::render::compose::{Compositor, Layer};
 use crate::render::adapter::Need;
+use crate::render::compose::{Compositor, Layer};
 use crate::render::{Gpu, GpuError, gpu::backends};
 use crate::slides::{SlideKey, SlideStore};
 
@@ -209,13 +209,16 @@ impl App {
             windows.push(window);
         }
 
-        let mut descriptor =
-            wgpu::InstanceDescriptor::new_with_display_handle_from_env(Box::new(event_loop.owned_display_handle()));
+        let mut descriptor = wgpu::InstanceDescriptor::new_with_display_handle_from_env(Box::new(
+            event_loop.owned_display_handle(),
+        ));
         descriptor.backends = backends(self.engine.config().player.backend);
         let instance = wgpu::Instance::new(descriptor);
-        let surfaces = windows.iter().map(|w| instance.create_surface(w.clone())).collect::<Result<Vec<_>, _>>();
+        let surfaces =
+            windows.iter().map(|w| instance.create_surface(w.clone())).collect::<Result<Vec<_>, _>>();
         let surfaces = surfaces.map_err(GpuError::Surface)?;
-        let largest_side = windows.iter().map(|w| w.inner_size()).map(|s| s.width.max(s.height)).max().unwrap_or(0);
+        let largest_side =
+            windows.iter().map(|w| w.inner_size()).map(|s| s.width.max(s.height)).max().unwrap_or(0);
         let gpu = Gpu::for_surfaces(instance, &surfaces, Need { largest_side })?;
         let mut outputs = Vec::new();
         for (window, surface) in windows.iter().zip(surfaces) {

@@ -192,7 +192,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Render { at, screen, out }) => {
             let (mut loaded, _) = load(&cli.source, cli.backend, true)?;
             let at = parse_instant(&at, &loaded.board)?;
-            let mut headless = Headless::new(Gpu::headless_for(loaded.config.player.backend, screens_need(&loaded.config))?);
+            let mut headless =
+                Headless::new(Gpu::headless_for(loaded.config.player.backend, screens_need(&loaded.config))?);
             let screen = Headless::screen(&loaded.config, &screen)?.clone();
             let frame = headless.frame(&mut loaded.board, &loaded.config, &screen, at, true)?;
             frame.save(&out).with_context(|| format!("writing {}", out.display()))?;
@@ -202,7 +203,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Sheet { out, at }) => {
             let (mut loaded, _) = load(&cli.source, cli.backend, true)?;
             let at = parse_instant(&at, &loaded.board)?;
-            let mut headless = Headless::new(Gpu::headless_for(loaded.config.player.backend, screens_need(&loaded.config))?);
+            let mut headless =
+                Headless::new(Gpu::headless_for(loaded.config.player.backend, screens_need(&loaded.config))?);
             // Written beside, then renamed: an earlier sheet stays whole if this one fails.
             let partial = out.with_extension("png.partial");
             let file =

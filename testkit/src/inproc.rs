@@ -54,7 +54,8 @@ pub async fn scale_out(root: &std::path::Path) {
         ..BucketConfig::default()
     };
     let database = tokio::task::spawn_blocking(crate::servers::postgres_database).await.unwrap();
-    let config = format!("database_url = {database:?}\n{}", toml::to_string(&MediaSection { media }).unwrap());
+    let config =
+        format!("database_url = {database:?}\n{}", toml::to_string(&MediaSection { media }).unwrap());
     std::fs::write(DataDir::new(root).config_path(), config).unwrap();
 }
 
@@ -81,7 +82,10 @@ pub struct Platform {
 
 impl std::fmt::Debug for Platform {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Platform").field("base", &self.base).field("state", &self.state).finish_non_exhaustive()
+        f.debug_struct("Platform")
+            .field("base", &self.base)
+            .field("state", &self.state)
+            .finish_non_exhaustive()
     }
 }
 
@@ -139,7 +143,13 @@ impl Platform {
 
     async fn state(data: &DataDir, settings: Settings, clock: &Clock) -> AppState {
         let store = data.open_store().await.unwrap();
-        AppState::with_clock(store, data.load_signer().unwrap(), data.media().unwrap(), settings, Arc::clone(clock))
+        AppState::with_clock(
+            store,
+            data.load_signer().unwrap(),
+            data.media().unwrap(),
+            settings,
+            Arc::clone(clock),
+        )
     }
 
     fn serve(&mut self, listener: tokio::net::TcpListener) {
@@ -154,7 +164,11 @@ impl Platform {
     pub async fn pause(&mut self) {
         let (tx, task) = self.running.take().expect("the platform is running");
         let _ = tx.send(());
-        tokio::time::timeout(Duration::from_secs(15), task).await.expect("the server stops").unwrap().unwrap();
+        tokio::time::timeout(Duration::from_secs(15), task)
+            .await
+            .expect("the server stops")
+            .unwrap()
+            .unwrap();
     }
 
     /// Stops serving for good.

@@ -28,8 +28,12 @@ impl PostgresCluster {
     pub fn start() -> Result<PostgresCluster, String> {
         if let Ok(host) = std::env::var("PGHOST") {
             let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
-            let server =
-                format!("postgres://{}:{}@{host}:{}", var("PGUSER", "postgres"), var("PGPASSWORD", ""), var("PGPORT", "5432"));
+            let server = format!(
+                "postgres://{}:{}@{host}:{}",
+                var("PGUSER", "postgres"),
+                var("PGPASSWORD", ""),
+                var("PGPORT", "5432")
+            );
             return Ok(PostgresCluster { wrapper: None, server });
         }
         // Alive while we hold the wrapper's stdin. The address goes through a file:
@@ -75,7 +79,8 @@ impl PostgresCluster {
         if words.len() < 3 {
             return Err(format!("pg_virtualenv gave {line:?}"));
         }
-        cluster.server = format!("postgres://{}:{}@{}:{}", words[2], words.get(3).unwrap_or(&""), words[0], words[1]);
+        cluster.server =
+            format!("postgres://{}:{}@{}:{}", words[2], words.get(3).unwrap_or(&""), words[0], words[1]);
         Ok(cluster)
     }
 
@@ -87,7 +92,10 @@ impl PostgresCluster {
             .output()
             .map_err(|e| format!("psql: {e} (apt-get install postgresql-client)"))?;
         if !output.status.success() {
-            return Err(format!("creating database {name}: {}", String::from_utf8_lossy(&output.stderr).trim()));
+            return Err(format!(
+                "creating database {name}: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            ));
         }
         Ok(format!("{}/{name}", self.server))
     }

@@ -24,7 +24,9 @@ use palier_tests::{Board, Platform, binary, demo_dir, urgent_flash, workspace_ro
 fn arm64() -> (PathBuf, PathBuf) {
     let var = |name: &str| {
         std::env::var_os(name).map(PathBuf::from).unwrap_or_else(|| {
-            panic!("{name} is not set: run .ci/arm64, which cross-builds the arm64 binaries and runs this test")
+            panic!(
+                "{name} is not set: run .ci/arm64, which cross-builds the arm64 binaries and runs this test"
+            )
         })
     };
     (var("PALIER_ARM64_BIN"), var("PALIER_ARM64_SYSROOT"))
@@ -84,13 +86,23 @@ fn the_arm64_player_draws_what_the_amd64_player_draws() {
         let mut check = under_qemu(&player, &sysroot);
         check.args(["--demo", "--assets"]).arg(&assets).args(["--backend", backend, "check"]);
         let said = run(check, &format!("arm64 player --backend {backend} check"));
-        assert!(said.contains("adapter: llvmpipe"), "arm64 {backend} runs on Mesa's software adapter: {said}");
+        assert!(
+            said.contains("adapter: llvmpipe"),
+            "arm64 {backend} runs on Mesa's software adapter: {said}"
+        );
         println!("arm64 {backend}: {}", said.lines().find(|l| l.starts_with("adapter:")).unwrap_or(""));
 
         let sheet = |program: Command, name: &str| {
             let path = out.join(format!("sheet-{name}-{backend}.png"));
             let mut program = program;
-            program.args(["--demo", "--assets"]).arg(&assets).args(["--backend", backend, "sheet", "--at", at, "--out"]);
+            program.args(["--demo", "--assets"]).arg(&assets).args([
+                "--backend",
+                backend,
+                "sheet",
+                "--at",
+                at,
+                "--out",
+            ]);
             program.arg(&path);
             run(program, &format!("{name} player --backend {backend} sheet"));
             path
@@ -104,7 +116,10 @@ fn the_arm64_player_draws_what_the_amd64_player_draws() {
             share * 100.0,
             out.display()
         );
-        assert!(share <= 0.004 && largest <= 24 || differing == 0, "{backend}: the arm64 sheet differs too much");
+        assert!(
+            share <= 0.004 && largest <= 24 || differing == 0,
+            "{backend}: the arm64 sheet differs too much"
+        );
     }
 }
 
@@ -116,7 +131,10 @@ fn the_arm64_daemon_checks_its_file_and_syncs_from_a_real_platform() {
     platform.serve();
     let photo = platform.upload_media(std::fs::read(demo_dir().join("media").join(first_picture())).unwrap());
     platform.publish(&platform.landlord, urgent_flash("flash-arm64", "Coupure d’eau mardi, 9 h – 12 h", 60));
-    platform.publish(&platform.neighbourhood, palier_tests::offer("offre-arm64", "p-arm64", "Camille", Some(&photo)));
+    platform.publish(
+        &platform.neighbourhood,
+        palier_tests::offer("offre-arm64", "p-arm64", "Camille", Some(&photo)),
+    );
     let code = platform.device_code("lift");
     let board = Board::new(&platform, &code, palier_tests::LIFT, 30);
 

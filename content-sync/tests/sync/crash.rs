@@ -47,7 +47,8 @@ async fn kill_9_at_random_moments_leaves_the_old_or_the_new_generation() {
             let a = platform.upload(shop, jpeg(1000, 700, 2 * n)).await;
             let b = platform.upload(shop, jpeg(700, 1000, 2 * n + 1)).await;
             let item = promo(&format!("promo-{}", n % 3), &[&a, &b]);
-            let answer = if n < 3 { platform.publish(shop, &item).await } else { platform.update(shop, &item).await };
+            let answer =
+                if n < 3 { platform.publish(shop, &item).await } else { platform.update(shop, &item).await };
             answer["generation"].as_u64().unwrap()
         }
     };

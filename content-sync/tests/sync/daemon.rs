@@ -20,7 +20,10 @@ async fn a_publish_reaches_the_cache_through_the_change_hint() {
     })
     .await;
 
-    let generation = platform.publish(&landlord, &flash("flash-ascenseur", "Ascenseur en maintenance")).await["generation"].as_u64().unwrap();
+    let generation = platform.publish(&landlord, &flash("flash-ascenseur", "Ascenseur en maintenance")).await
+        ["generation"]
+        .as_u64()
+        .unwrap();
     assert!(generation > first.generation);
     let later = wait_for(&mut status, "the published generation", |s| s.generation >= generation).await;
     assert!(later.rounds >= 2, "{later:?}");
@@ -53,7 +56,8 @@ async fn a_platform_that_goes_away_leaves_the_content_and_is_retried_until_it_re
     assert!(board.last_error().is_some());
 
     platform.restart().await;
-    let generation = platform.publish(&shop, &promo("promo-fleuriste", &[])).await["generation"].as_u64().unwrap();
+    let generation =
+        platform.publish(&shop, &promo("promo-fleuriste", &[])).await["generation"].as_u64().unwrap();
     wait_for(&mut status, "recovery to the new generation", |s| {
         s.generation >= generation && s.last_round_ok == Some(true)
     })

@@ -170,7 +170,13 @@ mod tests {
         // (what was found, the largest screen side, the index taken, fallback, refused)
         let cases: Vec<(Vec<Candidate>, u32, Option<usize>, bool, Vec<usize>)> = vec![
             // A Pi 4: V3D on both backends, the software ones beside them.
-            (vec![v3d(Backend::Vulkan), v3d(Backend::Gl), lavapipe(), llvmpipe()], 1920, Some(1), false, vec![]),
+            (
+                vec![v3d(Backend::Vulkan), v3d(Backend::Gl), lavapipe(), llvmpipe()],
+                1920,
+                Some(1),
+                false,
+                vec![],
+            ),
             // A PC: Vulkan first.
             (vec![intel(Backend::Gl), intel(Backend::Vulkan), llvmpipe()], 3840, Some(1), false, vec![]),
             // This machine: lavapipe before llvmpipe, whatever the order found.
@@ -187,11 +193,16 @@ mod tests {
             (vec![], 1920, None, false, vec![]),
         ];
         for (candidates, side, taken, fallback, refused) in cases {
-            let names: Vec<String> = candidates.iter().map(|c| format!("{} {:?}", c.name, c.backend)).collect();
+            let names: Vec<String> =
+                candidates.iter().map(|c| format!("{} {:?}", c.name, c.backend)).collect();
             let (choice, refusals) = choose(&candidates, Need { largest_side: side });
             assert_eq!(choice.as_ref().map(|c| c.index), taken, "{names:?} for {side} px");
             assert_eq!(choice.as_ref().is_some_and(|c| c.fallback), fallback, "{names:?} for {side} px");
-            assert_eq!(refusals.iter().map(|r| r.index).collect::<Vec<_>>(), refused, "{names:?} for {side} px");
+            assert_eq!(
+                refusals.iter().map(|r| r.index).collect::<Vec<_>>(),
+                refused,
+                "{names:?} for {side} px"
+            );
         }
     }
 
@@ -200,7 +211,10 @@ mod tests {
         let (choice, _) = choose(&[v3d(Backend::Vulkan), v3d(Backend::Gl)], Need::FULL_HD);
         assert_eq!(choice.unwrap().reason, "V3D takes GL before Vulkan");
         let (choice, _) = choose(&[lavapipe()], Need::FULL_HD);
-        assert_eq!(choice.unwrap().reason, "the only adapter that can show the slides (software, lavapipe before llvmpipe)");
+        assert_eq!(
+            choice.unwrap().reason,
+            "the only adapter that can show the slides (software, lavapipe before llvmpipe)"
+        );
         let (_, refusals) = choose(&[v3d(Backend::Gl)], Need { largest_side: 8000 });
         assert_eq!(refusals[0].reason, "its largest texture is 4096 px, and a screen is 8000 px long");
     }

@@ -74,7 +74,10 @@ fn candidate(adapter: &wgpu::Adapter, surfaces: &[wgpu::Surface<'_>]) -> Candida
         backend: info.backend,
         device_type: info.device_type,
         max_texture_side: adapter.limits().max_texture_dimension_2d,
-        slide_format_usable: adapter.get_texture_format_features(SLIDE_FORMAT).allowed_usages.contains(needed),
+        slide_format_usable: adapter
+            .get_texture_format_features(SLIDE_FORMAT)
+            .allowed_usages
+            .contains(needed),
         presents: surfaces.iter().all(|surface| adapter.is_surface_supported(surface)),
     }
 }
@@ -114,8 +117,10 @@ impl Gpu {
             tracing::info!(adapter = %describe(&candidates[refusal.index]), reason = %refusal.reason, "GPU adapter refused");
         }
         let Some(choice) = choice else {
-            let refusals: Vec<String> =
-                refusals.iter().map(|r| format!("{}: {}", describe(&candidates[r.index]), r.reason)).collect();
+            let refusals: Vec<String> = refusals
+                .iter()
+                .map(|r| format!("{}: {}", describe(&candidates[r.index]), r.reason))
+                .collect();
             return Err(GpuError::NoneUsable { refusals: refusals.join("; ") });
         };
         if choice.fallback {

@@ -18,9 +18,9 @@ use super::session::{ConsoleForm, set_notice, take_notice};
 use super::text::fill;
 use super::view::{self, kind_name, role_name};
 use crate::administration::{AdminError, scope_line};
+use crate::console::ConsoleState;
 use crate::ids::{BuildingId, PublisherId};
 use crate::rules::Role;
-use crate::console::ConsoleState;
 
 impl From<AdminError> for ConsoleError {
     fn from(e: AdminError) -> ConsoleError {
@@ -102,7 +102,10 @@ async fn people_page_with(
 }
 
 /// `GET /people`.
-pub async fn people_page(State(state): State<ConsoleState>, signed: Signed) -> Result<Response, ConsoleError> {
+pub async fn people_page(
+    State(state): State<ConsoleState>,
+    signed: Signed,
+) -> Result<Response, ConsoleError> {
     people_page_with(&state, &signed, None, None, String::new()).await
 }
 

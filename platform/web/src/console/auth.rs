@@ -19,8 +19,8 @@ use super::page::{ConsoleError, Lang, Page, html, see_other};
 use super::session::{ConsoleForm, csrf_token, log_in as start_session, log_out as end_session};
 use crate::accounts::PasswordError;
 use crate::client::ClientIp;
-use crate::secret::hash_secret;
 use crate::console::ConsoleState;
+use crate::secret::hash_secret;
 
 /// Where to go after logging in: a path of this console, never another site.
 fn safe_next(next: &str) -> String {

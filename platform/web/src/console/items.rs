@@ -16,11 +16,11 @@ use super::session::{ConsoleForm, set_notice, take_notice};
 use super::text::Text;
 use super::text::fill;
 use super::view::{self, ItemState};
+use crate::console::ConsoleState;
 use crate::ids::{BuildingId, ItemId, MediaAddress};
 use crate::moderation::{self, Moderation};
 use crate::publishing::proof::{NotShown, ProofOfPlay};
 use crate::rules;
-use crate::console::ConsoleState;
 use crate::store::ItemRecord;
 
 /// Kinds the console's form publishes.
@@ -258,7 +258,11 @@ fn targets_line(buildings: &[BuildingId], areas: &[crate::ids::AreaId], reach: u
     if areas.is_empty() { named.join(", ") } else { format!("{} ({reach})", named.join(", ")) }
 }
 
-async fn item_tz(state: &ConsoleState, signed: &Signed, record: &ItemRecord) -> Result<TimeZone, ConsoleError> {
+async fn item_tz(
+    state: &ConsoleState,
+    signed: &Signed,
+    record: &ItemRecord,
+) -> Result<TimeZone, ConsoleError> {
     match record.reach.first() {
         Some(id) => {
             Ok(state.publishing().building(&signed.actor, id).await.map_or(TimeZone::UTC, |b| tz(&b)))

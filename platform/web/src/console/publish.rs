@@ -29,11 +29,11 @@ use super::session::Signed;
 use super::session::{ConsoleForm, already_done, new_form_id, remember_done, set_notice};
 use super::text::{Text, fill};
 use super::view::{self, kind_name};
+use crate::console::ConsoleState;
 use crate::ids::{BuildingId, ItemId};
 use crate::moderation::Moderation;
 use crate::publishing::{PublishingError, Target};
 use crate::rules;
-use crate::console::ConsoleState;
 use crate::store::ItemRecord;
 
 /// Which screens an item is for, as the form offers them.

@@ -20,9 +20,9 @@ use super::preview::{PreviewError, PreviewRequest, PreviewScreen};
 use super::session::Signed;
 use super::text::{Text, fill};
 use super::view;
+use crate::console::ConsoleState;
 use crate::ids::{BuildingId, DeviceId};
 use crate::publishing::proof::{Presence, presence};
-use crate::console::ConsoleState;
 use crate::store::DeviceReport;
 
 struct ScreenLine {

@@ -28,8 +28,8 @@ use super::page::{ConsoleError, Lang, Page};
 use super::view;
 use crate::accounts::Accounts;
 use crate::administration::Administrator;
-use crate::publishing::Actor;
 use crate::console::ConsoleState;
+use crate::publishing::Actor;
 use crate::store::{Person, Via};
 
 /// Session keys.
