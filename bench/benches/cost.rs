@@ -467,7 +467,7 @@ fn scale_section(
 ) -> anyhow::Result<()> {
     use palier_bench::scale;
     progress("scale: a throw-away PostgreSQL cluster (pg_virtualenv)");
-    let cluster = scale::Cluster::start()?;
+    let cluster = palier_testkit::servers::PostgresCluster::start().map_err(anyhow::Error::msg)?;
     let (devices, connections, seconds) = if options.quick { (50, 16, 5) } else { (200, 32, 10) };
     table.section(
         "Platform past one machine, loopback (PostgreSQL 15 on the same 2 cores)",
@@ -478,7 +478,7 @@ fn scale_section(
     let sqlite = sync::DemoPlatform::start(&assets.demo_pack())?;
     let on_sqlite = sync::devices_served(&sqlite, devices, connections, seconds, options.runs)?;
     drop(sqlite);
-    let url = cluster.database("palier_bench")?;
+    let url = cluster.database("palier_bench").map_err(anyhow::Error::msg)?;
     let mut postgres = sync::DemoPlatform::start_with(&assets.demo_pack(), &scale::settings_for(&url))?;
     let on_postgres = sync::devices_served(&postgres, devices, connections, seconds, options.runs)?;
     let (s, p) = (

@@ -1,5 +1,5 @@
 //! The platform past one machine, on loopback: a throw-away PostgreSQL cluster
-//! (`pg_virtualenv -t`, Debian's postgresql), platform processes on it, and the same demo
+//! (the test kit's, by `pg_virtualenv -t`), platform processes on it, and the same demo
 //! pack as the SQLite figures.
 //!
 //! - Idle polls per second per replica: [`crate::load`]'s generator against a replica on
@@ -17,22 +17,6 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use palier_testkit::items::urgent_flash;
 use palier_testkit::processes::Platform;
-use palier_testkit::servers::PostgresCluster;
-
-/// The kit's throw-away PostgreSQL cluster, for as long as this value lives.
-#[derive(Debug)]
-pub struct Cluster(PostgresCluster);
-
-impl Cluster {
-    pub fn start() -> anyhow::Result<Cluster> {
-        PostgresCluster::start().map(Cluster).map_err(anyhow::Error::msg)
-    }
-
-    /// A new database; its URL.
-    pub fn database(&self, name: &str) -> anyhow::Result<String> {
-        self.0.database(name).map_err(anyhow::Error::msg)
-    }
-}
 
 /// A device's event stream, read on a thread: each `changed` generation with when it came.
 #[derive(Debug)]

@@ -92,19 +92,16 @@ impl Gpu {
     pub fn headless_for(choice: BackendChoice, need: Need) -> Result<Gpu, GpuError> {
         let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
         descriptor.backends = backends(choice);
-        Gpu::chosen(wgpu::Instance::new(descriptor), &[], need)
+        Gpu::for_surfaces(wgpu::Instance::new(descriptor), &[], need)
     }
 
-    /// A device that can present to every one of `surfaces`, created from `instance`.
+    /// A device from `instance` for screens up to `need` that can present to every one of
+    /// `surfaces` (none offscreen), on the adapter the rule takes.
     pub fn for_surfaces(
         instance: wgpu::Instance,
         surfaces: &[wgpu::Surface<'_>],
         need: Need,
     ) -> Result<Gpu, GpuError> {
-        Gpu::chosen(instance, surfaces, need)
-    }
-
-    fn chosen(instance: wgpu::Instance, surfaces: &[wgpu::Surface<'_>], need: Need) -> Result<Gpu, GpuError> {
         // The instance was made with the backends to look at; it offers only theirs.
         let mut adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
         if adapters.is_empty() {
